@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<p>Car Connect</p>, document.getElementById('app')!);

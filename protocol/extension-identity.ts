@@ -8,7 +8,7 @@ export const EXTENSION_PUBLIC_KEY =
 /** Chrome's rule: the first 128 bits of SHA-256(public key), each hex digit mapped 0-f to a-p. */
 export function chromeExtensionId(publicKeyBase64: string): string {
   const hex = createHash('sha256').update(Buffer.from(publicKeyBase64, 'base64')).digest('hex');
-  return [...hex.slice(0, 32)].map((digit) => String.fromCharCode(97 + parseInt(digit, 16))).join('');
+  return Array.from(hex.slice(0, 32), (digit) => String.fromCharCode(97 + parseInt(digit, 16))).join('');
 }
 
 export const DEV_EXTENSION_ID = chromeExtensionId(EXTENSION_PUBLIC_KEY);

@@ -1,3 +1,3 @@
 import { render } from 'preact';
 
-render(<p>Car Connect</p>, document.getElementById('app')!);
+render(<p>Car Connect</p>, document.body);

@@ -1,0 +1,51 @@
+import type { ErrorCode } from '@/protocol/api';
+
+/** What can go wrong on the extension's side of the flow, next to the server's own error codes. */
+export type ClientFailureCode =
+  /** A request to the token server threw: it is down, or the URL is wrong. */
+  | 'server_unreachable'
+  /** The user closed the sign-in window. */
+  | 'cancelled'
+  /** The browser could not load Smartcar Connect in the sign-in window. */
+  | 'auth_page_unavailable'
+  /** The user pressed "Deny" in Connect. */
+  | 'access_denied'
+  /** Connect found the vehicle but cannot work with it. */
+  | 'vehicle_incompatible'
+  /** Any other error Connect redirected with (no_vehicles, invalid_subscription, ...). */
+  | 'connect_error'
+  /** The redirect carried a state the server did not issue for this flow. */
+  | 'state_mismatch'
+  /** The background stopped while the sign-in window was open, so its answer was lost. */
+  | 'interrupted'
+  | 'unexpected';
+
+export type FailureCode = ErrorCode | ClientFailureCode;
+
+/** Details Connect shares about an incompatible vehicle, each only if the user allowed it. */
+export interface IncompatibleVehicle {
+  vin?: string;
+  make?: string;
+  model?: string;
+  year?: string;
+}
+
+/** A failure as stored for the popup: plain data, so it survives storage and a service worker restart. */
+export interface Failure {
+  code: FailureCode;
+  /** Extra words from Connect or the server, shown only where no better sentence exists. */
+  detail?: string;
+  vehicle?: IncompatibleVehicle;
+}
+
+export class FailureError extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.detail ?? failure.code);
+    this.name = 'FailureError';
+  }
+}
+
+export function toFailure(error: unknown): Failure {
+  if (error instanceof FailureError) return error.failure;
+  return { code: 'unexpected', detail: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,24 @@
+import { api } from './api';
+import { toFailure } from './failure';
+import { forgetSession, refreshItem, sessionItem, vehiclesItem } from './storage';
+
+/** Asks the server for fresh vehicle data; on failure the stored vehicles stay and a notice is stored. */
+export async function refreshVehicles(): Promise<void> {
+  const session = await sessionItem.getValue();
+  if (!session) return;
+  await refreshItem.setValue({ status: 'refreshing' });
+  try {
+    const { vehicles } = await api.vehicles(session);
+    // A Connect flow may have replaced the session meanwhile; its vehicles win.
+    if ((await sessionItem.getValue()) === session) await vehiclesItem.setValue(vehicles);
+    await refreshItem.setValue({ status: 'idle' });
+  } catch (error) {
+    const failure = toFailure(error);
+    if (failure.code === 'unauthorized') {
+      await forgetSession();
+      await refreshItem.setValue({ status: 'idle' });
+    } else {
+      await refreshItem.setValue({ status: 'failed', failure });
+    }
+  }
+}

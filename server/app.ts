@@ -1,0 +1,105 @@
+// Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ErrorBody } from '../protocol/api';
+import type { Config } from './config';
+import { openDatabase } from './db';
+import { ApiError } from './errors';
+import { registerApiRoutes } from './routes/api';
+import { SmartcarGateway } from './smartcar';
+import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
+import { TokenVault } from './vault/token-vault';
+import { VehicleService } from './vehicles';
+
+/** Anything that could carry a credential, wherever it appears in a log line. */
+const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.code',
+  '*.state',
+  '*.session',
+  '*.clientSecret',
+];
+
+export interface BuildOptions {
+  /** Where log lines go; defaults to stdout. Tests capture them to check nothing leaks. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    bodyLimit: 16 * 1024,
+    // Query strings and paths never carry secrets here, but keep them short all the same.
+    maxParamLength: 200,
+    return503OnClosing: true,
+  });
+
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: config.dataDir });
+  app.addHook('onClose', () => database.close());
+  app.log.info({ database: database.location }, 'database ready');
+
+  const key = config.encryption.key
+    ? parseKey(config.encryption.key)
+    : loadOrCreateDevelopmentKey(config.dataDir);
+  const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
+  const smartcar = new SmartcarGateway(config.smartcar);
+  const vault = new TokenVault(database.db, cipher, smartcar);
+  const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, app.log);
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Only our extension may call the API from a browser; web pages get no CORS grant at all.
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    if (!isAllowedOrigin(origin, config.extensionIds)) {
+      throw new ApiError(403, 'bad_request', 'Requests from web pages are not accepted.');
+    }
+    void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    if (request.method === 'OPTIONS') {
+      await reply
+        .header('access-control-allow-methods', 'GET, POST, DELETE')
+        .header('access-control-allow-headers', 'authorization, content-type')
+        .header('access-control-max-age', '600')
+        .code(204)
+        .send();
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    if (error instanceof ApiError) {
+      if (error.retryAfter) void reply.header('retry-after', String(error.retryAfter));
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    }
+    // Fastify's own 4xx (bad JSON, wrong content type, body too large) keep their status.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(errorBody('bad_request', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(errorBody('internal', 'Something went wrong on the server. Try again.'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody('not_found', `No such endpoint: ${request.method} ${request.url.slice(0, 100)}.`)),
+  );
+
+  app.get('/healthz', () => ({ ok: true }));
+  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles });
+  return app;
+}
+
+function errorBody(code: ErrorBody['error']['code'], message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+function isAllowedOrigin(origin: string, extensionIds: string[]): boolean {
+  if (origin.startsWith('moz-extension://')) return true; // Firefox origins are per-install UUIDs; no web page can send one.
+  return extensionIds.some((id) => origin === `chrome-extension://${id}`);
+}

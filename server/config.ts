@@ -1,0 +1,82 @@
+// Every setting the server reads, from the environment, validated once at start.
+import path from 'node:path';
+import { z } from 'zod';
+import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../protocol/extension-identity';
+
+/** What the popup shows, plus locking; DESIGN.md "Configuration". */
+export const DEFAULT_SCOPE = [
+  'read_vehicle_info',
+  'read_odometer',
+  'read_battery',
+  'read_fuel',
+  'read_location',
+  'read_security',
+  'control_security',
+];
+
+const list = (value: string | undefined, separator: RegExp) =>
+  (value ?? '')
+    .split(separator)
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const Env = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SMARTCAR_CLIENT_ID: z.string().min(1),
+  SMARTCAR_CLIENT_SECRET: z.string().min(1),
+  SMARTCAR_MODE: z.enum(['test', 'live', 'simulated']).default('test'),
+  SMARTCAR_SCOPE: z.string().optional(),
+  SMARTCAR_AUTH_ORIGIN: z.url().optional(),
+  SMARTCAR_API_ORIGIN: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATA_DIR: z.string().default('data'),
+  TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  TOKEN_ENCRYPTION_OLD_KEYS: z.string().optional(),
+  EXTENSION_IDS: z.string().optional(),
+  VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const extensionIds = e.EXTENSION_IDS ? list(e.EXTENSION_IDS, /,/) : [DEV_EXTENSION_ID];
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.TOKEN_ENCRYPTION_KEY) {
+    throw new Error('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
+  }
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    smartcar: {
+      clientId: e.SMARTCAR_CLIENT_ID,
+      clientSecret: e.SMARTCAR_CLIENT_SECRET,
+      mode: e.SMARTCAR_MODE,
+      scope: e.SMARTCAR_SCOPE ? list(e.SMARTCAR_SCOPE, /\s+/) : DEFAULT_SCOPE,
+      authOrigin: e.SMARTCAR_AUTH_ORIGIN,
+      apiOrigin: e.SMARTCAR_API_ORIGIN,
+    },
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    encryption: {
+      key: e.TOKEN_ENCRYPTION_KEY,
+      oldKeys: list(e.TOKEN_ENCRYPTION_OLD_KEYS, /,/),
+    },
+    extensionIds,
+    allowedRedirectUris: new Set(extensionIds.map(chromeRedirectUrl)),
+    vehicleDataMaxAgeMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,
+  };
+}

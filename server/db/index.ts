@@ -1,0 +1,49 @@
+// The database: PostgreSQL when DATABASE_URL is set, otherwise PGlite (PostgreSQL compiled to WASM)
+// in the data folder. Both speak the same SQL, so the schema, queries and migrations are shared.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  /** Where the data lives, for logs: a redacted URL or a folder. */
+  location: string;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * Opens the database and brings its schema up to date.
+ * `embeddedDir` may be `memory://` for a throwaway database (tests).
+ */
+export async function openDatabase(options: {
+  databaseUrl?: string | undefined;
+  embeddedDir: string;
+}): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const db = drizzlePostgres(pool, { schema });
+    await migratePostgres(db, { migrationsFolder });
+    const url = new URL(options.databaseUrl);
+    url.password = '';
+    return { db, location: url.toString(), close: () => pool.end() };
+  }
+  const inMemory = options.embeddedDir === 'memory://';
+  // PGlite silently falls back to memory when its folder is missing, so create it first.
+  if (!inMemory) mkdirSync(options.embeddedDir, { recursive: true, mode: 0o700 });
+  const client = new PGlite(inMemory ? undefined : options.embeddedDir);
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder });
+  return { db, location: inMemory ? 'memory' : options.embeddedDir, close: () => client.close() };
+}

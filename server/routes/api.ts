@@ -1,0 +1,71 @@
+// The extension's API: start Connect, finish it, read vehicles. See protocol/api.ts.
+import type { FastifyInstance } from 'fastify';
+import {
+  ConnectRequest,
+  ExchangeRequest,
+  type ConnectResponse,
+  type ExchangeResponse,
+  type VehiclesResponse,
+} from '../../protocol/api';
+import type { Config } from '../config';
+import { consumeConnectState, createConnectState } from '../connect-states';
+import type { Database } from '../db';
+import { ApiError } from '../errors';
+import { createUserWithSession, findCaller, requireCaller } from '../sessions';
+import type { SmartcarGateway } from '../smartcar';
+import { parse } from '../validation';
+import type { VehicleService } from '../vehicles';
+import type { TokenVault } from '../vault/token-vault';
+
+export interface ApiDependencies {
+  config: Config;
+  db: Database;
+  smartcar: SmartcarGateway;
+  vault: TokenVault;
+  vehicles: VehicleService;
+}
+
+export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
+  const { config, db, smartcar, vault, vehicles } = deps;
+
+  app.post('/api/connect', async (request): Promise<ConnectResponse> => {
+    const { redirectUri } = parse(ConnectRequest, request.body);
+    if (!config.allowedRedirectUris.has(redirectUri)) {
+      throw new ApiError(
+        400,
+        'redirect_uri_not_allowed',
+        'This extension is not allowed to connect through this server. Check EXTENSION_IDS on the server.',
+      );
+    }
+    const caller = await findCaller(db, request);
+    const state = await createConnectState(db, { redirectUri, userId: caller?.userId ?? null });
+    return { url: smartcar.connectUrl(redirectUri, state), state };
+  });
+
+  app.post('/api/exchange', async (request): Promise<ExchangeResponse> => {
+    const { code, state } = parse(ExchangeRequest, request.body);
+    const caller = await findCaller(db, request);
+    const binding = await consumeConnectState(db, state);
+    if (!binding || (binding.userId !== null && binding.userId !== caller?.userId)) {
+      throw new ApiError(
+        400,
+        'invalid_state',
+        'This sign-in has expired or was already used. Connect again.',
+      );
+    }
+    const tokens = await smartcar.exchangeCode(binding.redirectUri, code);
+    const snapshots = await vehicles.readAll(tokens.accessToken, 'metric');
+    const owner = await db.transaction(async (tx) => {
+      const user = caller ?? (await createUserWithSession(tx));
+      const connectionId = await vault.saveConnection(tx, user.userId, tokens);
+      await vehicles.attach(tx, user.userId, connectionId, snapshots, 'metric');
+      return user;
+    });
+    return { session: owner.sessionToken, vehicles: await vehicles.list(owner.userId) };
+  });
+
+  app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
+    const caller = await requireCaller(db, request);
+    return { vehicles: await vehicles.list(caller.userId) };
+  });
+}

@@ -1,0 +1,192 @@
+// Everything the server asks of Smartcar goes through here, via the official SDK. The SDK reads
+// SMARTCAR_API_ORIGIN / SMARTCAR_AUTH_ORIGIN from process.env on each call, which is how the
+// same code talks to the emulator or to the real platform.
+import smartcar, { type Access, type AuthClient, type BatchResponse, type SmartcarError } from 'smartcar';
+import type { VehicleData } from '../protocol/api';
+import type { Config } from './config';
+import { ApiError } from './errors';
+
+export type UnitSystem = 'metric' | 'imperial';
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string;
+  accessExpiresAt: Date;
+  refreshExpiresAt: Date;
+}
+
+export interface VehicleSnapshot {
+  id: string;
+  make: string;
+  model: string;
+  year: number;
+  permissions: string[];
+  data: VehicleData;
+}
+
+/** One batch request reads everything the popup shows: a single upstream call per vehicle. */
+const SNAPSHOT_PATHS = ['/', '/permissions', '/odometer', '/battery', '/fuel', '/location', '/security'];
+
+export class SmartcarGateway {
+  private readonly authClients = new Map<string, AuthClient>();
+
+  constructor(private readonly settings: Config['smartcar']) {
+    if (settings.apiOrigin) process.env.SMARTCAR_API_ORIGIN = settings.apiOrigin;
+    if (settings.authOrigin) process.env.SMARTCAR_AUTH_ORIGIN = settings.authOrigin;
+  }
+
+  connectUrl(redirectUri: string, state: string): string {
+    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, { state });
+  }
+
+  /** Not retried: a code is single-use, so a second try after an unclear failure cannot succeed. */
+  async exchangeCode(redirectUri: string, code: string): Promise<TokenSet> {
+    try {
+      return toTokenSet(await this.authClient(redirectUri).exchangeCode(code));
+    } catch (error) {
+      if (isInvalidGrant(error)) {
+        throw new ApiError(
+          400,
+          'invalid_code',
+          'This sign-in has expired or was already used. Connect again.',
+        );
+      }
+      throw toApiError(error);
+    }
+  }
+
+  /** Rejects with `RefreshTokenRejected` when Smartcar says the refresh token is dead. */
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    // Any allowed redirect URI works: the refresh grant does not send one.
+    const [redirectUri] = this.authClients.keys();
+    try {
+      return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
+    } catch (error) {
+      if (isInvalidGrant(error)) throw new RefreshTokenRejected();
+      throw toApiError(error);
+    }
+  }
+
+  async vehicleIds(accessToken: string): Promise<string[]> {
+    try {
+      return (await smartcar.getVehicles(accessToken)).vehicles;
+    } catch (error) {
+      throw toApiError(error);
+    }
+  }
+
+  async readVehicle(id: string, accessToken: string, units: UnitSystem): Promise<VehicleSnapshot> {
+    let batch: BatchResponse;
+    try {
+      batch = await new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(SNAPSHOT_PATHS);
+    } catch (error) {
+      throw toApiError(error);
+    }
+    const attributes = readItem(batch, 'attributes');
+    if (!attributes) throw new ApiError(502, 'upstream_error', 'Smartcar did not return this vehicle.');
+    const permissions = readItem(batch, 'permissions');
+    const data: VehicleData = {};
+    const odometer = readItem(batch, 'odometer');
+    if (odometer) data.odometer = { distance: Number(odometer.distance) };
+    const battery = readItem(batch, 'battery');
+    if (battery)
+      data.battery = { percentRemaining: Number(battery.percentRemaining), range: Number(battery.range) };
+    const fuel = readItem(batch, 'fuel');
+    if (fuel)
+      data.fuel = {
+        percentRemaining: Number(fuel.percentRemaining),
+        range: Number(fuel.range),
+        amountRemaining: Number(fuel.amountRemaining),
+      };
+    const location = readItem(batch, 'location');
+    if (location)
+      data.location = { latitude: Number(location.latitude), longitude: Number(location.longitude) };
+    const security = readItem(batch, 'lockStatus');
+    if (security) data.security = { isLocked: Boolean(security.isLocked) };
+    return {
+      id,
+      make: String(attributes.make),
+      model: String(attributes.model),
+      year: Number(attributes.year),
+      permissions: Array.isArray(permissions?.permissions) ? permissions.permissions.map(String) : [],
+      data,
+    };
+  }
+
+  private authClient(redirectUri: string): AuthClient {
+    // The SDK sends the redirect URI its client was made with, so keep one client per URI.
+    let client = this.authClients.get(redirectUri);
+    if (!client) {
+      client = new smartcar.AuthClient({
+        clientId: this.settings.clientId,
+        clientSecret: this.settings.clientSecret,
+        redirectUri,
+        mode: this.settings.mode,
+      });
+      this.authClients.set(redirectUri, client);
+    }
+    return client;
+  }
+}
+
+export class RefreshTokenRejected extends Error {
+  constructor() {
+    super('Smartcar rejected the refresh token.');
+    this.name = 'RefreshTokenRejected';
+  }
+}
+
+/** A batch item's body, or undefined when that item failed (missing permission, not capable...). */
+function readItem(batch: BatchResponse, name: string): Record<string, unknown> | undefined {
+  const read = batch[name];
+  if (!read) return undefined;
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function toTokenSet(access: Access): TokenSet {
+  return {
+    accessToken: access.accessToken,
+    refreshToken: access.refreshToken,
+    accessExpiresAt: access.expiration,
+    refreshExpiresAt: access.refreshExpiration,
+  };
+}
+
+function isSmartcarError(error: unknown): error is SmartcarError {
+  return error instanceof smartcar.SmartcarError;
+}
+
+function isInvalidGrant(error: unknown): boolean {
+  return isSmartcarError(error) && error.type === 'invalid_grant';
+}
+
+/** Smartcar's failures in words a driver understands; upstream detail stays in the logs. */
+export function toApiError(error: unknown): ApiError {
+  if (!isSmartcarError(error)) {
+    return new ApiError(503, 'upstream_unavailable', 'Smartcar could not be reached. Try again in a moment.');
+  }
+  if (error.statusCode === 429) {
+    const retryAfter = Number(error.retryAfter) || undefined;
+    return new ApiError(
+      429,
+      'rate_limited',
+      'Smartcar asked us to slow down. Try again shortly.',
+      retryAfter,
+    );
+  }
+  if (error.statusCode === 401 || error.statusCode === 403) {
+    return new ApiError(409, 'reconnect_required', 'This vehicle needs to be connected again.');
+  }
+  if (error.statusCode === 408 || error.statusCode >= 500) {
+    return new ApiError(
+      503,
+      'upstream_unavailable',
+      'Smartcar is not answering right now. Try again in a moment.',
+    );
+  }
+  return new ApiError(502, 'upstream_error', 'Smartcar could not complete this request.');
+}

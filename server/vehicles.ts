@@ -1,0 +1,120 @@
+// A user's vehicles as the extension sees them: answered from stored data while it is fresh,
+// otherwise read again from Smartcar with one batch call per vehicle.
+import { and, eq, notExists } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Vehicle } from '../protocol/api';
+import type { Database } from './db';
+import { connections, vehicles } from './db/schema';
+import { ApiError } from './errors';
+import type { SmartcarGateway, UnitSystem, VehicleSnapshot } from './smartcar';
+import type { TokenVault } from './vault/token-vault';
+
+type VehicleRow = typeof vehicles.$inferSelect;
+
+export class VehicleService {
+  /** Concurrent requests for the same stale vehicle share one upstream call. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly vault: TokenVault,
+    private readonly smartcar: SmartcarGateway,
+    private readonly maxAgeMs: number,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Reads every vehicle a new connection covers; runs before anything is stored. */
+  async readAll(accessToken: string, units: UnitSystem): Promise<VehicleSnapshot[]> {
+    const ids = await this.smartcar.vehicleIds(accessToken);
+    return Promise.all(ids.map((id) => this.smartcar.readVehicle(id, accessToken, units)));
+  }
+
+  /**
+   * Attaches a connection's vehicles to the user, inside the caller's transaction. A vehicle
+   * connected again moves to the new connection; a connection left with no vehicle is deleted.
+   */
+  async attach(
+    tx: Database,
+    userId: string,
+    connectionId: string,
+    snapshots: VehicleSnapshot[],
+    units: UnitSystem,
+  ) {
+    const fetchedAt = new Date();
+    for (const snapshot of snapshots) {
+      const row = { ...snapshot, userId, connectionId, units, fetchedAt };
+      await tx
+        .insert(vehicles)
+        .values(row)
+        .onConflictDoUpdate({ target: [vehicles.userId, vehicles.id], set: row });
+    }
+    await tx
+      .delete(connections)
+      .where(
+        and(
+          eq(connections.userId, userId),
+          notExists(tx.select().from(vehicles).where(eq(vehicles.connectionId, connections.id))),
+        ),
+      );
+  }
+
+  async list(userId: string): Promise<Vehicle[]> {
+    const rows = await this.rows(userId);
+    const stale = rows.filter((row) => row.status === 'active' && this.isStale(row.vehicle));
+    if (stale.length === 0) return rows.map(toApiVehicle);
+    await Promise.all(stale.map((row) => this.refreshShared(row.vehicle)));
+    return (await this.rows(userId)).map(toApiVehicle);
+  }
+
+  private rows(userId: string) {
+    return this.db
+      .select({ vehicle: vehicles, status: connections.status })
+      .from(vehicles)
+      .innerJoin(connections, eq(connections.id, vehicles.connectionId))
+      .where(eq(vehicles.userId, userId))
+      .orderBy(vehicles.createdAt, vehicles.id);
+  }
+
+  private isStale(vehicle: VehicleRow): boolean {
+    return !vehicle.fetchedAt || Date.now() - vehicle.fetchedAt.getTime() >= this.maxAgeMs;
+  }
+
+  private refreshShared(vehicle: VehicleRow): Promise<void> {
+    const key = `${vehicle.userId}/${vehicle.id}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.refresh(vehicle).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** A failed read keeps the stored data (its `fetchedAt` shows its age); a dead connection shows as such. */
+  private async refresh(vehicle: VehicleRow): Promise<void> {
+    try {
+      const accessToken = await this.vault.accessToken(vehicle.connectionId);
+      const snapshot = await this.smartcar.readVehicle(vehicle.id, accessToken, vehicle.units);
+      await this.db
+        .update(vehicles)
+        .set({ ...snapshot, fetchedAt: new Date() })
+        .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.log.warn({ vehicleId: vehicle.id, code: error.code }, 'vehicle data not refreshed');
+    }
+  }
+}
+
+function toApiVehicle({ vehicle, status }: { vehicle: VehicleRow; status: string }): Vehicle {
+  return {
+    id: vehicle.id,
+    make: vehicle.make,
+    model: vehicle.model,
+    year: vehicle.year,
+    permissions: vehicle.permissions,
+    status: status === 'active' ? 'connected' : 'reconnect_required',
+    units: vehicle.units,
+    data: vehicle.data,
+    fetchedAt: vehicle.fetchedAt?.toISOString() ?? null,
+  };
+}

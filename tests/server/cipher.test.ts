@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from '../../server/vault/cipher';
+
+describe('TokenCipher', () => {
+  const key = randomBytes(32);
+
+  it('round-trips a token and never stores it in the clear', () => {
+    const cipher = new TokenCipher(key);
+    const sealed = cipher.encrypt('secret-access-token', 'connections/1/access_token');
+    expect(sealed.includes(Buffer.from('secret-access-token'))).toBe(false);
+    expect(cipher.decrypt(sealed, cipher.currentKeyId, 'connections/1/access_token')).toBe(
+      'secret-access-token',
+    );
+  });
+
+  it('uses a fresh IV for every encryption', () => {
+    const cipher = new TokenCipher(key);
+    const a = cipher.encrypt('same', 'ctx');
+    const b = cipher.encrypt('same', 'ctx');
+    expect(a.equals(b)).toBe(false);
+  });
+
+  it('refuses a ciphertext moved to another row or field', () => {
+    const cipher = new TokenCipher(key);
+    const sealed = cipher.encrypt('token', 'connections/1/access_token');
+    expect(() => cipher.decrypt(sealed, cipher.currentKeyId, 'connections/2/access_token')).toThrow();
+    expect(() => cipher.decrypt(sealed, cipher.currentKeyId, 'connections/1/refresh_token')).toThrow();
+  });
+
+  it('refuses a tampered ciphertext', () => {
+    const cipher = new TokenCipher(key);
+    const sealed = cipher.encrypt('token', 'ctx');
+    sealed[sealed.length - 1] ^= 1;
+    expect(() => cipher.decrypt(sealed, cipher.currentKeyId, 'ctx')).toThrow();
+  });
+
+  it('reads ciphertexts of an old key after rotation and writes with the new one', () => {
+    const oldCipher = new TokenCipher(key);
+    const sealed = oldCipher.encrypt('token', 'ctx');
+    const rotated = new TokenCipher(randomBytes(32), [key]);
+    expect(rotated.currentKeyId).not.toBe(oldCipher.currentKeyId);
+    expect(rotated.decrypt(sealed, oldCipher.currentKeyId, 'ctx')).toBe('token');
+    expect(() => new TokenCipher(randomBytes(32)).decrypt(sealed, oldCipher.currentKeyId, 'ctx')).toThrow(
+      /No encryption key/,
+    );
+  });
+
+  it('accepts only 32-byte keys', () => {
+    expect(() => parseKey(randomBytes(16).toString('base64'))).toThrow(/32 bytes/);
+    expect(parseKey(key.toString('base64')).equals(key)).toBe(true);
+  });
+});
+
+describe('development key', () => {
+  it('is generated once, kept with owner-only permissions, and reused', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cipher-test-'));
+    try {
+      const first = loadOrCreateDevelopmentKey(dir);
+      const file = path.join(dir, 'token-encryption.key');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(loadOrCreateDevelopmentKey(dir).equals(first)).toBe(true);
+      expect(Buffer.from(await readFile(file, 'utf8'), 'base64').equals(first)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
+import { DEFAULT_SCOPE, loadConfig } from '../../server/config';
+
+const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret' };
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(credentials);
+    expect(config.port).toBe(8787);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.smartcar.mode).toBe('test');
+    expect(config.smartcar.scope).toEqual(DEFAULT_SCOPE);
+    expect([...config.allowedRedirectUris]).toEqual([`https://${DEV_EXTENSION_ID}.chromiumapp.org/`]);
+  });
+
+  it('reads a space-separated scope with required: prefixes and a list of extension IDs', () => {
+    const config = loadConfig({
+      ...credentials,
+      SMARTCAR_SCOPE: 'required:read_odometer  read_location',
+      EXTENSION_IDS: 'abcdefghijklmnopabcdefghijklmnop, ponmlkjihgfedcbaponmlkjihgfedcba',
+    });
+    expect(config.smartcar.scope).toEqual(['required:read_odometer', 'read_location']);
+    expect(config.allowedRedirectUris.has('https://ponmlkjihgfedcbaponmlkjihgfedcba.chromiumapp.org/')).toBe(
+      true,
+    );
+  });
+
+  it('names every invalid setting', () => {
+    expect(() => loadConfig({ SMARTCAR_MODE: 'production', PORT: 'eighty' })).toThrow(
+      /SMARTCAR_CLIENT_ID[\s\S]*SMARTCAR_MODE[\s\S]*PORT|PORT[\s\S]*SMARTCAR_MODE/,
+    );
+  });
+
+  it('refuses to run in production without an encryption key', () => {
+    expect(() => loadConfig({ ...credentials, NODE_ENV: 'production' })).toThrow(/TOKEN_ENCRYPTION_KEY/);
+  });
+});

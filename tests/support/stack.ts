@@ -1,0 +1,83 @@
+// The whole back end for a test: the emulator and the server on real sockets, the server on a
+// real database in a fresh folder (or PostgreSQL), every log line kept for leak checks.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { startEmulator, type Emulator } from '../../emulator';
+import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
+import { buildApp } from '../../server/app';
+import { loadConfig } from '../../server/config';
+
+export const TEST_CLIENT = {
+  clientId: 'test-client-id',
+  clientSecret: 'test-client-secret',
+  redirectUris: [chromeRedirectUrl(DEV_EXTENSION_ID)],
+};
+
+export interface Stack {
+  serverUrl: string;
+  emulator: Emulator;
+  /** The server's data folder: the embedded database and nothing else. */
+  dataDir: string;
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** Everything the server logged so far, one JSON line per entry. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Fixed port (e2e builds bake the server URL in); any free port when omitted. */
+  serverPort?: number;
+  /** Extra server environment, e.g. DATABASE_URL or VEHICLE_DATA_MAX_AGE_SECONDS. */
+  env?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const emulator = await startEmulator({ control: true, clients: [TEST_CLIENT] });
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-test-'));
+  let logText = '';
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => (logText += chunk.toString()));
+
+  const config = loadConfig({
+    SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
+    SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+    SMARTCAR_API_ORIGIN: emulator.origin,
+    SMARTCAR_AUTH_ORIGIN: emulator.origin,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    PORT: String(options.serverPort ?? 0),
+    ...options.env,
+  });
+
+  let server: FastifyInstance | undefined;
+  let port = config.port;
+  const startServer = async () => {
+    server = await buildApp(config, { logStream });
+    await server.listen({ host: config.host, port });
+    const address = server.server.address();
+    if (address && typeof address === 'object') port = address.port;
+  };
+  const stopServer = async () => {
+    await server?.close();
+    server = undefined;
+  };
+  await startServer();
+
+  return {
+    serverUrl: `http://${config.host}:${port}`,
+    emulator,
+    dataDir,
+    startServer,
+    stopServer,
+    logs: () => logText,
+    close: async () => {
+      await stopServer();
+      await emulator.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

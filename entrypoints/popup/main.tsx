@@ -1,3 +1,5 @@
 import { render } from 'preact';
+import { App } from './App';
+import './style.css';
 
-render(<p>Car Connect</p>, document.body);
+render(<App />, document.getElementById('app') ?? document.body);

@@ -1,0 +1,280 @@
+// @vitest-environment node
+// The background's Connect and refresh flows against a real HTTP server; only the auth window is stubbed.
+import background from '@/entrypoints/background';
+import type { Vehicle } from '@/protocol/api';
+import type { BackgroundMessage } from '@/utils/messaging';
+import { connectFlowItem, refreshItem, serverUrlItem, sessionItem, vehiclesItem } from '@/utils/storage';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { startTokenServer, type TokenServer } from './token-server';
+import { makeVehicle } from './vehicles';
+
+const REDIRECT_URL = 'https://test-extension-id.chromiumapp.org/';
+const tesla = makeVehicle();
+const leaf = makeVehicle({ id: 'veh-leaf', make: 'Nissan', model: 'Leaf', year: 2019 });
+
+let server: TokenServer;
+let authWindow: ReturnType<
+  typeof vi.fn<(details: { url: string; interactive?: boolean }) => Promise<string>>
+>;
+
+function send(message: BackgroundMessage): Promise<unknown> {
+  return fakeBrowser.runtime.sendMessage(message);
+}
+
+/** The server side of a Connect flow: issues state `s1`, and exchanges code `c1` for `vehicles`. */
+function serveConnect(vehicles: Vehicle[], session = 'session-1'): void {
+  server.route('POST /api/connect', () => ({
+    body: { url: `${server.url}/oauth/authorize?state=s1`, state: 's1' },
+  }));
+  server.route('POST /api/exchange', ({ body }) =>
+    JSON.stringify(body) === JSON.stringify({ code: 'c1', state: 's1' })
+      ? { body: { session, vehicles } }
+      : { status: 400, body: { error: { code: 'invalid_code', message: 'Unknown code' } } },
+  );
+}
+
+function userApproves(): void {
+  authWindow.mockResolvedValue(`${REDIRECT_URL}?code=c1&state=s1`);
+}
+
+const paths = () => server.requests.map(({ method, path }) => `${method} ${path}`);
+
+beforeEach(async () => {
+  fakeBrowser.reset();
+  server = await startTokenServer();
+  await serverUrlItem.setValue(server.url);
+  vi.spyOn(fakeBrowser.identity, 'getRedirectURL').mockReturnValue(REDIRECT_URL);
+  authWindow = vi.fn();
+  vi.spyOn(fakeBrowser.identity, 'launchWebAuthFlow').mockImplementation(authWindow);
+  background.main();
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await server.close();
+});
+
+describe('connect', () => {
+  it('stores the session and vehicles after the user approves', async () => {
+    serveConnect([tesla]);
+    userApproves();
+
+    await send({ type: 'connect' });
+
+    expect(authWindow).toHaveBeenCalledWith({
+      url: `${server.url}/oauth/authorize?state=s1`,
+      interactive: true,
+    });
+    expect(server.requests[0]).toMatchObject({
+      path: '/api/connect',
+      authorization: undefined,
+      body: { redirectUri: REDIRECT_URL },
+    });
+    expect(await sessionItem.getValue()).toBe('session-1');
+    expect(await vehiclesItem.getValue()).toEqual([tesla]);
+    expect(await connectFlowItem.getValue()).toEqual({ status: 'idle' });
+  });
+
+  it('shows the flow as connecting while the auth window is open', async () => {
+    serveConnect([tesla]);
+    let flowWhileOpen: unknown;
+    authWindow.mockImplementation(async () => {
+      flowWhileOpen = await connectFlowItem.getValue();
+      return `${REDIRECT_URL}?code=c1&state=s1`;
+    });
+
+    await send({ type: 'connect' });
+
+    expect(flowWhileOpen).toMatchObject({ status: 'connecting' });
+  });
+
+  it('adds new vehicles to the same user when a session exists', async () => {
+    await sessionItem.setValue('session-1');
+    await vehiclesItem.setValue([tesla]);
+    serveConnect([leaf], 'session-1');
+    userApproves();
+
+    await send({ type: 'connect' });
+
+    expect(server.requests.map(({ authorization }) => authorization)).toEqual([
+      'Bearer session-1',
+      'Bearer session-1',
+    ]);
+    expect(await vehiclesItem.getValue()).toEqual([tesla, leaf]);
+  });
+
+  it('starts over as a new user when the stored session is no longer known', async () => {
+    await sessionItem.setValue('expired');
+    await vehiclesItem.setValue([tesla]);
+    serveConnect([leaf], 'session-2');
+    server.route('POST /api/connect', ({ authorization }) =>
+      authorization
+        ? { status: 401, body: { error: { code: 'unauthorized', message: 'Unknown session' } } }
+        : { body: { url: `${server.url}/oauth/authorize?state=s1`, state: 's1' } },
+    );
+    userApproves();
+
+    await send({ type: 'connect' });
+
+    expect(server.requests.map(({ authorization }) => authorization)).toEqual([
+      'Bearer expired',
+      undefined,
+      undefined,
+    ]);
+    expect(await sessionItem.getValue()).toBe('session-2');
+    expect(await vehiclesItem.getValue()).toEqual([leaf]);
+  });
+
+  it('runs a single auth window when connect is asked for twice', async () => {
+    serveConnect([tesla]);
+    userApproves();
+
+    await Promise.all([send({ type: 'connect' }), send({ type: 'connect' })]);
+
+    expect(authWindow).toHaveBeenCalledTimes(1);
+    expect(await vehiclesItem.getValue()).toEqual([tesla]);
+  });
+
+  it.each([
+    ['access_denied', '?error=access_denied&error_description=User+denied+access&state=s1'],
+    ['connect_error', '?error=no_vehicles&error_description=No+vehicles+found.&state=s1'],
+    ['state_mismatch', '?code=c1&state=someone-else'],
+  ])('stores %s from the redirect and never exchanges', async (code, query) => {
+    serveConnect([tesla]);
+    authWindow.mockResolvedValue(`${REDIRECT_URL}${query}`);
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({ status: 'error', failure: { code } });
+    expect(paths()).toEqual(['POST /api/connect']);
+    expect(await sessionItem.getValue()).toBeNull();
+  });
+
+  it('keeps the incompatible vehicle to name it', async () => {
+    serveConnect([tesla]);
+    authWindow.mockResolvedValue(
+      `${REDIRECT_URL}?error=vehicle_incompatible&make=AUDI&model=A4&year=2019&vin=0SCAUDI012FE3B132&state=s1`,
+    );
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({
+      failure: { code: 'vehicle_incompatible', vehicle: { make: 'AUDI', model: 'A4', year: '2019' } },
+    });
+  });
+
+  it.each([
+    ['cancelled', 'The user did not approve access.'],
+    ['auth_page_unavailable', 'Authorization page could not be loaded.'],
+    ['unexpected', 'Only one web auth flow is allowed at a time.'],
+  ])('stores %s when the auth window rejects with "%s"', async (code, message) => {
+    serveConnect([tesla]);
+    authWindow.mockRejectedValue(new Error(message));
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({ status: 'error', failure: { code } });
+  });
+
+  it('passes on the error code the server answers with', async () => {
+    serveConnect([tesla]);
+    authWindow.mockResolvedValue(`${REDIRECT_URL}?code=stale&state=s1`);
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toEqual({
+      status: 'error',
+      failure: { code: 'invalid_code', detail: 'Unknown code' },
+    });
+  });
+
+  it('reports an unreachable server without opening the auth window', async () => {
+    await server.close();
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({
+      status: 'error',
+      failure: { code: 'server_unreachable' },
+    });
+    expect(authWindow).not.toHaveBeenCalled();
+    server = await startTokenServer();
+  });
+
+  it('clears an earlier failure when a new flow succeeds', async () => {
+    await connectFlowItem.setValue({ status: 'error', failure: { code: 'cancelled' } });
+    serveConnect([tesla]);
+    userApproves();
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toEqual({ status: 'idle' });
+  });
+});
+
+describe('service worker restart', () => {
+  it('turns a flow left connecting by a stopped worker into an interrupted failure', async () => {
+    await connectFlowItem.setValue({ status: 'connecting', startedAt: '2026-01-15T10:00:00.000Z' });
+
+    background.main();
+
+    await vi.waitFor(async () => {
+      expect(await connectFlowItem.getValue()).toEqual({ status: 'error', failure: { code: 'interrupted' } });
+    });
+  });
+});
+
+describe('refresh', () => {
+  beforeEach(async () => {
+    await sessionItem.setValue('session-1');
+    await vehiclesItem.setValue([tesla]);
+  });
+
+  it('replaces the stored vehicles with the server’s', async () => {
+    const moved = makeVehicle({ data: { odometer: { distance: 13000 } } });
+    server.route('GET /api/vehicles', ({ authorization }) =>
+      authorization === 'Bearer session-1'
+        ? { body: { vehicles: [moved, leaf] } }
+        : { status: 401, body: { error: { code: 'unauthorized', message: 'No session' } } },
+    );
+
+    await send({ type: 'refresh' });
+
+    expect(await vehiclesItem.getValue()).toEqual([moved, leaf]);
+    expect(await refreshItem.getValue()).toEqual({ status: 'idle' });
+  });
+
+  it('forgets the session the server no longer knows', async () => {
+    server.route('GET /api/vehicles', () => ({
+      status: 401,
+      body: { error: { code: 'unauthorized', message: 'Unknown session' } },
+    }));
+
+    await send({ type: 'refresh' });
+
+    expect(await sessionItem.getValue()).toBeNull();
+    expect(await vehiclesItem.getValue()).toEqual([]);
+  });
+
+  it('keeps the stored vehicles when the server is down', async () => {
+    await server.close();
+
+    await send({ type: 'refresh' });
+
+    expect(await vehiclesItem.getValue()).toEqual([tesla]);
+    expect(await refreshItem.getValue()).toMatchObject({
+      status: 'failed',
+      failure: { code: 'server_unreachable' },
+    });
+    server = await startTokenServer();
+  });
+
+  it('asks nothing without a session', async () => {
+    await sessionItem.removeValue();
+
+    await send({ type: 'refresh' });
+
+    expect(server.requests).toEqual([]);
+  });
+});

@@ -1,0 +1,72 @@
+// A real HTTP server standing in for the token server, so the extension's fetch calls go over a socket.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+export interface Reply {
+  status?: number;
+  body: unknown;
+}
+
+export type Route = (request: RecordedRequest) => Reply;
+
+export interface TokenServer {
+  url: string;
+  requests: RecordedRequest[];
+  /** Answers `METHOD /path` with the route; anything unrouted gets the server's 404 error body. */
+  route(key: string, route: Route): void;
+  close(): Promise<void>;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of request) text += String(chunk);
+  return text ? JSON.parse(text) : undefined;
+}
+
+function send(response: ServerResponse, { status = 200, body }: Reply): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+export async function startTokenServer(): Promise<TokenServer> {
+  const routes = new Map<string, Route>();
+  const requests: RecordedRequest[] = [];
+  const server = createServer((request, response) => {
+    void readJson(request).then((body) => {
+      const recorded: RecordedRequest = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        authorization: request.headers.authorization,
+        body,
+      };
+      requests.push(recorded);
+      const route = routes.get(`${recorded.method} ${recorded.path}`);
+      send(
+        response,
+        route?.(recorded) ?? { status: 404, body: { error: { code: 'not_found', message: 'No route' } } },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    route: (key, route) => routes.set(key, route),
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,20 @@
+import type { Vehicle } from '@/protocol/api';
+
+export function makeVehicle(overrides: Partial<Vehicle> = {}): Vehicle {
+  return {
+    id: 'veh-tesla',
+    make: 'Tesla',
+    model: 'Model 3',
+    year: 2021,
+    permissions: ['read_vehicle_info', 'read_odometer', 'read_battery', 'read_security'],
+    status: 'connected',
+    units: 'metric',
+    data: {
+      odometer: { distance: 12345.6 },
+      battery: { percentRemaining: 0.8, range: 320 },
+      security: { isLocked: true },
+    },
+    fetchedAt: '2026-01-15T10:30:00.000Z',
+    ...overrides,
+  };
+}

@@ -15,17 +15,20 @@ export interface TokenSet {
   refreshExpiresAt: Date;
 }
 
-export interface VehicleSnapshot {
+/** What one batch call tells about a vehicle: its attributes and the data the popup shows. */
+export interface VehicleReading {
   id: string;
   make: string;
   model: string;
   year: number;
-  permissions: string[];
   data: VehicleData;
 }
 
-/** One batch request reads everything the popup shows: a single upstream call per vehicle. */
-const SNAPSHOT_PATHS = ['/', '/permissions', '/odometer', '/battery', '/fuel', '/location', '/security'];
+/**
+ * One batch request reads everything the popup shows. Paths the grant does not cover fail
+ * inside the batch without failing it.
+ */
+const READING_PATHS = ['/', '/odometer', '/battery', '/fuel', '/location', '/security'];
 
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
@@ -75,16 +78,24 @@ export class SmartcarGateway {
     }
   }
 
-  async readVehicle(id: string, accessToken: string, units: UnitSystem): Promise<VehicleSnapshot> {
+  /** The permissions a grant gave for a vehicle; fixed until the vehicle is connected again. */
+  async permissions(id: string, accessToken: string): Promise<string[]> {
+    try {
+      return (await new smartcar.Vehicle(id, accessToken).permissions()).permissions;
+    } catch (error) {
+      throw toApiError(error);
+    }
+  }
+
+  async readVehicle(id: string, accessToken: string, units: UnitSystem): Promise<VehicleReading> {
     let batch: BatchResponse;
     try {
-      batch = await new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(SNAPSHOT_PATHS);
+      batch = await new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(READING_PATHS);
     } catch (error) {
       throw toApiError(error);
     }
     const attributes = readItem(batch, 'attributes');
     if (!attributes) throw new ApiError(502, 'upstream_error', 'Smartcar did not return this vehicle.');
-    const permissions = readItem(batch, 'permissions');
     const data: VehicleData = {};
     const odometer = readItem(batch, 'odometer');
     if (odometer) data.odometer = { distance: Number(odometer.distance) };
@@ -108,7 +119,6 @@ export class SmartcarGateway {
       make: String(attributes.make),
       model: String(attributes.model),
       year: Number(attributes.year),
-      permissions: Array.isArray(permissions?.permissions) ? permissions.permissions.map(String) : [],
       data,
     };
   }

@@ -6,7 +6,9 @@ import type { Vehicle } from '../protocol/api';
 import type { Database } from './db';
 import { connections, vehicles } from './db/schema';
 import { ApiError } from './errors';
-import type { SmartcarGateway, UnitSystem, VehicleSnapshot } from './smartcar';
+import type { SmartcarGateway, UnitSystem, VehicleReading } from './smartcar';
+
+export type VehicleSnapshot = VehicleReading & { permissions: string[] };
 import type { TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
@@ -26,7 +28,15 @@ export class VehicleService {
   /** Reads every vehicle a new connection covers; runs before anything is stored. */
   async readAll(accessToken: string, units: UnitSystem): Promise<VehicleSnapshot[]> {
     const ids = await this.smartcar.vehicleIds(accessToken);
-    return Promise.all(ids.map((id) => this.smartcar.readVehicle(id, accessToken, units)));
+    return Promise.all(
+      ids.map(async (id) => {
+        const [reading, permissions] = await Promise.all([
+          this.smartcar.readVehicle(id, accessToken, units),
+          this.smartcar.permissions(id, accessToken),
+        ]);
+        return { ...reading, permissions };
+      }),
+    );
   }
 
   /**
@@ -93,10 +103,10 @@ export class VehicleService {
   private async refresh(vehicle: VehicleRow): Promise<void> {
     try {
       const accessToken = await this.vault.accessToken(vehicle.connectionId);
-      const snapshot = await this.smartcar.readVehicle(vehicle.id, accessToken, vehicle.units);
+      const reading = await this.smartcar.readVehicle(vehicle.id, accessToken, vehicle.units);
       await this.db
         .update(vehicles)
-        .set({ ...snapshot, fetchedAt: new Date() })
+        .set({ ...reading, fetchedAt: new Date() })
         .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

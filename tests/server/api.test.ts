@@ -1,0 +1,237 @@
+// The extension's API over real HTTP, against the emulator, on both databases.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import { REDIRECT_URI, apiClient } from '../support/api-client';
+import { createTestDatabase } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+
+describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (database) => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+  let dropDatabase: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    const env: Record<string, string> = {};
+    if (database === 'postgresql') {
+      const db = await createTestDatabase();
+      env.DATABASE_URL = db.url;
+      dropDatabase = db.drop;
+    }
+    stack = await startStack({ env });
+    api = apiClient(stack.serverUrl);
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await dropDatabase?.();
+  });
+
+  describe('POST /api/connect', () => {
+    it('answers a Connect URL carrying a fresh single-use state and the requested scope', async () => {
+      const first = await api.call<{ url: string; state: string }>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+      });
+      const second = await api.call<{ url: string; state: string }>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+      });
+      expect(first.status).toBe(200);
+      const url = new URL(first.json.url);
+      expect(url.origin).toBe(stack.emulator.origin);
+      expect(url.pathname).toBe('/oauth/authorize');
+      expect(url.searchParams.get('state')).toBe(first.json.state);
+      expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
+      expect(url.searchParams.get('mode')).toBe('test');
+      expect(url.searchParams.get('scope')).toContain('read_odometer');
+      expect(first.json.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(second.json.state).not.toBe(first.json.state);
+    });
+
+    it.each([
+      [
+        'a redirect URI not in the allow-list',
+        { redirectUri: 'https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.chromiumapp.org/' },
+        'redirect_uri_not_allowed',
+      ],
+      ['a plain-HTTP redirect URI', { redirectUri: 'http://evil.example/' }, 'bad_request'],
+      ['a missing redirect URI', {}, 'bad_request'],
+      ['an unknown field', { redirectUri: REDIRECT_URI, extra: 1 }, 'bad_request'],
+      ['a body that is not an object', [REDIRECT_URI], 'bad_request'],
+    ])('refuses %s with a 400', async (_case, body, code) => {
+      const answer = await api.call<ErrorBody>('POST', '/api/connect', { body });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error.code).toBe(code);
+      expect(answer.json.error.message.length).toBeGreaterThan(10);
+    });
+
+    it('refuses malformed JSON, another content type and an oversized body with a 4xx', async () => {
+      const send = (body: string, contentType: string) =>
+        fetch(`${stack.serverUrl}/api/connect`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        });
+      const malformed = await send('{"redirectUri":', 'application/json');
+      const form = await send('redirectUri=x', 'application/x-www-form-urlencoded');
+      const huge = await send(JSON.stringify({ redirectUri: 'x'.repeat(100_000) }), 'application/json');
+      expect([malformed.status, form.status, huge.status]).toEqual([400, 415, 413]);
+      for (const answer of [malformed, form, huge]) {
+        expect(((await answer.json()) as ErrorBody).error.code).toBe('bad_request');
+      }
+    });
+
+    it('refuses calls from web pages and grants CORS to the extension only', async () => {
+      const fromPage = await api.call<ErrorBody>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+        headers: { origin: 'https://evil.example' },
+      });
+      expect(fromPage.status).toBe(403);
+      expect(fromPage.headers.get('access-control-allow-origin')).toBeNull();
+      const fromExtension = await api.call('OPTIONS', '/api/connect');
+      expect(fromExtension.status).toBe(204);
+      expect(fromExtension.headers.get('access-control-allow-origin')).toMatch(/^chrome-extension:\/\//);
+    });
+
+    it('refuses an unknown session instead of starting a new user', async () => {
+      const answer = await api.call<ErrorBody>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+        session: 'not-a-session',
+      });
+      expect(answer.status).toBe(401);
+      expect(answer.json.error.code).toBe('unauthorized');
+    });
+  });
+
+  describe('POST /api/exchange', () => {
+    it('exchanges the code and answers a session and the picked vehicles with their data', async () => {
+      const result = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+      expect(result.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(result.vehicles.length).toBeGreaterThanOrEqual(2);
+      for (const vehicle of result.vehicles) {
+        expect(vehicle).toMatchObject({ make: 'TESLA', status: 'connected', units: 'metric' });
+        expect(vehicle.year).toBeGreaterThan(2000);
+        expect(vehicle.permissions).toContain('read_odometer');
+        expect(vehicle.permissions).not.toContain('read_fuel');
+        expect(vehicle.data.odometer?.distance).toBeGreaterThan(0);
+        expect(vehicle.data.battery?.percentRemaining).toBeGreaterThan(0);
+        expect(vehicle.data.fuel).toBeUndefined();
+        expect(typeof vehicle.data.security?.isLocked).toBe('boolean');
+        expect(vehicle.fetchedAt).not.toBeNull();
+      }
+    });
+
+    it('shows only the vehicles the user picked', async () => {
+      const result = await api.connectVehicles({
+        choices: { brand: 'FORD', pickVehicles: (offered) => offered.slice(0, 1) },
+      });
+      expect(result.vehicles).toHaveLength(1);
+      expect(result.vehicles[0]?.make).toBe('FORD');
+    });
+
+    it('reads fuel for a fuel car and battery for an electric one', async () => {
+      const { vehicles } = await api.connectVehicles({ choices: { brand: 'FORD' } });
+      const mustang = vehicles.find((vehicle) => vehicle.model === 'Mustang');
+      const lightning = vehicles.find((vehicle) => vehicle.model === 'F-150 Lightning');
+      expect(mustang?.data.fuel?.percentRemaining).toBeGreaterThan(0);
+      expect(mustang?.data.battery).toBeUndefined();
+      expect(lightning?.data.battery?.range).toBeGreaterThan(0);
+      expect(lightning?.data.fuel).toBeUndefined();
+    });
+
+    it('adds vehicles connected later with the same session to the same list', async () => {
+      const first = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+      const second = await api.connectVehicles({ session: first.session, choices: { brand: 'FORD' } });
+      expect(second.session).toBe(first.session);
+      const makes = second.vehicles.map((vehicle) => vehicle.make);
+      expect(makes).toContain('TESLA');
+      expect(makes).toContain('FORD');
+      expect(second.vehicles.length).toBe(
+        first.vehicles.length + second.vehicles.filter((v) => v.make === 'FORD').length,
+      );
+    });
+
+    it('refuses a replayed state', async () => {
+      const { code, state } = await api.authorize();
+      expect((await api.call('POST', '/api/exchange', { body: { code, state } })).status).toBe(200);
+      const replay = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
+      expect(replay.status).toBe(400);
+      expect(replay.json.error.code).toBe('invalid_state');
+    });
+
+    it('refuses a replayed code even with a fresh state', async () => {
+      const used = await api.authorize();
+      expect(
+        (await api.call('POST', '/api/exchange', { body: { code: used.code, state: used.state } })).status,
+      ).toBe(200);
+      const fresh = await api.authorize();
+      const replay = await api.call<ErrorBody>('POST', '/api/exchange', {
+        body: { code: used.code, state: fresh.state },
+      });
+      expect(replay.status).toBe(400);
+      expect(replay.json.error.code).toBe('invalid_code');
+    });
+
+    it('refuses a state older than ten minutes', async () => {
+      const { code, state } = await api.authorize();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 10 * 60 * 1000 + 1000);
+        const late = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
+        expect(late.status).toBe(400);
+        expect(late.json.error.code).toBe('invalid_state');
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("refuses a state made for another user's session", async () => {
+      const alice = await api.connectVehicles();
+      const { code, state } = await api.authorize({ session: alice.session });
+      const bob = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
+      expect(bob.status).toBe(400);
+      expect(bob.json.error.code).toBe('invalid_state');
+    });
+
+    it.each([
+      ['no code', { state: 'x' }],
+      ['an empty code', { code: '', state: 'x' }],
+      ['a numeric state', { code: 'x', state: 1 }],
+      ['an oversized code', { code: 'x'.repeat(600), state: 'x' }],
+    ])('refuses %s with a 400 and uses up no state', async (_case, body) => {
+      const answer = await api.call<ErrorBody>('POST', '/api/exchange', { body });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error.code).toBe('bad_request');
+    });
+  });
+
+  describe('GET /api/vehicles', () => {
+    it('answers the vehicles of the session and nobody else', async () => {
+      const alice = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+      const bob = await api.connectVehicles({ choices: { brand: 'FORD' } });
+      const aliceList = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session: alice.session });
+      const bobList = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session: bob.session });
+      expect(aliceList.status).toBe(200);
+      expect(aliceList.json.vehicles.map((v) => v.id).sort()).toEqual(alice.vehicles.map((v) => v.id).sort());
+      expect(bobList.json.vehicles.every((v) => v.make === 'FORD')).toBe(true);
+    });
+
+    it.each([
+      ['no session', {}],
+      ['an unknown session', { session: 'A'.repeat(43) }],
+      ['a malformed header', { headers: { authorization: 'Basic abc' } }],
+    ])('answers 401 for %s', async (_case, options) => {
+      const answer = await api.call<ErrorBody>('GET', '/api/vehicles', options);
+      expect(answer.status).toBe(401);
+      expect(answer.json.error.code).toBe('unauthorized');
+    });
+  });
+
+  it('answers unknown paths with a JSON 404', async () => {
+    const answer = await api.call<ErrorBody>('GET', '/api/nothing-here');
+    expect(answer.status).toBe(404);
+    expect(answer.json.error.code).toBe('not_found');
+  });
+
+  it('answers /healthz', async () => {
+    expect((await api.call('GET', '/healthz')).status).toBe(200);
+  });
+});

@@ -1,0 +1,66 @@
+// Calls the server the way the extension does: JSON bodies, the extension's Origin, a bearer session.
+import type { ExchangeResponse } from '../../protocol/api';
+import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
+import { completeConnect, type ConnectChoices } from './connect-pages';
+
+export const EXTENSION_ORIGIN = `chrome-extension://${DEV_EXTENSION_ID}`;
+export const REDIRECT_URI = chromeRedirectUrl(DEV_EXTENSION_ID);
+
+export interface ApiAnswer<T = unknown> {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: T;
+}
+
+export function apiClient(serverUrl: string) {
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    options: { body?: unknown; session?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiAnswer<T>> => {
+    const headers: Record<string, string> = { origin: EXTENSION_ORIGIN, ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.session) headers.authorization = `Bearer ${options.session}`;
+    const response = await fetch(serverUrl + path, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      json: (text ? JSON.parse(text) : null) as T,
+    };
+  };
+
+  /** Connect through the emulator's pages, stopping at the redirect back to the extension. */
+  const authorize = async (options: { session?: string; choices?: ConnectChoices } = {}) => {
+    const connect = await call<{ url: string; state: string }>('POST', '/api/connect', {
+      body: { redirectUri: REDIRECT_URI },
+      ...(options.session ? { session: options.session } : {}),
+    });
+    if (connect.status !== 200) throw new Error(`connect failed: ${connect.text}`);
+    const redirect = await completeConnect(connect.json.url, options.choices);
+    return {
+      code: redirect.searchParams.get('code') ?? '',
+      state: redirect.searchParams.get('state') ?? '',
+      redirect,
+    };
+  };
+
+  /** The whole flow: connect, Connect pages, exchange. */
+  const connectVehicles = async (options: { session?: string; choices?: ConnectChoices } = {}) => {
+    const { code, state } = await authorize(options);
+    const exchange = await call<ExchangeResponse>('POST', '/api/exchange', {
+      body: { code, state },
+      ...(options.session ? { session: options.session } : {}),
+    });
+    if (exchange.status !== 200) throw new Error(`exchange failed: ${exchange.text}`);
+    return exchange.json;
+  };
+
+  return { call, authorize, connectVehicles };
+}

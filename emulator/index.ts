@@ -1,0 +1,88 @@
+// An offline Smartcar platform: Connect, /oauth/token and the v2.0 vehicle API on one origin,
+// so the official SDK reaches it through SMARTCAR_API_ORIGIN and SMARTCAR_AUTH_ORIGIN.
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { chromeRedirectUrl, DEV_EXTENSION_ID } from '../protocol/extension-identity.js';
+import { CallLog } from './calls.js';
+import { connectRoutes } from './connect.js';
+import type { EmulatorContext } from './context.js';
+import { smartcarError } from './errors.js';
+import { FaultRegistry } from './faults.js';
+import { oauthRoutes } from './oauth.js';
+import { Store, type EmulatorClient } from './store.js';
+import { vehicleApiRoutes } from './vehicle-api.js';
+
+export type { EmulatorClient } from './store.js';
+export { completeConnect, type ConnectChoices } from './connect-driver.js';
+
+export interface EmulatorOptions {
+  /** Default 0 (any free port); `npm run emulator` uses 4010 or EMULATOR_PORT. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Registered applications; the development client when omitted. */
+  clients?: EmulatorClient[];
+  /** Enable the test control API (default false). */
+  control?: boolean;
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  refreshGraceSeconds?: number;
+}
+
+export interface Emulator {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** The application `npm run emulator` and the development server use. */
+export const DEV_CLIENT: EmulatorClient = {
+  clientId: 'emulator-client-id',
+  clientSecret: 'emulator-client-secret',
+  redirectUris: [chromeRedirectUrl(DEV_EXTENSION_ID), 'https://example.com/auth'],
+};
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const ctx: EmulatorContext = {
+    store: new Store(options.clients ?? [DEV_CLIENT], {
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
+      refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
+    }),
+    calls: new CallLog(),
+    faults: new FaultRegistry(),
+  };
+
+  const app = Fastify({
+    logger: false,
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // Every response carries a request id, as Smartcar's do.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('sc-request-id', request.id);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const version = /^\/v(\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
+    const body = smartcarError('RESOURCE_NOT_FOUND', version === '2.0' ? 'PATH' : 'VERSION', request.id);
+    return reply.code(404).send(body);
+  });
+
+  await app.register(connectRoutes, ctx);
+  await app.register(oauthRoutes, ctx);
+  await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
+
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('The emulator is not listening on TCP.');
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    origin: `http://${host}:${address.port}`,
+    close: () => app.close(),
+  };
+}

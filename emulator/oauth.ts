@@ -1,0 +1,132 @@
+// POST /oauth/token: the authorization-code and refresh-token grants, with Smartcar's OAuth error bodies.
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EmulatorContext } from './context.js';
+import { OAuthError } from './errors.js';
+import { playFault, type Fault } from './faults.js';
+import type { CodeRejection, EmulatorClient, RefreshRejection, TokenPair } from './store.js';
+
+type Form = Partial<Record<string, string | string[]>>;
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+const CODE_REJECTIONS: Record<CodeRejection, string> = {
+  unknown: 'Invalid authorization code.',
+  used: 'The authorization code has already been used.',
+  expired: 'The authorization code has expired.',
+  client: 'The authorization code was issued to another client.',
+  redirect_uri: 'The redirect_uri does not match the one the authorization code was issued for.',
+};
+
+const REFRESH_REJECTIONS: Record<RefreshRejection, string> = {
+  unknown: 'Invalid refresh token.',
+  expired: 'The refresh token has expired.',
+  revoked: 'The refresh token has been revoked.',
+  client: 'The refresh token was issued to another client.',
+};
+
+/** Statuses for OAuth errors named by an injected fault, and the error a bare status stands for. */
+const OAUTH_STATUS: Record<string, number> = {
+  invalid_request: 400,
+  invalid_grant: 400,
+  unsupported_grant_type: 400,
+  invalid_client: 401,
+  server_error: 500,
+  temporarily_unavailable: 503,
+};
+
+function oauthErrorForStatus(status: number): string {
+  if (status === 401) return 'invalid_client';
+  if (status === 503) return 'temporarily_unavailable';
+  if (status === 429) return 'rate_limit';
+  return status < 500 ? 'invalid_request' : 'server_error';
+}
+
+function field(form: Form, name: string): string | undefined {
+  const value = form[name];
+  const single = Array.isArray(value) ? value[0] : value;
+  // The SDK sends the literal `undefined` when its AuthClient has no redirect URI.
+  return single === undefined || single === '' || single === 'undefined' ? undefined : single;
+}
+
+function basicCredentials(header: string | undefined): [string, string] | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+}
+
+export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): Promise<void> {
+  await app.register(formbody);
+
+  const authenticateClient = (request: FastifyRequest, form: Form): EmulatorClient => {
+    const [clientId, clientSecret] = basicCredentials(request.headers.authorization) ?? [
+      field(form, 'client_id'),
+      field(form, 'client_secret'),
+    ];
+    const client = clientId === undefined ? undefined : ctx.store.client(clientId);
+    if (!client || client.clientSecret !== clientSecret) {
+      throw new OAuthError(401, 'invalid_client', 'Invalid client_id or client_secret.');
+    }
+    return client;
+  };
+
+  const sendTokens = (reply: FastifyReply, pair: TokenPair) =>
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
+      access_token: pair.accessToken,
+      token_type: 'Bearer',
+      expires_in: pair.expiresIn,
+      refresh_token: pair.refreshToken,
+    });
+
+  const answerFault = (reply: FastifyReply) => (fault: Fault) => {
+    const error = fault.type ?? oauthErrorForStatus(fault.status ?? 429);
+    return reply
+      .code(fault.status ?? OAUTH_STATUS[error] ?? 500)
+      .send({ error, error_description: 'Injected by the emulator.' });
+  };
+
+  app.setErrorHandler((error, _request, reply) => {
+    const oauth =
+      error instanceof OAuthError
+        ? error
+        : new OAuthError(400, 'invalid_request', 'Missing or malformed request parameters.');
+    return reply.code(oauth.status).send(oauth.body());
+  });
+
+  app.post('/oauth/token', async (request, reply) => {
+    const form = (request.body ?? {}) as Form;
+    const grantType = field(form, 'grant_type');
+    const known = GRANT_TYPES.find((type) => type === grantType);
+    const endpoints = known ? [`token.${known}`, 'token'] : ['token'];
+    ctx.calls.record(
+      endpoints[0] ?? 'token',
+      known === 'refresh_token' ? field(form, 'refresh_token') : undefined,
+    );
+    const fault = ctx.faults.take(endpoints);
+    if (fault && (await playFault(fault, request, reply, answerFault(reply)))) return reply;
+
+    const client = authenticateClient(request, form);
+    if (grantType === undefined) {
+      throw new OAuthError(400, 'invalid_request', 'The grant_type parameter is required.');
+    }
+    if (!known) {
+      throw new OAuthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grantType}.`);
+    }
+    if (known === 'authorization_code') {
+      const code = field(form, 'code');
+      if (code === undefined) throw new OAuthError(400, 'invalid_request', 'The code parameter is required.');
+      const result = ctx.store.redeemCode(code, client.clientId, field(form, 'redirect_uri'));
+      if (typeof result === 'string') throw new OAuthError(400, 'invalid_grant', CODE_REJECTIONS[result]);
+      return sendTokens(reply, result);
+    }
+    const refreshToken = field(form, 'refresh_token');
+    if (refreshToken === undefined) {
+      throw new OAuthError(400, 'invalid_request', 'The refresh_token parameter is required.');
+    }
+    const result = ctx.store.refresh(refreshToken, client.clientId);
+    if (typeof result === 'string') throw new OAuthError(400, 'invalid_grant', REFRESH_REJECTIONS[result]);
+    return sendTokens(reply, result);
+  });
+}

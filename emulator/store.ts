@@ -1,0 +1,198 @@
+// In-memory state of one emulator: registered clients, vehicles, grants, codes and tokens.
+// Nothing is persisted; a restart forgets every connection.
+import { randomUUID } from 'node:crypto';
+import type { Vehicle } from './fleet.js';
+import type { Permission } from './permissions.js';
+
+export interface EmulatorClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+}
+
+export interface TokenLifetimes {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** How long a refresh token keeps working after it has been used once. */
+  refreshGraceSeconds: number;
+}
+
+/** What a user approved for one application: vehicles, each with the permissions it was granted. */
+export interface Grant {
+  id: string;
+  clientId: string;
+  account: string;
+  vehicles: Map<string, Set<Permission>>;
+}
+
+interface AuthCode {
+  clientId: string;
+  redirectUri: string;
+  grantId: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export type TokenKind = 'access' | 'refresh';
+
+interface TokenRecord {
+  token: string;
+  kind: TokenKind;
+  clientId: string;
+  grantId: string;
+  issuedAt: number;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export type TokenStatus = 'active' | 'expired' | 'revoked';
+
+export interface IssuedToken {
+  token: string;
+  kind: TokenKind;
+  clientId: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  status: TokenStatus;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const CODE_TTL_MS = 10 * 60 * 1000;
+
+export type CodeRejection = 'unknown' | 'used' | 'expired' | 'client' | 'redirect_uri';
+export type RefreshRejection = 'unknown' | 'expired' | 'revoked' | 'client';
+
+export class Store {
+  readonly vehicles = new Map<string, Vehicle>();
+  private readonly grants = new Map<string, Grant>();
+  private readonly codes = new Map<string, AuthCode>();
+  private readonly tokens = new Map<string, TokenRecord>();
+
+  constructor(
+    readonly clients: readonly EmulatorClient[],
+    public lifetimes: TokenLifetimes,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  client(clientId: string): EmulatorClient | undefined {
+    return this.clients.find((client) => client.clientId === clientId);
+  }
+
+  /** The vehicle record for an account's car, created on first login so its state persists across logins. */
+  vehicle(candidate: Vehicle): Vehicle {
+    const existing = this.vehicles.get(candidate.id);
+    if (existing) return existing;
+    this.vehicles.set(candidate.id, candidate);
+    return candidate;
+  }
+
+  createGrant(clientId: string, account: string, vehicles: Map<string, Set<Permission>>): Grant {
+    const grant: Grant = { id: randomUUID(), clientId, account, vehicles };
+    this.grants.set(grant.id, grant);
+    return grant;
+  }
+
+  issueCode(grant: Grant, redirectUri: string): string {
+    const code = randomUUID();
+    this.codes.set(code, {
+      clientId: grant.clientId,
+      redirectUri,
+      grantId: grant.id,
+      expiresAt: this.now() + CODE_TTL_MS,
+      used: false,
+    });
+    return code;
+  }
+
+  redeemCode(code: string, clientId: string, redirectUri: string | undefined): TokenPair | CodeRejection {
+    const record = this.codes.get(code);
+    if (!record) return 'unknown';
+    if (record.clientId !== clientId) return 'client';
+    if (record.used) return 'used';
+    if (record.expiresAt <= this.now()) return 'expired';
+    if (record.redirectUri !== redirectUri) return 'redirect_uri';
+    record.used = true;
+    return this.issueTokens(record.clientId, record.grantId);
+  }
+
+  /** Rotates: a new pair every time; the used refresh token stays valid for the grace period. */
+  refresh(refreshToken: string, clientId: string): TokenPair | RefreshRejection {
+    const record = this.tokens.get(refreshToken);
+    if (record?.kind !== 'refresh') return 'unknown';
+    if (record.clientId !== clientId) return 'client';
+    if (record.revoked) return 'revoked';
+    const now = this.now();
+    if (record.expiresAt <= now) return 'expired';
+    record.expiresAt = Math.min(record.expiresAt, now + this.lifetimes.refreshGraceSeconds * 1000);
+    return this.issueTokens(record.clientId, record.grantId);
+  }
+
+  /** The grant behind a live access token. */
+  authenticate(accessToken: string): Grant | undefined {
+    const record = this.tokens.get(accessToken);
+    if (record?.kind !== 'access' || record.revoked || record.expiresAt <= this.now()) return undefined;
+    return this.grants.get(record.grantId);
+  }
+
+  /** Marks a token expired from now on; false when the emulator never issued it. */
+  expireToken(token: string): boolean {
+    const record = this.tokens.get(token);
+    if (!record) return false;
+    record.expiresAt = Math.min(record.expiresAt, this.now());
+    return true;
+  }
+
+  revokeToken(token: string): boolean {
+    const record = this.tokens.get(token);
+    if (!record) return false;
+    record.revoked = true;
+    return true;
+  }
+
+  /** The application loses the vehicle: no grant of that client reaches it any more. */
+  disconnect(clientId: string, vehicleId: string): void {
+    for (const grant of this.grants.values()) {
+      if (grant.clientId === clientId) grant.vehicles.delete(vehicleId);
+    }
+  }
+
+  issuedTokens(): IssuedToken[] {
+    const now = this.now();
+    return [...this.tokens.values()].map((record) => ({
+      token: record.token,
+      kind: record.kind,
+      clientId: record.clientId,
+      issuedAt: new Date(record.issuedAt),
+      expiresAt: new Date(record.expiresAt),
+      status: record.revoked ? 'revoked' : record.expiresAt <= now ? 'expired' : 'active',
+    }));
+  }
+
+  private issueTokens(clientId: string, grantId: string): TokenPair {
+    const now = this.now();
+    const save = (kind: TokenKind, ttlSeconds: number): string => {
+      const token = randomUUID();
+      this.tokens.set(token, {
+        token,
+        kind,
+        clientId,
+        grantId,
+        issuedAt: now,
+        expiresAt: now + ttlSeconds * 1000,
+        revoked: false,
+      });
+      return token;
+    };
+    const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.lifetimes;
+    return {
+      accessToken: save('access', accessTokenTtlSeconds),
+      refreshToken: save('refresh', refreshTokenTtlSeconds),
+      expiresIn: accessTokenTtlSeconds,
+    };
+  }
+}

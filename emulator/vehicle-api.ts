@@ -1,0 +1,325 @@
+// Smartcar Vehicle API v2.0 under /v2.0: Bearer-token auth scoped to the token's grant,
+// per-endpoint permissions, Smartcar's v2 error bodies and sc-* response headers.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EmulatorContext } from './context.js';
+import { ApiError, errorForStatus, smartcarError } from './errors.js';
+import { playFault, answersInstead, type Fault } from './faults.js';
+import {
+  readBattery,
+  readBatteryCapacity,
+  readCharge,
+  readEngineOil,
+  readFuel,
+  readLocation,
+  readOdometer,
+  readSecurity,
+  readTirePressure,
+  stableUuid,
+  type UnitSystem,
+  type Vehicle,
+} from './fleet.js';
+import type { Permission } from './permissions.js';
+import type { Grant } from './store.js';
+
+interface Reading {
+  vehicle: Vehicle;
+  now: number;
+  units: UnitSystem;
+}
+
+/** A GET data endpoint; usable on its own route and inside a batch. Names match the SDK's methods. */
+interface ReadEndpoint {
+  name: string;
+  path: string;
+  permission: Permission;
+  read: (reading: Reading) => object;
+}
+
+const READ_ENDPOINTS: readonly ReadEndpoint[] = [
+  {
+    name: 'attributes',
+    path: '/',
+    permission: 'read_vehicle_info',
+    read: ({ vehicle: { id, model } }) => ({ id, make: model.make, model: model.model, year: model.year }),
+  },
+  { name: 'vin', path: '/vin', permission: 'read_vin', read: ({ vehicle }) => ({ vin: vehicle.model.vin }) },
+  {
+    name: 'odometer',
+    path: '/odometer',
+    permission: 'read_odometer',
+    read: ({ vehicle, now, units }) => readOdometer(vehicle, now, units),
+  },
+  {
+    name: 'location',
+    path: '/location',
+    permission: 'read_location',
+    read: ({ vehicle, now }) => readLocation(vehicle, now),
+  },
+  {
+    name: 'battery',
+    path: '/battery',
+    permission: 'read_battery',
+    read: ({ vehicle, now, units }) => readBattery(vehicle, now, units),
+  },
+  {
+    name: 'batteryCapacity',
+    path: '/battery/capacity',
+    permission: 'read_battery',
+    read: ({ vehicle }) => readBatteryCapacity(vehicle),
+  },
+  {
+    name: 'fuel',
+    path: '/fuel',
+    permission: 'read_fuel',
+    read: ({ vehicle, now, units }) => readFuel(vehicle, now, units),
+  },
+  {
+    name: 'tirePressure',
+    path: '/tires/pressure',
+    permission: 'read_tires',
+    read: ({ vehicle, units }) => readTirePressure(vehicle, units),
+  },
+  {
+    name: 'engineOil',
+    path: '/engine/oil',
+    permission: 'read_engine_oil',
+    read: ({ vehicle, now }) => readEngineOil(vehicle, now),
+  },
+  {
+    name: 'charge',
+    path: '/charge',
+    permission: 'read_charge',
+    read: ({ vehicle, now }) => readCharge(vehicle, now),
+  },
+  {
+    name: 'lockStatus',
+    path: '/security',
+    permission: 'read_security',
+    read: ({ vehicle }) => readSecurity(vehicle),
+  },
+];
+
+const ACTION_SUCCESS = { status: 'success', message: 'Successfully sent request to vehicle' };
+
+type Headers = Record<string, string>;
+
+interface Outcome {
+  status: number;
+  headers: Headers;
+  body: object;
+}
+
+function unitSystem(request: FastifyRequest): UnitSystem {
+  return request.headers['sc-unit-system'] === 'imperial' ? 'imperial' : 'metric';
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/** Canonical batch path: leading slash, no trailing slash (`tires/pressure` -> `/tires/pressure`). */
+function canonicalPath(path: string): string {
+  return `/${path.replace(/^\/+|\/+$/g, '')}`;
+}
+
+/** Paging query (`limit`, `offset`); malformed values are a VALIDATION error as on Smartcar. */
+function paging(request: FastifyRequest, defaultLimit: number): { limit: number; offset: number } {
+  const query = request.query as Partial<Record<string, string>>;
+  const parse = (value: string | undefined, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min) throw new ApiError('VALIDATION', 'PARAMETER');
+    return number;
+  };
+  return { limit: parse(query.limit, defaultLimit, 1), offset: parse(query.offset, 0, 0) };
+}
+
+export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
+  const { store, calls, faults } = ctx;
+
+  // The SDK sends `Content-Type: application/json` with an empty body on DELETE; that is not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch {
+      done(new ApiError('VALIDATION', null), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('sc-unit-system', unitSystem(request));
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof ApiError)) {
+      if ((error as { statusCode?: number }).statusCode === 400) {
+        return reply.code(400).send(smartcarError('VALIDATION', null, request.id));
+      }
+      request.log.error(error);
+    }
+    const [type, code] = error instanceof ApiError ? [error.type, error.code] : ['SERVER', 'INTERNAL'];
+    const body = smartcarError(type, code, request.id, error instanceof ApiError ? error.status : undefined);
+    return reply.code(body.statusCode).send(body);
+  });
+
+  const faultError = (fault: Fault): ApiError => {
+    const [type, code] =
+      fault.type !== undefined ? [fault.type, fault.code ?? null] : errorForStatus(fault.status ?? 429);
+    return new ApiError(type, code, fault.status);
+  };
+
+  const answerFault = (request: FastifyRequest, reply: FastifyReply) => (fault: Fault) => {
+    const error = faultError(fault);
+    const body = smartcarError(error.type, error.code, request.id, error.status);
+    return reply.code(body.statusCode).send(body);
+  };
+
+  /** Counts the call, plays any armed fault, then authenticates. Undefined when already answered. */
+  const enter = async (
+    name: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    vehicleId?: string,
+  ): Promise<Grant | undefined> => {
+    const token = bearer(request);
+    calls.record(name, token, vehicleId);
+    const fault = faults.take([name]);
+    if (fault && (await playFault(fault, request, reply, answerFault(request, reply)))) return undefined;
+    const grant = token === undefined ? undefined : store.authenticate(token);
+    if (!grant) throw new ApiError('AUTHENTICATION');
+    return grant;
+  };
+
+  /** The vehicle if the grant reaches it; a disconnected or foreign vehicle is a PERMISSION error. */
+  const reachable = (grant: Grant, vehicleId: string): { vehicle: Vehicle; granted: Set<Permission> } => {
+    const granted = grant.vehicles.get(vehicleId);
+    const vehicle = store.vehicles.get(vehicleId);
+    if (!granted || !vehicle) throw new ApiError('PERMISSION');
+    return { vehicle, granted };
+  };
+
+  const checkPermission = (granted: Set<Permission>, permission: Permission, vehicle: Vehicle): void => {
+    if (!granted.has(permission)) throw new ApiError('PERMISSION');
+    if (vehicle.failure) throw new ApiError(vehicle.failure.type, vehicle.failure.code);
+  };
+
+  const dataHeaders = (vehicle: Vehicle, now: number, units: UnitSystem): Headers => ({
+    // The car reported a little while ago; Smartcar fetched it just now.
+    'sc-data-age': new Date(now - Math.round(30_000 + vehicle.jitter * 240_000)).toISOString(),
+    'sc-fetched-at': new Date(now).toISOString(),
+    'sc-unit-system': units,
+  });
+
+  const read = (
+    endpoint: ReadEndpoint,
+    vehicle: Vehicle,
+    granted: Set<Permission>,
+    units: UnitSystem,
+  ): Outcome => {
+    checkPermission(granted, endpoint.permission, vehicle);
+    const now = store.now();
+    return {
+      status: 200,
+      headers: dataHeaders(vehicle, now, units),
+      body: endpoint.read({ vehicle, now, units }),
+    };
+  };
+
+  app.get('/vehicles', async (request, reply) => {
+    const grant = await enter('vehicles', request, reply);
+    if (!grant) return reply;
+    const { limit, offset } = paging(request, 10);
+    const ids = [...grant.vehicles.keys()];
+    return { vehicles: ids.slice(offset, offset + limit), paging: { count: ids.length, offset } };
+  });
+
+  app.get('/user', async (request, reply) => {
+    const grant = await enter('user', request, reply);
+    if (!grant) return reply;
+    return { id: stableUuid(`user|${grant.account}`) };
+  });
+
+  for (const endpoint of READ_ENDPOINTS) {
+    const route = endpoint.path === '/' ? '/vehicles/:id' : `/vehicles/:id${endpoint.path}`;
+    app.get<{ Params: { id: string } }>(route, async (request, reply) => {
+      const grant = await enter(endpoint.name, request, reply, request.params.id);
+      if (!grant) return reply;
+      const { vehicle, granted } = reachable(grant, request.params.id);
+      const outcome = read(endpoint, vehicle, granted, unitSystem(request));
+      return reply.headers(outcome.headers).send(outcome.body);
+    });
+  }
+
+  app.get<{ Params: { id: string } }>('/vehicles/:id/permissions', async (request, reply) => {
+    const grant = await enter('permissions', request, reply, request.params.id);
+    if (!grant) return reply;
+    const { granted } = reachable(grant, request.params.id);
+    const { limit, offset } = paging(request, 25);
+    const all = [...granted];
+    return { permissions: all.slice(offset, offset + limit), paging: { count: all.length, offset } };
+  });
+
+  app.post<{ Params: { id: string } }>('/vehicles/:id/security', async (request, reply) => {
+    const action = (request.body as { action?: unknown } | undefined)?.action;
+    const name = action === 'LOCK' ? 'lock' : action === 'UNLOCK' ? 'unlock' : 'security';
+    const grant = await enter(name, request, reply, request.params.id);
+    if (!grant) return reply;
+    const { vehicle, granted } = reachable(grant, request.params.id);
+    if (name === 'security') throw new ApiError('VALIDATION', 'PARAMETER');
+    checkPermission(granted, 'control_security', vehicle);
+    vehicle.isLocked = name === 'lock';
+    return ACTION_SUCCESS;
+  });
+
+  app.delete<{ Params: { id: string } }>('/vehicles/:id/application', async (request, reply) => {
+    const grant = await enter('disconnect', request, reply, request.params.id);
+    if (!grant) return reply;
+    reachable(grant, request.params.id);
+    store.disconnect(grant.clientId, request.params.id);
+    return { status: 'success' };
+  });
+
+  app.post<{ Params: { id: string } }>('/vehicles/:id/batch', async (request, reply) => {
+    const grant = await enter('batch', request, reply, request.params.id);
+    if (!grant) return reply;
+    const { vehicle, granted } = reachable(grant, request.params.id);
+    const requests = (request.body as { requests?: unknown } | undefined)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) throw new ApiError('VALIDATION', 'PARAMETER');
+    const paths = requests.map((item: unknown) => {
+      const path = (item as { path?: unknown } | null)?.path;
+      if (typeof path !== 'string') throw new ApiError('VALIDATION', 'PARAMETER');
+      return canonicalPath(path);
+    });
+    const units = unitSystem(request);
+    const token = bearer(request);
+    const responses = paths.map((path) => {
+      const endpoint = READ_ENDPOINTS.find((candidate) => candidate.path === path);
+      let outcome: Outcome;
+      try {
+        if (!endpoint) throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
+        calls.record(endpoint.name, token, vehicle.id);
+        // Inside a batch only error faults apply: delays and drops act on whole HTTP requests.
+        const fault = faults.take([endpoint.name]);
+        if (fault && answersInstead(fault)) throw faultError(fault);
+        outcome = read(endpoint, vehicle, granted, units);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        const body = smartcarError(error.type, error.code, request.id, error.status);
+        outcome = {
+          status: body.statusCode,
+          headers: { 'content-type': 'application/json', 'sc-unit-system': units },
+          body,
+        };
+      }
+      return { path, body: outcome.body, code: outcome.status, headers: outcome.headers };
+    });
+    return { responses };
+  });
+  done();
+}

@@ -1,0 +1,165 @@
+// AuthClient (getAuthUrl, exchangeCode, exchangeRefreshToken) against the emulator over real sockets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../emulator/index.js';
+import {
+  connect,
+  connectAndExchange,
+  devAuthClient,
+  REDIRECT_URI,
+  smartcarError,
+  startForSdk,
+} from './helpers.js';
+import { smartcar } from './sdk.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startForSdk();
+});
+afterAll(() => emulator.close());
+
+describe('getAuthUrl + Connect', () => {
+  it('returns a single code and the state to the redirect URI', async () => {
+    const client = devAuthClient();
+    const url = client.getAuthUrl(['read_odometer'], { state: 's t/ä' });
+    expect(url.startsWith(`${emulator.origin}/oauth/authorize?`)).toBe(true);
+    const query = await connect(client, ['read_odometer'], {}, { state: 's t/ä' });
+    expect([...query.keys()].sort()).toEqual(['code', 'state']);
+    expect(query.get('state')).toBe('s t/ä');
+  });
+});
+
+describe('exchangeCode', () => {
+  it('returns exactly the Access shape the SDK documents', async () => {
+    const access = await connectAndExchange(devAuthClient(), ['read_odometer']);
+    expect(Object.keys(access).sort()).toEqual([
+      'accessToken',
+      'expiration',
+      'refreshExpiration',
+      'refreshToken',
+    ]);
+    expect(access.accessToken).toMatch(UUID);
+    expect(access.refreshToken).toMatch(UUID);
+    expect(access.accessToken).not.toBe(access.refreshToken);
+    expect(access.expiration).toBeInstanceOf(Date);
+  });
+
+  it('accepts a code only once', async () => {
+    const client = devAuthClient();
+    const code = (await connect(client, ['read_odometer'])).get('code') ?? '';
+    await client.exchangeCode(code);
+    const error = await smartcarError(client.exchangeCode(code));
+    expect(error.statusCode).toBe(400);
+    expect(error.type).toBe('invalid_grant');
+    expect(error.message).toMatch(/^invalid_grant:undefined - /);
+  });
+
+  it('rejects an unknown code with invalid_grant', async () => {
+    const error = await smartcarError(devAuthClient().exchangeCode('not-a-code'));
+    expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+  });
+
+  it('rejects a wrong client secret with invalid_client', async () => {
+    const code = (await connect(devAuthClient(), ['read_odometer'])).get('code') ?? '';
+    const error = await smartcarError(devAuthClient({ clientSecret: 'wrong' }).exchangeCode(code));
+    expect([error.statusCode, error.type]).toEqual([401, 'invalid_client']);
+  });
+
+  it('rejects a code redeemed with another redirect URI than it was issued for', async () => {
+    const code = (await connect(devAuthClient(), ['read_odometer'])).get('code') ?? '';
+    const otherRedirect = devAuthClient({
+      redirectUri: 'https://nndbmeanannkdoblbjpcejkfagdlibni.chromiumapp.org/',
+    });
+    const error = await smartcarError(otherRedirect.exchangeCode(code));
+    expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+    // The failed attempt did not burn the code for its rightful redirect URI.
+    await expect(devAuthClient().exchangeCode(code)).resolves.toHaveProperty('accessToken');
+  });
+
+  it('accepts client credentials in the form body instead of HTTP Basic', async () => {
+    const code = (await connect(devAuthClient(), ['read_odometer'])).get('code') ?? '';
+    const response = await fetch(`${emulator.origin}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_id: 'emulator-client-id',
+        client_secret: 'emulator-client-secret',
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
+    expect(body.token_type).toBe('Bearer');
+    expect(body.expires_in).toBe(7200);
+  });
+
+  it('answers an unsupported grant type with unsupported_grant_type', async () => {
+    const response = await fetch(`${emulator.origin}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('emulator-client-id:emulator-client-secret').toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'password' }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      error: 'unsupported_grant_type',
+      error_description: 'Unsupported grant_type: password.',
+    });
+  });
+});
+
+describe('exchangeRefreshToken', () => {
+  it('rotates both tokens, and the new access token works', async () => {
+    const client = devAuthClient();
+    const first = await connectAndExchange(client, ['read_vehicle_info']);
+    const second = await client.exchangeRefreshToken(first.refreshToken);
+    expect(Object.keys(second).sort()).toEqual([
+      'accessToken',
+      'expiration',
+      'refreshExpiration',
+      'refreshToken',
+    ]);
+    expect(second.accessToken).not.toBe(first.accessToken);
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    const { vehicles } = await smartcar.getVehicles(second.accessToken);
+    expect(vehicles.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the used refresh token valid during the grace period', async () => {
+    const client = devAuthClient();
+    const first = await connectAndExchange(client, ['read_vehicle_info']);
+    await client.exchangeRefreshToken(first.refreshToken);
+    await expect(client.exchangeRefreshToken(first.refreshToken)).resolves.toHaveProperty('refreshToken');
+  });
+
+  it('rejects an unknown refresh token with invalid_grant', async () => {
+    const error = await smartcarError(devAuthClient().exchangeRefreshToken('nope'));
+    expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+  });
+
+  it('rejects a refresh token of another client with invalid_grant', async () => {
+    const access = await connectAndExchange(devAuthClient(), ['read_vehicle_info']);
+    const other = await startForSdk({
+      clients: [{ clientId: 'other', clientSecret: 'other-secret', redirectUris: [REDIRECT_URI] }],
+    });
+    try {
+      // Same token, different emulator: it was never issued there.
+      const foreign = new smartcar.AuthClient({
+        clientId: 'other',
+        clientSecret: 'other-secret',
+        redirectUri: REDIRECT_URI,
+      });
+      const error = await smartcarError(foreign.exchangeRefreshToken(access.refreshToken));
+      expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+    } finally {
+      await other.close();
+      process.env.SMARTCAR_API_ORIGIN = emulator.origin;
+      process.env.SMARTCAR_AUTH_ORIGIN = emulator.origin;
+    }
+  });
+});

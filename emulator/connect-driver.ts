@@ -16,23 +16,24 @@ export interface ConnectChoices {
 const MAX_STEPS = 12;
 
 function formAction(page: string, suffix: string): string {
-  const match = new RegExp(`<form method="post" action="([^"]*/${suffix})"`).exec(page);
+  const match = new RegExp(`<form\\b[^>]*\\baction="([^"]*/${suffix})"`).exec(page);
   if (!match?.[1]) throw new Error(`Connect page has no /${suffix} form:\n${page}`);
   return match[1];
 }
 
+function attributes(tag: string): Map<string, string> {
+  return new Map(
+    [...tag.matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map(([, name = '', value = '']) => [name, value]),
+  );
+}
+
 /** Vehicle ids to submit: the requested VINs, or the inputs the page checked by default. */
 function chosenVehicles(page: string, vins: string[] | undefined): string[] {
-  const rows = [
-    ...page.matchAll(
-      /<input type="(?:checkbox|radio)" name="vehicle" value="([^"]+)"([^>]*)>\s*<label[^>]*>[^<]*<span class="note">VIN (\w+)/g,
-    ),
-  ];
-  return rows
-    .filter(([, , attributes = '', vin = '']) =>
-      vins ? vins.includes(vin) : attributes.includes(' checked'),
-    )
-    .map(([, id = '']) => id);
+  return [...page.matchAll(/<input\b([^>]*)>/g)]
+    .map(([, tag = '']) => attributes(tag))
+    .filter((input) => input.get('name') === 'vehicle' && !input.has('disabled'))
+    .filter((input) => (vins ? vins.includes(input.get('data-vin') ?? '') : input.has('checked')))
+    .map((input) => input.get('value') ?? '');
 }
 
 /**

@@ -199,6 +199,7 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
           type="${inputType}"
           name="vehicle"
           value="${vehicle.id}"
+          data-vin="${vehicle.model.vin}"
           id="${inputId}"
           ${checked ? html` checked` : ''}${compatible ? '' : html` disabled aria-describedby="${inputId}-note"`}
         />
@@ -236,6 +237,27 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
       </div>`,
       problem ? 400 : 200,
     );
+  };
+
+  const grantAccess = (reply: FastifyReply, flow: Flow, account: string, vehicles: Vehicle[]) => {
+    // Optional permissions a vehicle is incapable of are silently left out (seed 001).
+    const permissionsOf = (vehicle: Vehicle) =>
+      new Set(flow.scope.permissions.filter((p) => vehicle.capabilities.has(p)));
+    const grant = ctx.store.createGrant(
+      flow.client.clientId,
+      account,
+      new Map(vehicles.map((vehicle) => [vehicle.id, permissionsOf(vehicle)])),
+    );
+    ctx.store.rememberApproval(grant, flow.scope.permissions);
+    return redirectBack(reply, flow, { code: ctx.store.issueCode(grant, flow.redirectUri) });
+  };
+
+  /** With approval_prompt=auto, a user who already approved this scope for these vehicles is not asked again. */
+  const previouslyApproved = (flow: Flow, account: string, compatible: Vehicle[]): Vehicle[] => {
+    if (flow.forcePrompt || (flow.singleSelect && flow.singleSelectVin === undefined)) return [];
+    const prior = ctx.store.priorApproval(flow.client.clientId, account);
+    if (!prior || !flow.scope.permissions.every((p) => prior.permissions.has(p))) return [];
+    return compatible.filter((vehicle) => prior.vehicleIds.has(vehicle.id));
   };
 
   /** The flow named in the URL, or an error page (never a redirect: the session may be forged). */
@@ -384,6 +406,8 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
         year: String(incompatible.model.year),
       });
     }
+    const approved = previouslyApproved(flow, account, compatible);
+    if (approved.length > 0) return grantAccess(reply, flow, account, approved);
     flow.account = account;
     flow.vehicles = vehicles;
     return reply.redirect(`/connect/${flow.id}/approve`, 303);
@@ -420,17 +444,6 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
         flow.singleSelect ? 'Choose one vehicle.' : 'Choose at least one vehicle.',
       );
     }
-    // Optional permissions a vehicle is incapable of are silently left out (seed 001).
-    const grant = ctx.store.createGrant(
-      flow.client.clientId,
-      account,
-      new Map(
-        selected.map((vehicle) => [
-          vehicle.id,
-          new Set(flow.scope.permissions.filter((p) => vehicle.capabilities.has(p))),
-        ]),
-      ),
-    );
-    return redirectBack(reply, flow, { code: ctx.store.issueCode(grant, flow.redirectUri) });
+    return grantAccess(reply, flow, account, selected);
   });
 }

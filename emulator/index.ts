@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import { chromeRedirectUrl, DEV_EXTENSION_ID } from '../protocol/extension-identity.js';
 import { CallLog } from './calls.js';
 import { connectRoutes } from './connect.js';
+import { CONTROL_PREFIX, controlRoutes, createControls, type EmulatorControls } from './control.js';
 import type { EmulatorContext } from './context.js';
 import { smartcarError } from './errors.js';
 import { FaultRegistry } from './faults.js';
@@ -12,7 +13,10 @@ import { oauthRoutes } from './oauth.js';
 import { Store, type EmulatorClient } from './store.js';
 import { vehicleApiRoutes } from './vehicle-api.js';
 
-export type { EmulatorClient } from './store.js';
+export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatus } from './store.js';
+export type { CallCounts } from './calls.js';
+export type { EmulatorControls } from './control.js';
+export type { Fault, FaultSpec } from './faults.js';
 export { completeConnect, type ConnectChoices } from './connect-driver.js';
 
 export interface EmulatorOptions {
@@ -29,7 +33,8 @@ export interface EmulatorOptions {
   refreshGraceSeconds?: number;
 }
 
-export interface Emulator {
+/** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
+export interface Emulator extends EmulatorControls {
   origin: string;
   close(): Promise<void>;
 }
@@ -67,13 +72,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   app.setNotFoundHandler((request, reply) => {
     const version = /^\/v(\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
-    const body = smartcarError('RESOURCE_NOT_FOUND', version === '2.0' ? 'PATH' : 'VERSION', request.id);
+    const code = version !== undefined && version !== '2.0' ? 'VERSION' : 'PATH';
+    const body = smartcarError('RESOURCE_NOT_FOUND', code, request.id);
     return reply.code(404).send(body);
   });
 
   await app.register(connectRoutes, ctx);
   await app.register(oauthRoutes, ctx);
   await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
+  const controls = createControls(ctx);
+  if (options.control === true) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
 
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -82,6 +90,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
+    ...controls,
     origin: `http://${host}:${address.port}`,
     close: () => app.close(),
   };

@@ -25,6 +25,11 @@ export interface Grant {
   vehicles: Map<string, Set<Permission>>;
 }
 
+export interface Approval {
+  vehicleIds: Set<string>;
+  permissions: Set<Permission>;
+}
+
 interface AuthCode {
   clientId: string;
   redirectUri: string;
@@ -72,6 +77,8 @@ export class Store {
   private readonly grants = new Map<string, Grant>();
   private readonly codes = new Map<string, AuthCode>();
   private readonly tokens = new Map<string, TokenRecord>();
+  /** The last approval per application and account, so `approval_prompt=auto` can skip the page. */
+  private readonly approvals = new Map<string, Approval>();
 
   constructor(
     readonly clients: readonly EmulatorClient[],
@@ -95,6 +102,17 @@ export class Store {
     const grant: Grant = { id: randomUUID(), clientId, account, vehicles };
     this.grants.set(grant.id, grant);
     return grant;
+  }
+
+  rememberApproval(grant: Grant, permissions: readonly Permission[]): void {
+    this.approvals.set(`${grant.clientId}|${grant.account}`, {
+      vehicleIds: new Set(grant.vehicles.keys()),
+      permissions: new Set(permissions),
+    });
+  }
+
+  priorApproval(clientId: string, account: string): Approval | undefined {
+    return this.approvals.get(`${clientId}|${account}`);
   }
 
   issueCode(grant: Grant, redirectUri: string): string {

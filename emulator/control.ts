@@ -1,0 +1,126 @@
+// The test control API: the same operations in-process (on the Emulator object) and over HTTP
+// under /__emulator, a path no Smartcar SDK uses. Off unless the emulator is started with `control`.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { CallCounts } from './calls.js';
+import type { EmulatorContext } from './context.js';
+import type { Fault, FaultSpec } from './faults.js';
+import type { IssuedToken, TokenLifetimes } from './store.js';
+
+export const CONTROL_PREFIX = '/__emulator';
+
+const faultSpecSchema = z
+  .object({
+    endpoint: z.string().min(1),
+    status: z.number().int().min(100).max(599).optional(),
+    type: z.string().min(1).optional(),
+    code: z.string().min(1).nullable().optional(),
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+    drop: z.boolean().optional(),
+    retryAfter: z.number().int().min(0).optional(),
+    times: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const lifetimesSchema = z
+  .object({
+    accessTokenTtlSeconds: z.number().int().min(0).optional(),
+    refreshTokenTtlSeconds: z.number().int().min(0).optional(),
+    refreshGraceSeconds: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const tokenSchema = z.object({ token: z.string().min(1) }).strict();
+
+export interface EmulatorControls {
+  /** Every access and refresh token the emulator has issued, with its current status. */
+  issuedTokens(): IssuedToken[];
+  /** Counts of calls per endpoint, per token and per vehicle since start or the last reset. */
+  calls(): CallCounts;
+  resetCalls(): void;
+  /** Arms a fault; throws on an invalid spec. */
+  injectFault(spec: FaultSpec): Fault;
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  faults(): Fault[];
+  tokenLifetimes(): TokenLifetimes;
+  /** Changes lifetimes for tokens issued from now on; returns the lifetimes in force. */
+  setTokenLifetimes(lifetimes: Partial<TokenLifetimes>): TokenLifetimes;
+  /** Makes a token (access or refresh) expired now; false if the emulator never issued it. */
+  expireToken(token: string): boolean;
+  /** Revokes a token (access or refresh); false if the emulator never issued it. */
+  revokeToken(token: string): boolean;
+}
+
+export function createControls({ store, calls, faults }: EmulatorContext): EmulatorControls {
+  return {
+    issuedTokens: () => store.issuedTokens(),
+    calls: () => calls.snapshot(),
+    resetCalls: () => {
+      calls.reset();
+    },
+    injectFault: (spec) => faults.add(faultSpecSchema.parse(spec)),
+    removeFault: (id) => faults.remove(id),
+    clearFaults: () => {
+      faults.clear();
+    },
+    faults: () => faults.list(),
+    tokenLifetimes: () => ({ ...store.lifetimes }),
+    setTokenLifetimes: (lifetimes) => {
+      const changes = lifetimesSchema.parse(lifetimes);
+      const current = store.lifetimes;
+      store.lifetimes = {
+        accessTokenTtlSeconds: changes.accessTokenTtlSeconds ?? current.accessTokenTtlSeconds,
+        refreshTokenTtlSeconds: changes.refreshTokenTtlSeconds ?? current.refreshTokenTtlSeconds,
+        refreshGraceSeconds: changes.refreshGraceSeconds ?? current.refreshGraceSeconds,
+      };
+      return { ...store.lifetimes };
+    },
+    expireToken: (token) => store.expireToken(token),
+    revokeToken: (token) => store.revokeToken(token),
+  };
+}
+
+export function controlRoutes(app: FastifyInstance, controls: EmulatorControls, done: () => void): void {
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof z.ZodError) {
+      return reply.code(400).send({ error: 'invalid_request', issues: error.issues });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return reply
+      .code(status)
+      .send({ error: 'invalid_request', message: error instanceof Error ? error.message : String(error) });
+  });
+
+  app.get('/calls', () => controls.calls());
+  app.delete('/calls', (_request, reply) => {
+    controls.resetCalls();
+    return reply.code(204).send();
+  });
+
+  app.get('/faults', () => controls.faults());
+  app.post('/faults', (request, reply) =>
+    reply.code(201).send(controls.injectFault(faultSpecSchema.parse(request.body))),
+  );
+  app.delete('/faults', (_request, reply) => {
+    controls.clearFaults();
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: { id: string } }>('/faults/:id', (request, reply) =>
+    reply.code(controls.removeFault(request.params.id) ? 204 : 404).send(),
+  );
+
+  app.get('/tokens', () => controls.issuedTokens());
+  for (const action of ['expire', 'revoke'] as const) {
+    app.post(`/tokens/${action}`, (request, reply) => {
+      const { token } = tokenSchema.parse(request.body);
+      const found = action === 'expire' ? controls.expireToken(token) : controls.revokeToken(token);
+      return found ? reply.code(204).send() : reply.code(404).send({ error: 'unknown_token' });
+    });
+  }
+
+  app.get('/lifetimes', () => controls.tokenLifetimes());
+  app.put('/lifetimes', (request) => controls.setTokenLifetimes(lifetimesSchema.parse(request.body)));
+
+  done();
+}

@@ -1,0 +1,43 @@
+// Drives the emulator's Connect pages inside the launchWebAuthFlow window, as a driver would.
+import type { Page } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+
+export interface ConnectChoices {
+  brand?: string;
+  email?: string;
+  /** Leaves only the first offered vehicles checked; every compatible one by default. */
+  keepVehicles?: number;
+}
+
+/** Signs in up to the approval page and returns the names of the vehicles left checked. */
+export async function signInAndPickVehicles(window: Page, choices: ConnectChoices = {}): Promise<string[]> {
+  const brand = choices.brand ?? 'TESLA';
+  await window.click('button#continue-button');
+  await window.click(`button#${brand}.brand-list-item`);
+  await window.fill('input#username', choices.email ?? `driver-${randomUUID()}@example.com`);
+  await window.fill('input#password', 'any password');
+  await window.click('#sign-in-button');
+
+  const checked = window.locator('input[name="vehicle"]:checked');
+  await checked.first().waitFor();
+  // Ids, not the live `:checked` list, which shrinks as boxes are unchecked.
+  const ids = await checked.evaluateAll((boxes) => boxes.map((box) => box.id));
+  const keep = ids.slice(0, choices.keepVehicles ?? ids.length);
+  for (const id of ids.slice(keep.length)) await window.locator(`input#${id}`).uncheck();
+
+  const names: string[] = [];
+  for (const id of keep) {
+    // The label reads "<year> <make> <model> VIN …"; the popup's card is named "<year> <make> <model>".
+    const label = await window.locator(`label[for="${id}"]`).innerText();
+    names.push(label.replace(/\s*VIN[\s\S]*$/, '').trim());
+  }
+  return names;
+}
+
+export async function approve(window: Page): Promise<void> {
+  await Promise.all([window.waitForEvent('close'), window.click('button#approval-button')]);
+}
+
+export async function deny(window: Page): Promise<void> {
+  await Promise.all([window.waitForEvent('close'), window.click('button#deny-button')]);
+}

@@ -1,0 +1,147 @@
+// The built extension in a real Chromium against the real server and the Smartcar emulator.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack';
+import { approve, deny, signInAndPickVehicles } from './connect-window';
+import { launchExtension, type ExtensionBrowser } from './extension';
+import { E2E_SERVER_PORT, SCREENSHOT_DIR } from './paths';
+
+let stack: Stack;
+let browser: ExtensionBrowser;
+
+beforeAll(async () => {
+  stack = await startStack({ serverPort: E2E_SERVER_PORT });
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+// A fresh profile per test: no session or vehicles carried over.
+beforeEach(async () => {
+  browser = await launchExtension();
+});
+afterEach(async () => {
+  await browser.close();
+});
+
+const connectButton = (popup: Page) => popup.getByRole('button', { name: /^Connect (a|another) vehicle$/ });
+
+/** Clicks Connect in the popup and returns the auth window that opens. */
+async function startConnect(popup: Page): Promise<Page> {
+  const [window] = await Promise.all([browser.nextPage(), connectButton(popup).click()]);
+  await window.waitForLoadState();
+  return window;
+}
+
+async function alertText(popup: Page): Promise<string> {
+  const alert = popup.getByRole('alert');
+  await alert.waitFor();
+  return alert.innerText();
+}
+
+async function expectCards(popup: Page, names: string[]): Promise<void> {
+  for (const name of names) await popup.getByRole('article', { name }).waitFor();
+  expect(await popup.getByTestId('vehicle-card').count()).toBe(names.length);
+}
+
+async function screenshot(popup: Page, name: string): Promise<void> {
+  await popup.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+describe('connecting a vehicle', () => {
+  it('shows a card for each vehicle picked in Connect', async () => {
+    const popup = await browser.openPopup();
+    await connectButton(popup).waitFor();
+    await screenshot(popup, 'popup-first-run');
+
+    const window = await startConnect(popup);
+    const status = popup.getByRole('status');
+    await status.waitFor();
+    expect(await status.innerText()).toContain('Finish signing in in the window that opened.');
+    const picked = await signInAndPickVehicles(window, { brand: 'TESLA' });
+    expect(picked.length).toBeGreaterThan(1);
+    await approve(window);
+
+    await expectCards(popup, picked);
+    const firstCard = popup.getByRole('article', { name: picked[0] });
+    expect(await firstCard.innerText()).toMatch(/Odometer[\s\S]*Battery[\s\S]*Doors/);
+    await screenshot(popup, 'popup-vehicles');
+  });
+
+  it('adds vehicles from a second connect to the same list', async () => {
+    const popup = await browser.openPopup();
+    const firstWindow = await startConnect(popup);
+    const first = await signInAndPickVehicles(firstWindow, { brand: 'TESLA', keepVehicles: 1 });
+    await approve(firstWindow);
+    await expectCards(popup, first);
+
+    const secondWindow = await startConnect(popup);
+    const second = await signInAndPickVehicles(secondWindow, { brand: 'FORD', keepVehicles: 1 });
+    await approve(secondWindow);
+
+    await expectCards(popup, [...first, ...second]);
+  });
+
+  it('shows the result in a popup reopened after it was closed mid-flow', async () => {
+    const popup = await browser.openPopup();
+    const window = await startConnect(popup);
+    await popup.close();
+    const picked = await signInAndPickVehicles(window, { brand: 'FORD', keepVehicles: 2 });
+    await approve(window);
+
+    const reopened = await browser.openPopup();
+    await expectCards(reopened, picked);
+  });
+
+  it('keeps Smartcar tokens out of the browser and the server logs', async () => {
+    const popup = await browser.openPopup();
+    const window = await startConnect(popup);
+    const picked = await signInAndPickVehicles(window);
+    await approve(window);
+    await expectCards(popup, picked);
+
+    const stored = JSON.stringify(await browser.readStorage());
+    expect(stored).toContain('"session"');
+    const tokens = stack.emulator.issuedTokens().map(({ token }) => token);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expect(stored).not.toContain(token);
+      expect(stack.logs()).not.toContain(token);
+    }
+  });
+});
+
+describe('when connecting does not work out', () => {
+  it('explains a denial', async () => {
+    const popup = await browser.openPopup();
+    const window = await startConnect(popup);
+    await signInAndPickVehicles(window);
+    await deny(window);
+
+    expect(await alertText(popup)).toContain('You chose not to share your vehicle.');
+    await connectButton(popup).waitFor();
+  });
+
+  it('treats a closed sign-in window as a cancel', async () => {
+    const popup = await browser.openPopup();
+    const window = await startConnect(popup);
+    await window.close();
+
+    expect(await alertText(popup)).toContain('The sign-in window was closed before you finished.');
+  });
+
+  it('says the server cannot be reached when it is down', async () => {
+    await stack.stopServer();
+    try {
+      const popup = await browser.openPopup();
+      await connectButton(popup).click();
+
+      expect(await alertText(popup)).toContain('Car Connect cannot reach its server.');
+    } finally {
+      await stack.startServer();
+    }
+  });
+});

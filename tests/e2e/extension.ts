@@ -1,0 +1,70 @@
+// Launches Chromium with the built extension and gives tests the popup, the auth window and storage.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import type { browser as ExtensionApi } from 'wxt/browser';
+import { EXTENSION_DIR, findChromium } from './paths';
+
+/** Every wait in the e2e tests: an interactive auth flow has no timeout of its own. */
+export const STEP_TIMEOUT = 15_000;
+
+export interface ExtensionBrowser {
+  context: BrowserContext;
+  extensionId: string;
+  /** The popup, opened as a tab (the real action popup is not a Playwright page). */
+  openPopup(): Promise<Page>;
+  /** The next page the browser opens, e.g. the launchWebAuthFlow window. */
+  nextPage(): Promise<Page>;
+  /** Everything in chrome.storage, read by the service worker. */
+  readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function launchExtension(): Promise<ExtensionBrowser> {
+  const profileDir = await mkdtemp(path.join(tmpdir(), 'car-connect-e2e-'));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: findChromium(),
+    headless: true,
+    viewport: { width: 380, height: 240 },
+    args: [
+      `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--load-extension=${EXTENSION_DIR}`,
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+
+  const serviceWorker = async (): Promise<Worker> =>
+    context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: STEP_TIMEOUT }));
+  const extensionId = new URL((await serviceWorker()).url()).host;
+
+  return {
+    context,
+    extensionId,
+    async openPopup() {
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${extensionId}/popup.html`);
+      return page;
+    },
+    nextPage: () => context.waitForEvent('page', { timeout: STEP_TIMEOUT }),
+    async readStorage() {
+      const worker = await serviceWorker();
+      return worker.evaluate(async () => {
+        // Runs in the service worker, where `chrome` is the extension API.
+        const { storage } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
+        return { local: await storage.local.get(null), session: await storage.session.get(null) };
+      });
+    },
+    async close() {
+      await context.close();
+      await rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -28,7 +28,7 @@ export async function recoverInterruptedFlow(): Promise<void> {
 }
 
 async function runConnectFlow(): Promise<void> {
-  await connectFlowItem.setValue({ status: 'connecting', startedAt: new Date().toISOString() });
+  await connectFlowItem.setValue({ status: 'connecting' });
   try {
     const result = await connectAndExchange();
     await saveExchange(result);

@@ -15,7 +15,7 @@ export const sessionItem = storage.defineItem<string | null>('local:session', { 
 export const vehiclesItem = storage.defineItem<Vehicle[]>('local:vehicles', { fallback: [] });
 
 export type ConnectFlowState =
-  { status: 'idle' } | { status: 'connecting'; startedAt: string } | { status: 'error'; failure: Failure };
+  { status: 'idle' } | { status: 'connecting' } | { status: 'error'; failure: Failure };
 
 /**
  * The Connect flow in progress or its last failure. Session storage: it survives a service worker

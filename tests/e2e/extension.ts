@@ -26,6 +26,7 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: findChromium(),
     headless: true,
+    timeout: STEP_TIMEOUT,
     viewport: { width: 380, height: 240 },
     args: [
       `--disable-extensions-except=${EXTENSION_DIR}`,

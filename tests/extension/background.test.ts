@@ -189,6 +189,17 @@ describe('connect', () => {
     });
   });
 
+  it('makes do with the status when something other than the server answers', async () => {
+    server.route('POST /api/connect', () => ({ status: 502, body: 'Bad Gateway' }));
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toEqual({
+      status: 'error',
+      failure: { code: 'internal', detail: 'HTTP 502' },
+    });
+  });
+
   it('reports an unreachable server without opening the auth window', async () => {
     await server.close();
 
@@ -215,7 +226,7 @@ describe('connect', () => {
 
 describe('service worker restart', () => {
   it('turns a flow left connecting by a stopped worker into an interrupted failure', async () => {
-    await connectFlowItem.setValue({ status: 'connecting', startedAt: '2026-01-15T10:00:00.000Z' });
+    await connectFlowItem.setValue({ status: 'connecting' });
 
     background.main();
 

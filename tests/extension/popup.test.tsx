@@ -39,7 +39,7 @@ describe('first run', () => {
 
 describe('connecting', () => {
   it('points to the sign-in window and hides the connect button', async () => {
-    await connectFlowItem.setValue({ status: 'connecting', startedAt: '2026-01-15T10:00:00.000Z' });
+    await connectFlowItem.setValue({ status: 'connecting' });
 
     render(<App />);
 
@@ -49,7 +49,7 @@ describe('connecting', () => {
   });
 
   it('shows the vehicles as soon as the background stores them', async () => {
-    await connectFlowItem.setValue({ status: 'connecting', startedAt: '2026-01-15T10:00:00.000Z' });
+    await connectFlowItem.setValue({ status: 'connecting' });
     render(<App />);
     await screen.findByRole('status');
 

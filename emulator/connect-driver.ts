@@ -11,7 +11,11 @@ export interface ConnectChoices {
   decision?: 'allow' | 'deny';
   /** VINs to tick on the approval page; default: whatever the page pre-selects. */
   vins?: string[];
+  /** Sees each page before it is submitted, e.g. to check which pages a flow showed. */
+  onPage?: (page: ConnectPage, html: string) => void;
 }
+
+export type ConnectPage = 'preamble' | 'brand' | 'login' | 'approval';
 
 const MAX_STEPS = 12;
 
@@ -25,6 +29,15 @@ function attributes(tag: string): Map<string, string> {
   return new Map(
     [...tag.matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map(([, name = '', value = '']) => [name, value]),
   );
+}
+
+/** Which Connect page this is, told apart by the element ids the real Connect uses (contract 1.3). */
+function pageKind(page: string): ConnectPage {
+  if (page.includes('id="continue-button"')) return 'preamble';
+  if (page.includes('id="brand-search"')) return 'brand';
+  if (page.includes('id="sign-in-button"')) return 'login';
+  if (page.includes('id="approval-button"')) return 'approval';
+  throw new Error(`Unrecognised Connect page:\n${page}`);
 }
 
 /** Vehicle ids to submit: the requested VINs, or the inputs the page checked by default. */
@@ -59,23 +72,29 @@ export async function completeConnect(authUrl: string, choices: ConnectChoices =
         body: new URLSearchParams(fields),
         redirect: 'manual',
       });
-    if (page.includes('id="continue-button"')) {
-      response = await post(formAction(page, 'start'), []);
-    } else if (page.includes('id="brand-search"')) {
-      response = await post(formAction(page, 'brand'), [['make', choices.brand ?? 'TESLA']]);
-    } else if (page.includes('id="sign-in-button"')) {
-      response = await post(formAction(page, 'login'), [
-        ['username', choices.email ?? 'driver@example.com'],
-        ['password', choices.password ?? 'password'],
-      ]);
-    } else if (page.includes('id="approval-button"')) {
-      const vehicles = chosenVehicles(page, choices.vins).map((id): [string, string] => ['vehicle', id]);
-      response = await post(formAction(page, 'approve'), [
-        ...vehicles,
-        ['decision', choices.decision ?? 'allow'],
-      ]);
-    } else {
-      throw new Error(`Unrecognised Connect page:\n${page}`);
+    const kind = pageKind(page);
+    choices.onPage?.(kind, page);
+    switch (kind) {
+      case 'preamble':
+        response = await post(formAction(page, 'start'), []);
+        break;
+      case 'brand':
+        response = await post(formAction(page, 'brand'), [['make', choices.brand ?? 'TESLA']]);
+        break;
+      case 'login':
+        response = await post(formAction(page, 'login'), [
+          ['username', choices.email ?? 'driver@example.com'],
+          ['password', choices.password ?? 'password'],
+        ]);
+        break;
+      case 'approval': {
+        const vehicles = chosenVehicles(page, choices.vins).map((id): [string, string] => ['vehicle', id]);
+        response = await post(formAction(page, 'approve'), [
+          ...vehicles,
+          ['decision', choices.decision ?? 'allow'],
+        ]);
+        break;
+      }
     }
   }
   throw new Error(`Connect did not redirect back within ${MAX_STEPS} steps.`);

@@ -17,7 +17,7 @@ export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatu
 export type { CallCounts } from './calls.js';
 export type { EmulatorControls } from './control.js';
 export type { Fault, FaultSpec } from './faults.js';
-export { completeConnect, type ConnectChoices } from './connect-driver.js';
+export { completeConnect, type ConnectChoices, type ConnectPage } from './connect-driver.js';
 
 export interface EmulatorOptions {
   /** Default 0 (any free port); `npm run emulator` uses 4010 or EMULATOR_PORT. */

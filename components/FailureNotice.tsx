@@ -4,7 +4,7 @@ import { describeFailure } from '@/utils/strings';
 export function FailureNotice({ failure }: { failure: Failure }) {
   const { title, nextStep } = describeFailure(failure);
   return (
-    <div class="notice notice-error" role="alert" data-testid="failure" data-code={failure.code}>
+    <div class="notice notice-error" role="alert">
       <p class="notice-title">{title}</p>
       <p>{nextStep}</p>
     </div>

@@ -7,7 +7,7 @@ import type {
   ExchangeResponse,
   VehiclesResponse,
 } from '@/protocol/api';
-import { FailureError } from './failure';
+import { type Failure, FailureError } from './failure';
 import { serverUrlItem } from './storage';
 
 type Session = string | null;
@@ -48,7 +48,7 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
 }
 
 /** The server's `{ error: { code, message } }`, or a code guessed from the status when a proxy answered instead. */
-function errorFromBody(status: number, payload: unknown): FailureError['failure'] {
+function errorFromBody(status: number, payload: unknown): Failure {
   if (isErrorBody(payload)) return { code: payload.error.code, detail: payload.error.message };
   if (status === 401) return { code: 'unauthorized' };
   return { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };

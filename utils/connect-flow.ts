@@ -1,5 +1,5 @@
 // The Connect flow, run by the background so it outlives the popup (which closes when the auth window opens).
-import type { ExchangeResponse, Vehicle } from '@/protocol/api';
+import type { ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/api';
 import { browser } from 'wxt/browser';
 import { api } from './api';
 import { parseConnectRedirect } from './connect-redirect';
@@ -39,22 +39,24 @@ async function runConnectFlow(): Promise<void> {
 }
 
 async function connectAndExchange(): Promise<ExchangeResponse> {
-  const redirectUri = browser.identity.getRedirectURL();
-  let session = await sessionItem.getValue();
-  let connect;
-  try {
-    connect = await api.connect(redirectUri, session);
-  } catch (error) {
-    if (!session || toFailure(error).code !== 'unauthorized') throw error;
-    // The stored session expired or was revoked: start over as a new user instead of failing.
-    await forgetSession();
-    session = null;
-    connect = await api.connect(redirectUri, session);
-  }
-
+  const { connect, session } = await requestConnectUrl(browser.identity.getRedirectURL());
   const redirect = parseConnectRedirect(await launchAuthWindow(connect.url), connect.state);
   if (!redirect.ok) throw new FailureError(redirect.failure);
   return api.exchange({ code: redirect.code, state: connect.state }, session);
+}
+
+/** Asks as the stored user, so new vehicles join them; a session the server has forgotten starts a new user. */
+async function requestConnectUrl(
+  redirectUri: string,
+): Promise<{ connect: ConnectResponse; session: string | null }> {
+  const session = await sessionItem.getValue();
+  try {
+    return { connect: await api.connect(redirectUri, session), session };
+  } catch (error) {
+    if (!session || toFailure(error).code !== 'unauthorized') throw error;
+    await forgetSession();
+    return { connect: await api.connect(redirectUri, null), session: null };
+  }
 }
 
 async function launchAuthWindow(url: string): Promise<string | undefined> {

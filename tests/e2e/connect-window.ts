@@ -9,15 +9,18 @@ export interface ConnectChoices {
   keepVehicles?: number;
 }
 
-/** Signs in up to the approval page and returns the names of the vehicles left checked. */
-export async function signInAndPickVehicles(window: Page, choices: ConnectChoices = {}): Promise<string[]> {
-  const brand = choices.brand ?? 'TESLA';
+/** Goes through the preamble, brand and login pages; a fresh account unless an email is given. */
+export async function signIn(window: Page, { brand = 'TESLA', email }: ConnectChoices = {}): Promise<void> {
   await window.click('button#continue-button');
   await window.click(`button#${brand}.brand-list-item`);
-  await window.fill('input#username', choices.email ?? `driver-${randomUUID()}@example.com`);
+  await window.fill('input#username', email ?? `driver-${randomUUID()}@example.com`);
   await window.fill('input#password', 'any password');
   await window.click('#sign-in-button');
+}
 
+/** Signs in up to the approval page and returns the names of the vehicles left checked. */
+export async function signInAndPickVehicles(window: Page, choices: ConnectChoices = {}): Promise<string[]> {
+  await signIn(window, choices);
   const checked = window.locator('input[name="vehicle"]:checked');
   await checked.first().waitFor();
   // Ids, not the live `:checked` list, which shrinks as boxes are unchecked.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack';
-import { approve, deny, signInAndPickVehicles } from './connect-window';
+import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
 import { launchExtension, type ExtensionBrowser } from './extension';
 import { E2E_SERVER_PORT, SCREENSHOT_DIR } from './paths';
 
@@ -123,6 +123,17 @@ describe('when connecting does not work out', () => {
 
     expect(await alertText(popup)).toContain('You chose not to share your vehicle.');
     await connectButton(popup).waitFor();
+  });
+
+  it('names a vehicle Smartcar cannot connect', async () => {
+    const popup = await browser.openPopup();
+    const window = await startConnect(popup);
+    await Promise.all([
+      window.waitForEvent('close'),
+      signIn(window, { email: 'smartcar@vehicle-incompatible.com' }),
+    ]);
+
+    expect(await alertText(popup)).toContain('Your 2019 AUDI A4 cannot be connected.');
   });
 
   it('treats a closed sign-in window as a cancel', async () => {

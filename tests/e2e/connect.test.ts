@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import { startStack, type Stack } from '../support/stack';
 import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
 import { launchExtension, type ExtensionBrowser } from './extension';
@@ -52,6 +53,10 @@ async function screenshot(popup: Page, name: string): Promise<void> {
 }
 
 describe('connecting a vehicle', () => {
+  it('loads with the ID the manifest key fixes, which the server allows', () => {
+    expect(browser.extensionId).toBe(DEV_EXTENSION_ID);
+  });
+
   it('shows a card for each vehicle picked in Connect', async () => {
     const popup = await browser.openPopup();
     await connectButton(popup).waitFor();

@@ -232,6 +232,10 @@ export interface Vehicle {
   /** Set for test-mode accounts whose every data request fails (e.g. `VEHICLE_STATE.UNKNOWN@smartcar.com`). */
   failure?: { type: string; code: string | null };
   isLocked: boolean;
+  /** Set by start/stop charge; until then a plugged-in car charges. */
+  isCharging: boolean;
+  /** Charge limit, 0..1. */
+  chargeLimit: number;
   /** When the emulator first saw it: readings drift from here. */
   since: number;
   /** Per-vehicle variation so two cars of one model do not read the same. */
@@ -245,15 +249,19 @@ export function createVehicle(
   failure?: Vehicle['failure'],
 ): Vehicle {
   const id = stableUuid(`${account}|${model.vin}`);
+  const jitter = parseInt(id.slice(0, 4), 16) / 0xffff;
   const vehicle: Vehicle = {
     id,
     model,
     capabilities: capabilities(model),
     account,
     isLocked: true,
+    isCharging: false,
+    chargeLimit: 0.8,
     since: now,
-    jitter: parseInt(id.slice(0, 4), 16) / 0xffff,
+    jitter,
   };
+  vehicle.isCharging = isPluggedIn(vehicle);
   if (failure) vehicle.failure = failure;
   return vehicle;
 }
@@ -336,13 +344,72 @@ export function readEngineOil(vehicle: Vehicle, now: number) {
   };
 }
 
+/** Some cars are parked on a charger; which ones is fixed per vehicle. */
+function isPluggedIn(vehicle: Vehicle): boolean {
+  return vehicle.capabilities.has('read_charge') && vehicle.jitter > 0.4;
+}
+
 export function readCharge(vehicle: Vehicle, now: number) {
   const { battery } = levels(vehicle, now);
-  const isPluggedIn = vehicle.jitter > 0.5;
+  const plugged = isPluggedIn(vehicle);
+  const state =
+    !plugged || !vehicle.isCharging
+      ? 'NOT_CHARGING'
+      : battery >= vehicle.chargeLimit
+        ? 'FULLY_CHARGED'
+        : 'CHARGING';
+  return { isPluggedIn: plugged, state };
+}
+
+export function readChargeLimit(vehicle: Vehicle) {
+  return { limit: vehicle.chargeLimit };
+}
+
+export function readNominalCapacity(vehicle: Vehicle) {
+  const nominal = vehicle.model.batteryKwh ?? 0;
   return {
-    isPluggedIn,
-    state: isPluggedIn ? (battery >= 0.99 ? 'FULLY_CHARGED' : 'CHARGING') : 'NOT_CHARGING',
+    availableCapacities: [{ capacity: nominal, description: null }],
+    capacity: { nominal, source: 'SMARTCAR' },
+    url: null,
   };
+}
+
+export function readDiagnosticSystemStatus(vehicle: Vehicle) {
+  const systems = ['SYSTEM_ABS', 'SYSTEM_AIRBAG', 'SYSTEM_BRAKE_FLUID', 'SYSTEM_TIRE_PRESSURE_MONITORING'];
+  // Older cars report one alert so the data is not all green.
+  const alerting = vehicle.model.year < 2020 ? 'SYSTEM_BRAKE_FLUID' : undefined;
+  return {
+    systems: systems.map((systemId) => ({
+      systemId,
+      status: systemId === alerting ? 'ALERT' : 'OK',
+      description: systemId === alerting ? 'Brake fluid level low' : null,
+    })),
+  };
+}
+
+export function readDiagnosticTroubleCodes(vehicle: Vehicle) {
+  const reportedAt = new Date(vehicle.since - 86_400_000).toISOString();
+  return { activeCodes: vehicle.model.year < 2020 ? [{ code: 'P0455', timestamp: reportedAt }] : [] };
+}
+
+/** Two past services, 10,000 km apart, as Smartcar's service history array. */
+export function readServiceHistory(vehicle: Vehicle, units: UnitSystem, start?: Date, end?: Date) {
+  const records = [1, 2].map((index) => {
+    const serviceDate = new Date(vehicle.since - index * 180 * 86_400_000);
+    return {
+      serviceId: index,
+      serviceDate: serviceDate.toISOString(),
+      odometerDistance: distance(Math.max(0, vehicle.model.odometerKm - index * 10_000), units),
+      serviceTasks: [{ taskId: `${index}01`, taskDescription: 'Tire rotation' }],
+      serviceDetails: [{ type: 'DEALER', value: `${vehicle.model.make} service centre` }],
+      serviceCost: { totalCost: 120 + index * 40, currency: 'USD' },
+    };
+  });
+  return records.filter(
+    ({ serviceDate }) =>
+      (start === undefined || new Date(serviceDate) >= start) &&
+      (end === undefined || new Date(serviceDate) <= end),
+  );
 }
 
 export function readSecurity(vehicle: Vehicle) {

@@ -8,11 +8,16 @@ import {
   readBattery,
   readBatteryCapacity,
   readCharge,
+  readChargeLimit,
+  readDiagnosticSystemStatus,
+  readDiagnosticTroubleCodes,
   readEngineOil,
   readFuel,
   readLocation,
+  readNominalCapacity,
   readOdometer,
   readSecurity,
+  readServiceHistory,
   readTirePressure,
   stableUuid,
   type UnitSystem,
@@ -25,7 +30,11 @@ interface Reading {
   vehicle: Vehicle;
   now: number;
   units: UnitSystem;
+  /** The request's query string (empty inside a batch). */
+  query: Query;
 }
+
+type Query = Partial<Record<string, string>>;
 
 /** A GET data endpoint; usable on its own route and inside a batch. Names match the SDK's methods. */
 interface ReadEndpoint {
@@ -92,10 +101,124 @@ const READ_ENDPOINTS: readonly ReadEndpoint[] = [
     read: ({ vehicle, now }) => readCharge(vehicle, now),
   },
   {
+    name: 'chargeLimit',
+    path: '/charge/limit',
+    permission: 'read_charge',
+    read: ({ vehicle }) => readChargeLimit(vehicle),
+  },
+  {
+    name: 'nominalCapacity',
+    path: '/battery/nominal_capacity',
+    permission: 'read_battery',
+    read: ({ vehicle }) => readNominalCapacity(vehicle),
+  },
+  {
     name: 'lockStatus',
     path: '/security',
     permission: 'read_security',
     read: ({ vehicle }) => readSecurity(vehicle),
+  },
+  {
+    name: 'diagnosticSystemStatus',
+    path: '/diagnostics/system_status',
+    permission: 'read_diagnostics',
+    read: ({ vehicle }) => readDiagnosticSystemStatus(vehicle),
+  },
+  {
+    name: 'diagnosticTroubleCodes',
+    path: '/diagnostics/dtcs',
+    permission: 'read_diagnostics',
+    read: ({ vehicle }) => readDiagnosticTroubleCodes(vehicle),
+  },
+  {
+    name: 'serviceHistory',
+    path: '/service/history',
+    permission: 'read_service_history',
+    read: ({ vehicle, units, query }) =>
+      readServiceHistory(vehicle, units, dateParameter(query.start_date), dateParameter(query.end_date)),
+  },
+];
+
+function dateParameter(value: string | undefined): Date | undefined {
+  // The SDK sends the literal `undefined` for a date it was not given.
+  if (value === undefined || value === 'undefined') return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.valueOf())) throw new ApiError('VALIDATION', 'PARAMETER');
+  return date;
+}
+
+interface Command {
+  /** The SDK method it stands for, used as the endpoint name. */
+  name: string;
+  apply: (vehicle: Vehicle) => void;
+}
+
+/** A POST that commands the vehicle. `parse` returns undefined for a malformed body. */
+interface ActionEndpoint {
+  path: string;
+  /** Endpoint name for calls whose body is malformed. */
+  name: string;
+  permission: Permission;
+  parse: (body: Record<string, unknown>) => Command | undefined;
+}
+
+const ACTION_ENDPOINTS: readonly ActionEndpoint[] = [
+  {
+    path: '/security',
+    name: 'securityControl',
+    permission: 'control_security',
+    parse: ({ action }) =>
+      action === 'LOCK' || action === 'UNLOCK'
+        ? {
+            name: action === 'LOCK' ? 'lock' : 'unlock',
+            apply: (vehicle) => {
+              vehicle.isLocked = action === 'LOCK';
+            },
+          }
+        : undefined,
+  },
+  {
+    path: '/charge',
+    name: 'chargeControl',
+    permission: 'control_charge',
+    parse: ({ action }) =>
+      action === 'START' || action === 'STOP'
+        ? {
+            name: action === 'START' ? 'startCharge' : 'stopCharge',
+            apply: (vehicle) => {
+              vehicle.isCharging = action === 'START';
+            },
+          }
+        : undefined,
+  },
+  {
+    path: '/charge/limit',
+    name: 'setChargeLimit',
+    permission: 'control_charge',
+    // The SDK sends the limit as a string ("0.9").
+    parse: ({ limit }) => {
+      const value = Number(limit);
+      if ((typeof limit !== 'string' && typeof limit !== 'number') || !(value > 0 && value <= 1))
+        return undefined;
+      return {
+        name: 'setChargeLimit',
+        apply: (vehicle) => {
+          vehicle.chargeLimit = value;
+        },
+      };
+    },
+  },
+  {
+    path: '/navigation/destination',
+    name: 'sendDestination',
+    permission: 'control_navigation',
+    parse: ({ latitude, longitude }) =>
+      typeof latitude === 'number' &&
+      typeof longitude === 'number' &&
+      Math.abs(latitude) <= 90 &&
+      Math.abs(longitude) <= 180
+        ? { name: 'sendDestination', apply: () => undefined }
+        : undefined,
   },
 ];
 
@@ -221,13 +344,14 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     vehicle: Vehicle,
     granted: Set<Permission>,
     units: UnitSystem,
+    query: Query = {},
   ): Outcome => {
     checkPermission(granted, endpoint.permission, vehicle);
     const now = store.now();
     return {
       status: 200,
       headers: dataHeaders(vehicle, now, units),
-      body: endpoint.read({ vehicle, now, units }),
+      body: endpoint.read({ vehicle, now, units, query }),
     };
   };
 
@@ -251,7 +375,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
       const grant = await enter(endpoint.name, request, reply, request.params.id);
       if (!grant) return reply;
       const { vehicle, granted } = reachable(grant, request.params.id);
-      const outcome = read(endpoint, vehicle, granted, unitSystem(request));
+      const outcome = read(endpoint, vehicle, granted, unitSystem(request), request.query as Query);
       return reply.headers(outcome.headers).send(outcome.body);
     });
   }
@@ -265,17 +389,22 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     return { permissions: all.slice(offset, offset + limit), paging: { count: all.length, offset } };
   });
 
-  app.post<{ Params: { id: string } }>('/vehicles/:id/security', async (request, reply) => {
-    const action = (request.body as { action?: unknown } | undefined)?.action;
-    const name = action === 'LOCK' ? 'lock' : action === 'UNLOCK' ? 'unlock' : 'security';
-    const grant = await enter(name, request, reply, request.params.id);
-    if (!grant) return reply;
-    const { vehicle, granted } = reachable(grant, request.params.id);
-    if (name === 'security') throw new ApiError('VALIDATION', 'PARAMETER');
-    checkPermission(granted, 'control_security', vehicle);
-    vehicle.isLocked = name === 'lock';
-    return ACTION_SUCCESS;
-  });
+  for (const endpoint of ACTION_ENDPOINTS) {
+    app.post<{ Params: { id: string } }>(`/vehicles/:id${endpoint.path}`, async (request, reply) => {
+      const body = request.body;
+      const command =
+        typeof body === 'object' && body !== null
+          ? endpoint.parse(body as Record<string, unknown>)
+          : undefined;
+      const grant = await enter(command?.name ?? endpoint.name, request, reply, request.params.id);
+      if (!grant) return reply;
+      const { vehicle, granted } = reachable(grant, request.params.id);
+      if (!command) throw new ApiError('VALIDATION', 'PARAMETER');
+      checkPermission(granted, endpoint.permission, vehicle);
+      command.apply(vehicle);
+      return ACTION_SUCCESS;
+    });
+  }
 
   app.delete<{ Params: { id: string } }>('/vehicles/:id/application', async (request, reply) => {
     const grant = await enter('disconnect', request, reply, request.params.id);

@@ -60,7 +60,8 @@ export async function smartcarError(promise: Promise<unknown>): Promise<Smartcar
   throw new Error('Expected a SmartcarError, but the call succeeded.');
 }
 
-export const ALL_READ_SCOPE = [
+/** Every permission the emulated fleet knows how to serve. */
+export const FULL_SCOPE = [
   'read_vehicle_info',
   'read_vin',
   'read_odometer',
@@ -73,4 +74,8 @@ export const ALL_READ_SCOPE = [
   'read_security',
   'control_security',
   'read_user_profile',
+  'control_charge',
+  'control_navigation',
+  'read_service_history',
+  'read_diagnostics',
 ];

@@ -71,6 +71,35 @@ export interface Vehicle {
   lock(): Promise<WithMeta<{ status: string; message: string }>>;
   unlock(): Promise<WithMeta<{ status: string; message: string }>>;
   disconnect(): Promise<WithMeta<{ status: string }>>;
+  nominalCapacity(): Promise<
+    WithMeta<{
+      availableCapacities: { capacity: number; description: string | null }[];
+      capacity: object;
+      url: string | null;
+    }>
+  >;
+  getChargeLimit(): Promise<WithMeta<{ limit: number }>>;
+  setChargeLimit(limit: number): Promise<WithMeta<{ status: string; message: string }>>;
+  startCharge(): Promise<WithMeta<{ status: string; message: string }>>;
+  stopCharge(): Promise<WithMeta<{ status: string; message: string }>>;
+  sendDestination(
+    latitude: number,
+    longitude: number,
+  ): Promise<WithMeta<{ status: string; message: string }>>;
+  serviceHistory(
+    startDate?: string,
+    endDate?: string,
+  ): Promise<{ data: Record<string, unknown>[]; meta: Meta }>;
+  diagnosticSystemStatus(): Promise<
+    WithMeta<{ systems: { systemId: string; status: 'OK' | 'ALERT'; description: string | null }[] }>
+  >;
+  diagnosticTroubleCodes(): Promise<WithMeta<{ activeCodes: { code: string; timestamp: string | null }[] }>>;
+  request(
+    method: string,
+    path: string,
+    body?: object | null,
+    headers?: Record<string, string>,
+  ): Promise<{ body: Record<string, unknown>; meta: Meta }>;
   batch(paths: string[]): Promise<BatchResult>;
 }
 

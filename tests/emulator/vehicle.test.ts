@@ -1,7 +1,7 @@
 // Every Vehicle method of the official SDK, plus getVehicles and getUser, against the emulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
-import { ALL_READ_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
+import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
 import { smartcar, type Meta, type Vehicle } from './sdk.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -27,7 +27,7 @@ function expectDataMeta(meta: Meta, unitSystem = 'metric'): void {
 
 beforeAll(async () => {
   emulator = await startForSdk();
-  ({ accessToken } = await connectAndExchange(devAuthClient(), ALL_READ_SCOPE, {
+  ({ accessToken } = await connectAndExchange(devAuthClient(), FULL_SCOPE, {
     brand: 'FORD',
     email: 'ford.owner@example.com',
   }));
@@ -163,6 +163,60 @@ describe('Vehicle', () => {
     expect((await mustang.lockStatus()).isLocked).toBe(false);
     await mustang.lock();
     expect((await mustang.lockStatus()).isLocked).toBe(true);
+  });
+
+  it('nominalCapacity', async () => {
+    const nominal = await lightning.nominalCapacity();
+    expect(keysOf(nominal)).toEqual(['availableCapacities', 'capacity', 'meta', 'url']);
+  });
+
+  it('getChargeLimit and setChargeLimit', async () => {
+    const set = await lightning.setChargeLimit(0.9);
+    expect(set.status).toBe('success');
+    const { limit, meta } = await lightning.getChargeLimit();
+    expect(limit).toBe(0.9);
+    expect(meta.requestId).toMatch(UUID);
+    const error = await smartcarError(lightning.setChargeLimit(1.5));
+    expect([error.statusCode, error.type, error.code]).toEqual([400, 'VALIDATION', 'PARAMETER']);
+  });
+
+  it('startCharge and stopCharge', async () => {
+    const stopped = await lightning.stopCharge();
+    expect(keysOf(stopped)).toEqual(['message', 'meta', 'status']);
+    expect((await lightning.charge()).state).toBe('NOT_CHARGING');
+    await expect(lightning.startCharge()).resolves.toMatchObject({ status: 'success' });
+    // A petrol car cannot be given control_charge at all.
+    expect((await smartcarError(mustang.startCharge())).type).toBe('PERMISSION');
+  });
+
+  it('sendDestination', async () => {
+    const sent = await mustang.sendDestination(42.33, -83.05);
+    expect(sent).toMatchObject({ status: 'success', message: 'Successfully sent request to vehicle' });
+  });
+
+  it('serviceHistory, filtered by date', async () => {
+    const history = await mustang.serviceHistory();
+    expect(Array.isArray(history.data)).toBe(true);
+    expect(history.data).toHaveLength(2);
+    expect(history.meta.requestId).toMatch(UUID);
+    const [latest] = history.data;
+    const since = String(latest?.serviceDate);
+    expect((await mustang.serviceHistory(since)).data).toEqual([latest]);
+  });
+
+  it('diagnosticSystemStatus and diagnosticTroubleCodes', async () => {
+    const status = await mustang.diagnosticSystemStatus();
+    expect(keysOf(status)).toEqual(['meta', 'systems']);
+    for (const system of status.systems) expect(['OK', 'ALERT']).toContain(system.status);
+    const codes = await mustang.diagnosticTroubleCodes();
+    expect(keysOf(codes)).toEqual(['activeCodes', 'meta']);
+  });
+
+  it('request reaches any v2.0 path with the vehicle’s token', async () => {
+    const response = await lightning.request('GET', 'odometer');
+    expect(keysOf(response.body)).toEqual(['distance']);
+    const error = await smartcarError(lightning.request('GET', 'no/such/path'));
+    expect([error.statusCode, error.type, error.code]).toEqual([404, 'RESOURCE_NOT_FOUND', 'PATH']);
   });
 
   it('a permission the vehicle cannot grant is a PERMISSION error (an EV has no fuel tank)', async () => {

@@ -1,10 +1,14 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { sql } from 'drizzle-orm';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../protocol/api';
 import type { Config } from './config';
 import { openDatabase } from './db';
 import { ApiError } from './errors';
+import { databaseRateLimitStore } from './rate-limit-store';
 import { registerApiRoutes } from './routes/api';
+import { hashToken } from './tokens';
 import { SmartcarGateway } from './smartcar';
 import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
 import { TokenVault } from './vault/token-vault';
@@ -39,6 +43,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // Behind a load balancer, the client's address comes from X-Forwarded-For.
+    trustProxy: config.trustProxy,
   });
 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: config.dataDir });
@@ -89,8 +95,45 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       .send(errorBody('not_found', `No such endpoint: ${request.method} ${request.url.slice(0, 100)}.`)),
   );
 
+  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(database.db) });
+  const limits = {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+  };
+  const perAddress = app.createRateLimit({
+    ...limits,
+    keyGenerator: (request) => `${request.routeOptions.url ?? ''} address ${request.ip}`,
+  });
+  // Shared by the limited routes: a session cannot get around its limit by changing address.
+  const perSession = app.createRateLimit({
+    ...limits,
+    keyGenerator: (request) => `session ${hashToken(request.headers.authorization ?? '')}`,
+  });
+  const rateLimited = async (request: FastifyRequest) => {
+    const checks = [perAddress(request)];
+    if (request.headers.authorization !== undefined) checks.push(perSession(request));
+    for (const check of await Promise.all(checks)) {
+      if (!check.isAllowed && check.isExceeded) {
+        throw new ApiError(
+          429,
+          'rate_limited',
+          'Too many attempts. Wait a minute, then try again.',
+          check.ttlInSeconds,
+        );
+      }
+    }
+  };
+
   app.get('/healthz', () => ({ ok: true }));
-  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles });
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await database.db.execute(sql`select 1`);
+      return { ready: true };
+    } catch {
+      return reply.code(503).send(errorBody('internal', 'The database is not reachable.'));
+    }
+  });
+  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles, rateLimited });
   return app;
 }
 

@@ -31,6 +31,7 @@ const Env = z.object({
   SMARTCAR_SCOPE: z.string().optional(),
   SMARTCAR_AUTH_ORIGIN: z.url().optional(),
   SMARTCAR_API_ORIGIN: z.url().optional(),
+  SMARTCAR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -39,6 +40,8 @@ const Env = z.object({
   TOKEN_ENCRYPTION_KEY: z.string().optional(),
   TOKEN_ENCRYPTION_OLD_KEYS: z.string().optional(),
   EXTENSION_IDS: z.string().optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
 });
 
@@ -68,6 +71,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       scope: e.SMARTCAR_SCOPE ? list(e.SMARTCAR_SCOPE, /\s+/) : DEFAULT_SCOPE,
       authOrigin: e.SMARTCAR_AUTH_ORIGIN,
       apiOrigin: e.SMARTCAR_API_ORIGIN,
+      timeoutMs: e.SMARTCAR_TIMEOUT_MS,
     },
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.DATA_DIR),
@@ -77,6 +81,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     extensionIds,
     allowedRedirectUris: new Set(extensionIds.map(chromeRedirectUrl)),
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY === 'true',
     vehicleDataMaxAgeMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,
   };
 }

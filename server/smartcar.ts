@@ -1,6 +1,9 @@
 // Everything the server asks of Smartcar goes through here, via the official SDK. The SDK reads
 // SMARTCAR_API_ORIGIN / SMARTCAR_AUTH_ORIGIN from process.env on each call, which is how the
 // same code talks to the emulator or to the real platform.
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type BatchResponse, type SmartcarError } from 'smartcar';
 import type { VehicleData } from '../protocol/api';
 import type { Config } from './config';
@@ -30,16 +33,28 @@ export interface VehicleReading {
  */
 const READING_PATHS = ['/', '/odometer', '/battery', '/fuel', '/location', '/security'];
 
+/** Reads are retried this often on a timeout, a 5xx, a dropped connection or a short 429. */
+const READ_RETRIES = 2;
+/** A longer `retry-after` than this is passed on to the caller instead of waited out. */
+const MAX_RETRY_AFTER_SECONDS = 5;
+
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
 
   constructor(private readonly settings: Config['smartcar']) {
     if (settings.apiOrigin) process.env.SMARTCAR_API_ORIGIN = settings.apiOrigin;
     if (settings.authOrigin) process.env.SMARTCAR_AUTH_ORIGIN = settings.authOrigin;
+    // The SDK has no per-call timeout option; every request it makes reads this shared setting.
+    const sdkConfig = createRequire(import.meta.url)('smartcar/lib/config.json') as { timeout: number };
+    sdkConfig.timeout = settings.timeoutMs;
   }
 
+  /**
+   * Always shows the approval page: the person pressed "Connect" to choose vehicles, and with
+   * `auto` Connect would silently re-grant the ones chosen last time.
+   */
   connectUrl(redirectUri: string, state: string): string {
-    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, { state });
+    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, { state, forcePrompt: true });
   }
 
   /** Not retried: a code is single-use, so a second try after an unclear failure cannot succeed. */
@@ -62,8 +77,11 @@ export class SmartcarGateway {
   async refresh(refreshToken: string): Promise<TokenSet> {
     // Any allowed redirect URI works: the refresh grant does not send one.
     const [redirectUri] = this.authClients.keys();
+    // Retrying is safe: Smartcar keeps a used refresh token valid for a short grace period.
     try {
-      return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
+      return toTokenSet(
+        await retried(() => this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken)),
+      );
     } catch (error) {
       if (isInvalidGrant(error)) throw new RefreshTokenRejected();
       throw toApiError(error);
@@ -71,29 +89,18 @@ export class SmartcarGateway {
   }
 
   async vehicleIds(accessToken: string): Promise<string[]> {
-    try {
-      return (await smartcar.getVehicles(accessToken)).vehicles;
-    } catch (error) {
-      throw toApiError(error);
-    }
+    return (await read(() => smartcar.getVehicles(accessToken))).vehicles;
   }
 
   /** The permissions a grant gave for a vehicle; fixed until the vehicle is connected again. */
   async permissions(id: string, accessToken: string): Promise<string[]> {
-    try {
-      return (await new smartcar.Vehicle(id, accessToken).permissions()).permissions;
-    } catch (error) {
-      throw toApiError(error);
-    }
+    return (await read(() => new smartcar.Vehicle(id, accessToken).permissions())).permissions;
   }
 
   async readVehicle(id: string, accessToken: string, units: UnitSystem): Promise<VehicleReading> {
-    let batch: BatchResponse;
-    try {
-      batch = await new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(READING_PATHS);
-    } catch (error) {
-      throw toApiError(error);
-    }
+    const batch = await read(() =>
+      new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(READING_PATHS),
+    );
     const attributes = readItem(batch, 'attributes');
     if (!attributes) throw new ApiError(502, 'upstream_error', 'Smartcar did not return this vehicle.');
     const data: VehicleData = {};
@@ -121,6 +128,19 @@ export class SmartcarGateway {
       year: Number(attributes.year),
       data,
     };
+  }
+
+  /**
+   * Revokes the application's access to a vehicle. Access that is already gone (a 401 or 403,
+   * also what a retried, successful disconnect answers) counts as done.
+   */
+  async disconnect(id: string, accessToken: string): Promise<void> {
+    try {
+      await retried(() => new smartcar.Vehicle(id, accessToken).disconnect());
+    } catch (error) {
+      if (isSmartcarError(error) && (error.statusCode === 401 || error.statusCode === 403)) return;
+      throw toApiError(error);
+    }
   }
 
   private authClient(redirectUri: string): AuthClient {
@@ -155,6 +175,42 @@ function readItem(batch: BatchResponse, name: string): Record<string, unknown> |
   } catch {
     return undefined;
   }
+}
+
+/** Runs an idempotent Smartcar call, retrying transient failures with backoff. */
+function retried<T>(call: () => Promise<T>): Promise<T> {
+  return pRetry(call, {
+    retries: READ_RETRIES,
+    minTimeout: 200,
+    factor: 3,
+    shouldRetry: ({ error }) => isTransient(error),
+    // Smartcar says how long to wait after a 429; wait that long before the next try.
+    onFailedAttempt: async ({ error }) => {
+      const seconds = retryAfterSeconds(error);
+      if (seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS) await sleep(seconds * 1000);
+    },
+  });
+}
+
+/** `retried`, with failures turned into API errors. */
+async function read<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await retried(call);
+  } catch (error) {
+    throw toApiError(error);
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  if (!isSmartcarError(error)) return true; // the connection failed or dropped
+  if (error.statusCode === 429) return (retryAfterSeconds(error) ?? 0) <= MAX_RETRY_AFTER_SECONDS;
+  return error.statusCode === 408 || (error.statusCode >= 500 && error.statusCode !== 501);
+}
+
+function retryAfterSeconds(error: unknown): number | undefined {
+  if (!isSmartcarError(error) || error.retryAfter === undefined) return undefined;
+  const seconds = Number(error.retryAfter);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 function toTokenSet(access: Access): TokenSet {

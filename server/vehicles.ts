@@ -4,8 +4,8 @@ import { and, eq, notExists } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Vehicle } from '../protocol/api';
 import type { Database } from './db';
-import { connections, vehicles } from './db/schema';
-import { ApiError } from './errors';
+import { connections, users, vehicles } from './db/schema';
+import { ApiError, notFound } from './errors';
 import type { SmartcarGateway, UnitSystem, VehicleReading } from './smartcar';
 
 export type VehicleSnapshot = VehicleReading & { permissions: string[] };
@@ -58,14 +58,53 @@ export class VehicleService {
         .values(row)
         .onConflictDoUpdate({ target: [vehicles.userId, vehicles.id], set: row });
     }
-    await tx
-      .delete(connections)
-      .where(
-        and(
-          eq(connections.userId, userId),
-          notExists(tx.select().from(vehicles).where(eq(vehicles.connectionId, connections.id))),
+    await deleteEmptyConnections(tx, userId);
+  }
+
+  /** Revokes Smartcar's access to the vehicle, then forgets it and, if it was the last one, its tokens. */
+  async disconnect(userId: string, vehicleId: string): Promise<void> {
+    const [row] = await this.db
+      .select({ vehicle: vehicles, status: connections.status })
+      .from(vehicles)
+      .innerJoin(connections, eq(connections.id, vehicles.connectionId))
+      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+    if (!row) throw notFound('This vehicle');
+    if (row.status === 'active') await this.revoke(row.vehicle);
+    await this.db.transaction(async (tx) => {
+      await tx.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+      await deleteEmptyConnections(tx, userId);
+    });
+  }
+
+  /**
+   * Signs the user out of everything: each vehicle is disconnected from Smartcar where it still
+   * can be, then the user and all it owns (sessions, tokens, vehicles) are deleted.
+   */
+  async signOut(userId: string): Promise<void> {
+    const rows = await this.rows(userId);
+    await Promise.all(
+      rows
+        .filter((row) => row.status === 'active')
+        .map((row) =>
+          this.revoke(row.vehicle).catch((error: unknown) => {
+            // Signing out must not depend on Smartcar being up; the grant then lapses on its own.
+            this.log.warn(
+              { vehicleId: row.vehicle.id, code: errorCode(error) },
+              'disconnect failed at sign-out',
+            );
+          }),
         ),
-      );
+    );
+    await this.db.delete(users).where(eq(users.id, userId));
+  }
+
+  private async revoke(vehicle: VehicleRow): Promise<void> {
+    try {
+      await this.smartcar.disconnect(vehicle.id, await this.vault.accessToken(vehicle.connectionId));
+    } catch (error) {
+      // A connection that can no longer refresh has no access left to revoke.
+      if (!(error instanceof ApiError && error.code === 'reconnect_required')) throw error;
+    }
   }
 
   async list(userId: string): Promise<Vehicle[]> {
@@ -114,6 +153,20 @@ export class VehicleService {
     }
   }
 }
+
+/** A connection whose last vehicle is gone holds tokens nobody needs: delete them. */
+async function deleteEmptyConnections(tx: Database, userId: string) {
+  await tx
+    .delete(connections)
+    .where(
+      and(
+        eq(connections.userId, userId),
+        notExists(tx.select().from(vehicles).where(eq(vehicles.connectionId, connections.id))),
+      ),
+    );
+}
+
+const errorCode = (error: unknown) => (error instanceof ApiError ? error.code : 'internal');
 
 function toApiVehicle({ vehicle, status }: { vehicle: VehicleRow; status: string }): Vehicle {
   return {

@@ -94,3 +94,10 @@ export const vehicles = pgTable(
     index('vehicles_connection_id').on(table.connectionId),
   ],
 );
+
+/** Request counters for rate limits, shared by every server process. */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  resetAt: timestamp('reset_at', { withTimezone: true }).notNull(),
+});

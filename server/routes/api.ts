@@ -1,8 +1,9 @@
 // The extension's API: start Connect, finish it, read vehicles. See protocol/api.ts.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ConnectRequest,
   ExchangeRequest,
+  VehicleIdParams,
   type ConnectResponse,
   type ExchangeResponse,
   type VehiclesResponse,
@@ -23,12 +24,15 @@ export interface ApiDependencies {
   smartcar: SmartcarGateway;
   vault: TokenVault;
   vehicles: VehicleService;
+  /** Limits the routes that start work upstream, per client address and per session. */
+  rateLimited: (request: FastifyRequest) => Promise<void>;
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
-  const { config, db, smartcar, vault, vehicles } = deps;
+  const { config, db, smartcar, vault, vehicles, rateLimited } = deps;
+  const limited = { onRequest: rateLimited };
 
-  app.post('/api/connect', async (request): Promise<ConnectResponse> => {
+  app.post('/api/connect', limited, async (request): Promise<ConnectResponse> => {
     const { redirectUri } = parse(ConnectRequest, request.body);
     if (!config.allowedRedirectUris.has(redirectUri)) {
       throw new ApiError(
@@ -42,7 +46,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
     return { url: smartcar.connectUrl(redirectUri, state), state };
   });
 
-  app.post('/api/exchange', async (request): Promise<ExchangeResponse> => {
+  app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
     const { code, state } = parse(ExchangeRequest, request.body);
     const caller = await findCaller(db, request);
     const binding = await consumeConnectState(db, state);
@@ -67,5 +71,18 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
     const caller = await requireCaller(db, request);
     return { vehicles: await vehicles.list(caller.userId) };
+  });
+
+  app.delete('/api/vehicles/:id', async (request, reply) => {
+    const { id } = parse(VehicleIdParams, request.params);
+    const caller = await requireCaller(db, request);
+    await vehicles.disconnect(caller.userId, id);
+    return reply.code(204).send();
+  });
+
+  app.delete('/api/session', async (request, reply) => {
+    const caller = await requireCaller(db, request);
+    await vehicles.signOut(caller.userId);
+    return reply.code(204).send();
   });
 }

@@ -41,6 +41,7 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       expect(url.searchParams.get('state')).toBe(first.json.state);
       expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
       expect(url.searchParams.get('mode')).toBe('test');
+      expect(url.searchParams.get('approval_prompt')).toBe('force');
       expect(url.searchParams.get('scope')).toContain('read_odometer');
       expect(first.json.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(second.json.state).not.toBe(first.json.state);
@@ -120,15 +121,14 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
     });
 
     it('shows only the vehicles the user picked', async () => {
-      const result = await api.connectVehicles({
-        choices: { brand: 'FORD', pickVehicles: (offered) => offered.slice(0, 1) },
-      });
-      expect(result.vehicles).toHaveLength(1);
-      expect(result.vehicles[0]?.make).toBe('FORD');
+      const result = await api.connectVehicles({ choices: { brand: 'FORD', vins: ['1FA6P8CF4M5100257'] } });
+      expect(result.vehicles.map((vehicle) => `${vehicle.make} ${vehicle.model}`)).toEqual(['FORD Mustang']);
     });
 
     it('reads fuel for a fuel car and battery for an electric one', async () => {
-      const { vehicles } = await api.connectVehicles({ choices: { brand: 'FORD' } });
+      const { vehicles } = await api.connectVehicles({
+        choices: { brand: 'FORD', vins: ['1FA6P8CF4M5100257', '1FTVW1EL5PWG00418'] },
+      });
       const mustang = vehicles.find((vehicle) => vehicle.model === 'Mustang');
       const lightning = vehicles.find((vehicle) => vehicle.model === 'F-150 Lightning');
       expect(mustang?.data.fuel?.percentRemaining).toBeGreaterThan(0);
@@ -222,6 +222,39 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       const answer = await api.call<ErrorBody>('GET', '/api/vehicles', options);
       expect(answer.status).toBe(401);
       expect(answer.json.error.code).toBe('unauthorized');
+    });
+  });
+
+  describe('DELETE /api/vehicles/:id', () => {
+    it('disconnects the vehicle at Smartcar and forgets it, keeping the others', async () => {
+      const { session, vehicles } = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+      const [gone, kept] = vehicles;
+      if (!gone || !kept) throw new Error('expected two Tesla vehicles');
+      const answer = await api.call('DELETE', `/api/vehicles/${gone.id}`, { session });
+      expect(answer.status).toBe(204);
+      const list = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session });
+      expect(list.json.vehicles.map((vehicle) => vehicle.id)).toEqual([kept.id]);
+      const again = await api.call<ErrorBody>('DELETE', `/api/vehicles/${gone.id}`, { session });
+      expect(again.status).toBe(404);
+    });
+
+    it("cannot touch another user's vehicle", async () => {
+      const alice = await api.connectVehicles({ choices: { email: 'alice@example.com' } });
+      const bob = await api.connectVehicles({ choices: { email: 'bob@example.com' } });
+      const target = alice.vehicles[0]?.id ?? '';
+      const answer = await api.call<ErrorBody>('DELETE', `/api/vehicles/${target}`, { session: bob.session });
+      expect(answer.status).toBe(404);
+      const list = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session: alice.session });
+      expect(list.json.vehicles.map((vehicle) => vehicle.id)).toContain(target);
+    });
+  });
+
+  describe('DELETE /api/session', () => {
+    it('signs out: the session stops working', async () => {
+      const { session } = await api.connectVehicles();
+      expect((await api.call('DELETE', '/api/session', { session })).status).toBe(204);
+      expect((await api.call('GET', '/api/vehicles', { session })).status).toBe(401);
+      expect((await api.call('DELETE', '/api/session', { session })).status).toBe(401);
     });
   });
 

@@ -34,7 +34,8 @@ describe('TokenCipher', () => {
   it('refuses a tampered ciphertext', () => {
     const cipher = new TokenCipher(key);
     const sealed = cipher.encrypt('token', 'ctx');
-    sealed[sealed.length - 1] ^= 1;
+    const last = sealed.length - 1;
+    sealed.writeUInt8(sealed.readUInt8(last) ^ 1, last);
     expect(() => cipher.decrypt(sealed, cipher.currentKeyId, 'ctx')).toThrow();
   });
 

@@ -1,7 +1,7 @@
 // Calls the server the way the extension does: JSON bodies, the extension's Origin, a bearer session.
 import type { ExchangeResponse } from '../../protocol/api';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
-import { completeConnect, type ConnectChoices } from './connect-pages';
+import { completeConnect, type ConnectChoices } from '../../emulator/connect-driver';
 
 export const EXTENSION_ORIGIN = `chrome-extension://${DEV_EXTENSION_ID}`;
 export const REDIRECT_URI = chromeRedirectUrl(DEV_EXTENSION_ID);

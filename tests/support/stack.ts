@@ -50,6 +50,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',
     PORT: String(options.serverPort ?? 0),
+    // Tests connect far more often than a person; the rate-limit test sets its own limit.
+    RATE_LIMIT_PER_MINUTE: '10000',
     ...options.env,
   });
 

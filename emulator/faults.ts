@@ -70,6 +70,23 @@ export function answersInstead(fault: FaultSpec): boolean {
   return fault.status !== undefined || fault.type !== undefined || fault.retryAfter !== undefined;
 }
 
+/** Waits, but stops waiting when the client hangs up (a test's timeout must not keep the emulator busy). */
+async function pause(ms: number, request: FastifyRequest): Promise<void> {
+  const { socket } = request.raw;
+  const hangUp = new AbortController();
+  const onClose = () => {
+    hangUp.abort();
+  };
+  socket.once('close', onClose);
+  try {
+    await sleep(ms, undefined, { signal: hangUp.signal });
+  } catch {
+    // The client went away; the caller sees the destroyed socket.
+  } finally {
+    socket.off('close', onClose);
+  }
+}
+
 /**
  * Plays a fault on a live request. Returns true when the request has been answered (or dropped)
  * and the handler must not run; `answer` sends the endpoint's own error format.
@@ -80,8 +97,8 @@ export async function playFault(
   reply: FastifyReply,
   answer: (fault: Fault) => FastifyReply,
 ): Promise<boolean> {
-  if (fault.delayMs !== undefined) await sleep(fault.delayMs);
-  if (fault.drop === true) {
+  if (fault.delayMs !== undefined) await pause(fault.delayMs, request);
+  if (fault.drop === true || request.raw.socket.destroyed) {
     reply.hijack();
     request.raw.socket.destroy();
     return true;

@@ -40,7 +40,7 @@ h1{font-size:1.35rem;margin:0 0 .75rem}
 p{margin:.5rem 0}
 .mode{display:inline-block;font-size:.75rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#7a4b00;background:#fff3d6;border-radius:4px;padding:.1rem .4rem;margin-bottom:.75rem}
 .app{color:#4a5868}
-button,.button{font:inherit;cursor:pointer;border-radius:8px;padding:.65rem 1rem;border:1px solid #b8c2cc;background:#fff;color:inherit}
+button{font:inherit;cursor:pointer;border-radius:8px;padding:.65rem 1rem;border:1px solid #b8c2cc;background:#fff;color:inherit}
 button.primary{background:#1f5eff;border-color:#1f5eff;color:#fff;font-weight:600}
 button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid #8fb0ff;outline-offset:2px}
 .stack{display:flex;flex-direction:column;gap:.6rem;margin-top:1rem}

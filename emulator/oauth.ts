@@ -25,7 +25,7 @@ const REFRESH_REJECTIONS: Record<RefreshRejection, string> = {
   client: 'The refresh token was issued to another client.',
 };
 
-/** Statuses for OAuth errors named by an injected fault, and the error a bare status stands for. */
+/** Statuses for OAuth errors named by an injected fault. */
 const OAUTH_STATUS: Record<string, number> = {
   invalid_request: 400,
   invalid_grant: 400,
@@ -35,6 +35,7 @@ const OAUTH_STATUS: Record<string, number> = {
   temporarily_unavailable: 503,
 };
 
+/** The OAuth error a fault's bare status stands for. */
 function oauthErrorForStatus(status: number): string {
   if (status === 401) return 'invalid_client';
   if (status === 503) return 'temporarily_unavailable';
@@ -81,10 +82,14 @@ export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     });
 
   const answerFault = (reply: FastifyReply) => (fault: Fault) => {
-    const error = fault.type ?? oauthErrorForStatus(fault.status ?? 429);
+    // A named error brings its own status; a bare retry-after means rate limiting.
+    const status = fault.status ?? (fault.type === undefined ? 429 : (OAUTH_STATUS[fault.type] ?? 400));
     return reply
-      .code(fault.status ?? OAUTH_STATUS[error] ?? 500)
-      .send({ error, error_description: 'Injected by the emulator.' });
+      .code(status)
+      .send({
+        error: fault.type ?? oauthErrorForStatus(status),
+        error_description: 'Injected by the emulator.',
+      });
   };
 
   app.setErrorHandler((error, _request, reply) => {

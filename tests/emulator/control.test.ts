@@ -139,6 +139,18 @@ describe('faults', () => {
     await expect(pending).rejects.toThrow(/abort|timeout/i);
   });
 
+  it('with only a delay let the call through afterwards', async () => {
+    emulator.injectFault({ endpoint: 'odometer', delayMs: 20, times: 1 });
+    await expect(vehicle.odometer()).resolves.toHaveProperty('distance');
+    expect(emulator.faults()).toEqual([]);
+  });
+
+  it('with only retry-after rate-limit the token endpoint', async () => {
+    emulator.injectFault({ endpoint: 'token', retryAfter: 5, times: 1 });
+    const error = await smartcarError(devAuthClient().exchangeRefreshToken(access.refreshToken));
+    expect([error.statusCode, error.type, error.retryAfter]).toEqual([429, 'rate_limit', '5']);
+  });
+
   it('turn into item errors inside a batch', async () => {
     emulator.injectFault({ endpoint: 'location', type: 'UPSTREAM', code: 'NO_RESPONSE' });
     const batch = await vehicle.batch(['/odometer', '/location']);

@@ -11,6 +11,8 @@ export default defineConfig({
   outDir: process.env.WXT_OUT_DIR ?? '.output',
   vite: () => ({
     plugins: [preact()],
+    // Extension pages load modules from the package itself; Vite's modulepreload polyfill is dead weight.
+    build: { modulePreload: { polyfill: false } },
     define: { 'import.meta.env.WXT_SERVER_URL': JSON.stringify(serverUrl.origin) },
   }),
   manifest: {

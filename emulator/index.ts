@@ -60,7 +60,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   const app = Fastify({
-    logger: false,
+    // Only the emulator's own bugs are logged; client mistakes get Smartcar's error bodies instead.
+    logger: { level: 'error' },
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
   });

@@ -84,20 +84,21 @@ export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   const answerFault = (reply: FastifyReply) => (fault: Fault) => {
     // A named error brings its own status; a bare retry-after means rate limiting.
     const status = fault.status ?? (fault.type === undefined ? 429 : (OAUTH_STATUS[fault.type] ?? 400));
-    return reply
-      .code(status)
-      .send({
-        error: fault.type ?? oauthErrorForStatus(status),
-        error_description: 'Injected by the emulator.',
-      });
+    return reply.code(status).send({
+      error: fault.type ?? oauthErrorForStatus(status),
+      error_description: 'Injected by the emulator.',
+    });
   };
 
-  app.setErrorHandler((error, _request, reply) => {
-    const oauth =
-      error instanceof OAuthError
-        ? error
-        : new OAuthError(400, 'invalid_request', 'Missing or malformed request parameters.');
-    return reply.code(oauth.status).send(oauth.body());
+  app.setErrorHandler((error, request, reply) => {
+    const send = (oauth: OAuthError) => reply.code(oauth.status).send(oauth.body());
+    if (error instanceof OAuthError) return send(error);
+    // Fastify's own 4xx (unsupported media type, oversized body...) are the client's mistake.
+    if (((error as { statusCode?: number }).statusCode ?? 500) < 500) {
+      return send(new OAuthError(400, 'invalid_request', 'Missing or malformed request parameters.'));
+    }
+    request.log.error(error);
+    return send(new OAuthError(500, 'server_error', 'The emulator failed unexpectedly.'));
   });
 
   app.post('/oauth/token', async (request, reply) => {

@@ -271,7 +271,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     try {
       done(null, JSON.parse(text) as unknown);
     } catch {
-      done(new ApiError('VALIDATION', null), undefined);
+      done(new ApiError('VALIDATION'), undefined);
     }
   });
 
@@ -279,28 +279,24 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     void reply.header('sc-unit-system', unitSystem(request));
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    if (!(error instanceof ApiError)) {
-      if ((error as { statusCode?: number }).statusCode === 400) {
-        return reply.code(400).send(smartcarError('VALIDATION', null, request.id));
-      }
-      request.log.error(error);
-    }
-    const [type, code] = error instanceof ApiError ? [error.type, error.code] : ['SERVER', 'INTERNAL'];
-    const body = smartcarError(type, code, request.id, error instanceof ApiError ? error.status : undefined);
+  const sendError = (request: FastifyRequest, reply: FastifyReply, error: ApiError) => {
+    const body = smartcarError(error.type, error.code, request.id, error.status);
     return reply.code(body.statusCode).send(body);
+  };
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ApiError) return sendError(request, reply, error);
+    // Fastify's own 4xx (unsupported media type, oversized body...) are the client's mistake.
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500) return sendError(request, reply, new ApiError('VALIDATION'));
+    request.log.error(error);
+    return sendError(request, reply, new ApiError('SERVER', 'INTERNAL'));
   });
 
   const faultError = (fault: Fault): ApiError => {
     const [type, code] =
       fault.type !== undefined ? [fault.type, fault.code ?? null] : errorForStatus(fault.status ?? 429);
     return new ApiError(type, code, fault.status);
-  };
-
-  const answerFault = (request: FastifyRequest, reply: FastifyReply) => (fault: Fault) => {
-    const error = faultError(fault);
-    const body = smartcarError(error.type, error.code, request.id, error.status);
-    return reply.code(body.statusCode).send(body);
   };
 
   /** Counts the call, plays any armed fault, then authenticates. Undefined when already answered. */
@@ -313,7 +309,12 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     const token = bearer(request);
     calls.record(name, token, vehicleId);
     const fault = faults.take([name]);
-    if (fault && (await playFault(fault, request, reply, answerFault(request, reply)))) return undefined;
+    if (
+      fault &&
+      (await playFault(fault, request, reply, (played) => sendError(request, reply, faultError(played))))
+    ) {
+      return undefined;
+    }
     const grant = token === undefined ? undefined : store.authenticate(token);
     if (!grant) throw new ApiError('AUTHENTICATION');
     return grant;

@@ -280,3 +280,36 @@ describe('Vehicle', () => {
     await expect(new smartcar.Vehicle(second, token).odometer()).resolves.toHaveProperty('distance');
   });
 });
+
+describe('errors over plain HTTP', () => {
+  async function post(path: string, body: string) {
+    const response = await fetch(`${emulator.origin}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body,
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  }
+
+  it('a malformed JSON body is a VALIDATION error', async () => {
+    const { status, type, body } = await post(`/v2.0/vehicles/${ids[0] ?? ''}/security`, '{not json');
+    expect(status).toBe(400);
+    expect(type).toMatch(/^application\/json/);
+    expect(body).toMatchObject({ type: 'VALIDATION', code: null, statusCode: 400 });
+  });
+
+  it('an unknown action is a VALIDATION:PARAMETER error', async () => {
+    const { status, body } = await post(`/v2.0/vehicles/${ids[0] ?? ''}/security`, '{"action":"OPEN"}');
+    expect([status, body.type, body.code]).toEqual([400, 'VALIDATION', 'PARAMETER']);
+  });
+
+  it('an unknown API version is RESOURCE_NOT_FOUND:VERSION', async () => {
+    const response = await fetch(`${emulator.origin}/v1.0/vehicles`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ type: 'RESOURCE_NOT_FOUND', code: 'VERSION' });
+  });
+});

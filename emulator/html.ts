@@ -58,7 +58,7 @@ legend{font-weight:600;padding:0 .25rem}
 .note{color:#4a5868;font-size:.85rem}
 .error{color:#a4161a;background:#fde8e8;border-radius:6px;padding:.5rem .75rem}
 ul.permissions{padding-left:1.2rem;margin:.25rem 0}
-.link{background:none;border:none;color:#1f5eff;padding:.25rem 0;text-decoration:underline}
+.link{background:none;border:none;color:#1f5eff;padding:.25rem 0;margin-top:1rem;text-decoration:underline}
 `;
 
 export function page(title: string, body: Html, mode?: string): string {

@@ -17,3 +17,21 @@ export const DEV_EXTENSION_ID = chromeExtensionId(EXTENSION_PUBLIC_KEY);
 export function chromeRedirectUrl(extensionId: string): string {
   return `https://${extensionId}.chromiumapp.org/`;
 }
+
+/** The Firefox add-on ID (`browser_specific_settings.gecko.id`); it fixes the Firefox redirect URL. */
+export const GECKO_ID = 'car-connect@smartcar-extension.dev';
+
+/** What `identity.getRedirectURL()` returns in Firefox: the add-on ID's SHA-1, in hex. */
+export function firefoxRedirectUrl(addonId: string): string {
+  return `https://${createHash('sha1').update(addonId).digest('hex')}.extensions.allizom.org/`;
+}
+
+const CHROME_ID = /^[a-p]{32}$/;
+
+/** The redirect URL of a Chrome extension ID or a Firefox add-on ID. */
+export function redirectUrlFor(extensionId: string): string {
+  return CHROME_ID.test(extensionId) ? chromeRedirectUrl(extensionId) : firefoxRedirectUrl(extensionId);
+}
+
+/** Extension IDs a server accepts when EXTENSION_IDS is not set: the development builds. */
+export const DEFAULT_EXTENSION_IDS = [DEV_EXTENSION_ID, GECKO_ID];

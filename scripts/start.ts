@@ -4,11 +4,17 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { startEmulator } from '../emulator';
-import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../protocol/extension-identity';
+import {
+  DEV_EXTENSION_ID,
+  GECKO_ID,
+  chromeRedirectUrl,
+  firefoxRedirectUrl,
+} from '../protocol/extension-identity';
 import { startServer } from '../server/main';
 
 const env = { ...process.env };
 const redirectUrl = chromeRedirectUrl(DEV_EXTENSION_ID);
+const firefoxRedirect = firefoxRedirectUrl(GECKO_ID);
 const emulator = env.SMARTCAR_CLIENT_ID
   ? undefined
   : await startEmulator({
@@ -44,7 +50,8 @@ Car Connect is running.
   Load unpacked:   ${path.resolve('.output/chrome-mv3')}
   Extension ID:    ${DEV_EXTENSION_ID}
   Redirect URL:    ${redirectUrl}
-                   (register it in the Smartcar dashboard when using your own application)
+  Firefox:         ${firefoxRedirect} (add-on ${GECKO_ID})
+                   (register both in the Smartcar dashboard when using your own application)
 
 Open chrome://extensions, turn on Developer mode, click "Load unpacked" and pick the folder above.
 Press Ctrl-C to stop.

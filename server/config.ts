@@ -1,7 +1,7 @@
 // Every setting the server reads, from the environment, validated once at start.
 import path from 'node:path';
 import { z } from 'zod';
-import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../protocol/extension-identity';
+import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
 
 /** What the popup shows, plus locking; DESIGN.md "Configuration". */
 export const DEFAULT_SCOPE = [
@@ -54,7 +54,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  const extensionIds = e.EXTENSION_IDS ? list(e.EXTENSION_IDS, /,/) : [DEV_EXTENSION_ID];
+  const extensionIds = e.EXTENSION_IDS ? list(e.EXTENSION_IDS, /,/) : DEFAULT_EXTENSION_IDS;
   const production = e.NODE_ENV === 'production';
   if (production && !e.TOKEN_ENCRYPTION_KEY) {
     throw new Error('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
@@ -80,7 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       oldKeys: list(e.TOKEN_ENCRYPTION_OLD_KEYS, /,/),
     },
     extensionIds,
-    allowedRedirectUris: new Set(extensionIds.map(chromeRedirectUrl)),
+    allowedRedirectUris: new Set(extensionIds.map(redirectUrlFor)),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY === 'true',
     vehicleDataMaxAgeMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,

@@ -5,11 +5,9 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type BatchResponse, type SmartcarError } from 'smartcar';
-import type { VehicleData } from '../protocol/api';
+import type { UnitSystem, VehicleData } from '../protocol/api';
 import type { Config } from './config';
 import { ApiError } from './errors';
-
-export type UnitSystem = 'metric' | 'imperial';
 
 export interface TokenSet {
   accessToken: string;
@@ -53,8 +51,17 @@ export class SmartcarGateway {
    * Always shows the approval page: the person pressed "Connect" to choose vehicles, and with
    * `auto` Connect would silently re-grant the ones chosen last time.
    */
-  connectUrl(redirectUri: string, state: string): string {
-    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, { state, forcePrompt: true });
+  connectUrl(
+    redirectUri: string,
+    state: string,
+    options: { make?: string; singleVehicle?: boolean } = {},
+  ): string {
+    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, {
+      state,
+      forcePrompt: true,
+      ...(options.make ? { makeBypass: options.make } : {}),
+      ...(options.singleVehicle ? { singleSelect: { enabled: true } } : {}),
+    });
   }
 
   /** Not retried: a code is single-use, so a second try after an unclear failure cannot succeed. */
@@ -128,6 +135,16 @@ export class SmartcarGateway {
       year: Number(attributes.year),
       data,
     };
+  }
+
+  /** Not retried: a lock command that timed out may still have reached the car. */
+  async setLock(id: string, accessToken: string, action: 'LOCK' | 'UNLOCK'): Promise<void> {
+    const vehicle = new smartcar.Vehicle(id, accessToken);
+    try {
+      await (action === 'LOCK' ? vehicle.lock() : vehicle.unlock());
+    } catch (error) {
+      throw toApiError(error);
+    }
   }
 
   /**

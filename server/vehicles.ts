@@ -2,14 +2,14 @@
 // otherwise read again from Smartcar with one batch call per vehicle.
 import { and, eq, notExists } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Vehicle } from '../protocol/api';
+import type { UnitSystem, Vehicle } from '../protocol/api';
 import type { Database } from './db';
 import { connections, users, vehicles } from './db/schema';
 import { ApiError, notFound } from './errors';
-import type { SmartcarGateway, UnitSystem, VehicleReading } from './smartcar';
+import type { SmartcarGateway, VehicleReading } from './smartcar';
 
 export type VehicleSnapshot = VehicleReading & { permissions: string[] };
-import type { TokenVault } from './vault/token-vault';
+import { reconnectRequired, type TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
 
@@ -63,12 +63,7 @@ export class VehicleService {
 
   /** Revokes Smartcar's access to the vehicle, then forgets it and, if it was the last one, its tokens. */
   async disconnect(userId: string, vehicleId: string): Promise<void> {
-    const [row] = await this.db
-      .select({ vehicle: vehicles, status: connections.status })
-      .from(vehicles)
-      .innerJoin(connections, eq(connections.id, vehicles.connectionId))
-      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-    if (!row) throw notFound('This vehicle');
+    const row = await this.row(userId, vehicleId);
     if (row.status === 'active') await this.revoke(row.vehicle);
     await this.db.transaction(async (tx) => {
       await tx.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
@@ -107,12 +102,33 @@ export class VehicleService {
     }
   }
 
-  async list(userId: string): Promise<Vehicle[]> {
+  /** The user's vehicles; those with data older than the max age, or in other units, are read again. */
+  async list(userId: string, units?: UnitSystem): Promise<Vehicle[]> {
     const rows = await this.rows(userId);
-    const stale = rows.filter((row) => row.status === 'active' && this.isStale(row.vehicle));
+    const stale = rows.filter((row) => row.status === 'active' && this.isStale(row.vehicle, units));
     if (stale.length === 0) return rows.map(toApiVehicle);
-    await Promise.all(stale.map((row) => this.refreshShared(row.vehicle)));
+    await Promise.all(stale.map((row) => this.refreshShared(row.vehicle, units ?? row.vehicle.units)));
     return (await this.rows(userId)).map(toApiVehicle);
+  }
+
+  /** Locks or unlocks the vehicle and records the new status; needs the `control_security` permission. */
+  async setLock(userId: string, vehicleId: string, action: 'LOCK' | 'UNLOCK'): Promise<Vehicle> {
+    const row = await this.row(userId, vehicleId);
+    if (!row.vehicle.permissions.includes('control_security')) {
+      throw new ApiError(
+        403,
+        'not_permitted',
+        'Locking was not allowed for this vehicle. Connect it again to allow it.',
+      );
+    }
+    if (row.status !== 'active') throw reconnectRequired();
+    await this.smartcar.setLock(vehicleId, await this.vault.accessToken(row.vehicle.connectionId), action);
+    const data = { ...row.vehicle.data, security: { isLocked: action === 'LOCK' } };
+    await this.db
+      .update(vehicles)
+      .set({ data })
+      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+    return toApiVehicle({ ...row, vehicle: { ...row.vehicle, data } });
   }
 
   private rows(userId: string) {
@@ -124,28 +140,39 @@ export class VehicleService {
       .orderBy(vehicles.createdAt, vehicles.id);
   }
 
-  private isStale(vehicle: VehicleRow): boolean {
+  private async row(userId: string, vehicleId: string) {
+    const [row] = await this.db
+      .select({ vehicle: vehicles, status: connections.status })
+      .from(vehicles)
+      .innerJoin(connections, eq(connections.id, vehicles.connectionId))
+      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+    if (!row) throw notFound('This vehicle');
+    return row;
+  }
+
+  private isStale(vehicle: VehicleRow, units: UnitSystem | undefined): boolean {
+    if (units && units !== vehicle.units) return true;
     return !vehicle.fetchedAt || Date.now() - vehicle.fetchedAt.getTime() >= this.maxAgeMs;
   }
 
-  private refreshShared(vehicle: VehicleRow): Promise<void> {
-    const key = `${vehicle.userId}/${vehicle.id}`;
+  private refreshShared(vehicle: VehicleRow, units: UnitSystem): Promise<void> {
+    const key = `${vehicle.userId}/${vehicle.id}/${units}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.refresh(vehicle).finally(() => this.inFlight.delete(key));
+      pending = this.refresh(vehicle, units).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
   }
 
   /** A failed read keeps the stored data (its `fetchedAt` shows its age); a dead connection shows as such. */
-  private async refresh(vehicle: VehicleRow): Promise<void> {
+  private async refresh(vehicle: VehicleRow, units: UnitSystem): Promise<void> {
     try {
       const accessToken = await this.vault.accessToken(vehicle.connectionId);
-      const reading = await this.smartcar.readVehicle(vehicle.id, accessToken, vehicle.units);
+      const reading = await this.smartcar.readVehicle(vehicle.id, accessToken, units);
       await this.db
         .update(vehicles)
-        .set({ ...reading, fetchedAt: new Date() })
+        .set({ ...reading, units, fetchedAt: new Date() })
         .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

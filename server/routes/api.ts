@@ -3,7 +3,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ConnectRequest,
   ExchangeRequest,
+  SecurityRequest,
   VehicleIdParams,
+  VehiclesQuery,
+  type SecurityResponse,
   type ConnectResponse,
   type ExchangeResponse,
   type VehiclesResponse,
@@ -33,7 +36,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
   const limited = { onRequest: rateLimited };
 
   app.post('/api/connect', limited, async (request): Promise<ConnectResponse> => {
-    const { redirectUri } = parse(ConnectRequest, request.body);
+    const { redirectUri, ...options } = parse(ConnectRequest, request.body);
     if (!config.allowedRedirectUris.has(redirectUri)) {
       throw new ApiError(
         400,
@@ -43,11 +46,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
     }
     const caller = await findCaller(db, request);
     const state = await createConnectState(db, { redirectUri, userId: caller?.userId ?? null });
-    return { url: smartcar.connectUrl(redirectUri, state), state };
+    return { url: smartcar.connectUrl(redirectUri, state, options), state };
   });
 
   app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
-    const { code, state } = parse(ExchangeRequest, request.body);
+    const { code, state, units = 'metric' } = parse(ExchangeRequest, request.body);
     const caller = await findCaller(db, request);
     const binding = await consumeConnectState(db, state);
     if (!binding || (binding.userId !== null && binding.userId !== caller?.userId)) {
@@ -58,19 +61,27 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
       );
     }
     const tokens = await smartcar.exchangeCode(binding.redirectUri, code);
-    const snapshots = await vehicles.readAll(tokens.accessToken, 'metric');
+    const snapshots = await vehicles.readAll(tokens.accessToken, units);
     const owner = await db.transaction(async (tx) => {
       const user = caller ?? (await createUserWithSession(tx));
       const connectionId = await vault.saveConnection(tx, user.userId, tokens);
-      await vehicles.attach(tx, user.userId, connectionId, snapshots, 'metric');
+      await vehicles.attach(tx, user.userId, connectionId, snapshots, units);
       return user;
     });
     return { session: owner.sessionToken, vehicles: await vehicles.list(owner.userId) };
   });
 
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
+    const { units } = parse(VehiclesQuery, request.query);
     const caller = await requireCaller(db, request);
-    return { vehicles: await vehicles.list(caller.userId) };
+    return { vehicles: await vehicles.list(caller.userId, units) };
+  });
+
+  app.post('/api/vehicles/:id/security', async (request): Promise<SecurityResponse> => {
+    const { id } = parse(VehicleIdParams, request.params);
+    const { action } = parse(SecurityRequest, request.body);
+    const caller = await requireCaller(db, request);
+    return { vehicle: await vehicles.setLock(caller.userId, id, action) };
   });
 
   app.delete('/api/vehicles/:id', async (request, reply) => {

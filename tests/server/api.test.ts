@@ -225,6 +225,84 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
     });
   });
 
+  describe('POST /api/connect options', () => {
+    it('passes a preferred make and single-vehicle choice on to Connect', async () => {
+      const answer = await api.call<{ url: string }>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI, make: 'FORD', singleVehicle: true },
+      });
+      const url = new URL(answer.json.url);
+      expect(url.searchParams.get('make')).toBe('FORD');
+      expect(url.searchParams.get('single_select')).toBe('true');
+    });
+
+    it('accepts the Firefox redirect URL of the configured add-on', async () => {
+      const answer = await api.call('POST', '/api/connect', {
+        body: { redirectUri: 'https://718b27bad8685b3ba9c16c26bd830ba3903e34c6.extensions.allizom.org/' },
+      });
+      expect(answer.status).toBe(200);
+    });
+
+    it('refuses a make that is not a make name', async () => {
+      const answer = await api.call<ErrorBody>('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI, make: 'tesla&scope=x' },
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error.message).toMatch(/make/);
+    });
+  });
+
+  describe('units', () => {
+    it('reads vehicles in imperial units when asked, and again in metric', async () => {
+      const metric = await api.connectVehicles({ choices: { brand: 'FORD', vins: ['1FA6P8CF4M5100257'] } });
+      const km = metric.vehicles[0]?.data.odometer?.distance ?? 0;
+      const imperial = await api.call<VehiclesResponse>('GET', '/api/vehicles?units=imperial', {
+        session: metric.session,
+      });
+      const [vehicle] = imperial.json.vehicles;
+      expect(vehicle?.units).toBe('imperial');
+      expect(vehicle?.data.odometer?.distance).toBeCloseTo(km / 1.609344, -1);
+      const back = await api.call<VehiclesResponse>('GET', '/api/vehicles?units=metric', {
+        session: metric.session,
+      });
+      expect(back.json.vehicles[0]?.units).toBe('metric');
+    });
+
+    it('refuses an unknown unit system', async () => {
+      const { session } = await api.connectVehicles();
+      const answer = await api.call<ErrorBody>('GET', '/api/vehicles?units=furlongs', { session });
+      expect(answer.status).toBe(400);
+    });
+  });
+
+  describe('POST /api/vehicles/:id/security', () => {
+    it('locks and unlocks the vehicle and reports the new status', async () => {
+      const { session, vehicles } = await api.connectVehicles({ choices: { email: 'locks@example.com' } });
+      const id = vehicles[0]?.id ?? '';
+      const unlocked = await api.call<{ vehicle: { data: { security?: { isLocked: boolean } } } }>(
+        'POST',
+        `/api/vehicles/${id}/security`,
+        { session, body: { action: 'UNLOCK' } },
+      );
+      expect(unlocked.status).toBe(200);
+      expect(unlocked.json.vehicle.data.security?.isLocked).toBe(false);
+      const locked = await api.call<{ vehicle: { data: { security?: { isLocked: boolean } } } }>(
+        'POST',
+        `/api/vehicles/${id}/security`,
+        { session, body: { action: 'LOCK' } },
+      );
+      expect(locked.json.vehicle.data.security?.isLocked).toBe(true);
+    });
+
+    it('refuses an unknown action', async () => {
+      const { session, vehicles } = await api.connectVehicles();
+      const answer = await api.call<ErrorBody>('POST', `/api/vehicles/${vehicles[0]?.id ?? ''}/security`, {
+        session,
+        body: { action: 'OPEN_SUNROOF' },
+      });
+      expect(answer.status).toBe(400);
+    });
+  });
+
   describe('DELETE /api/vehicles/:id', () => {
     it('disconnects the vehicle at Smartcar and forgets it, keeping the others', async () => {
       const { session, vehicles } = await api.connectVehicles({ choices: { brand: 'TESLA' } });

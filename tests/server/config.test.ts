@@ -11,7 +11,11 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.smartcar.mode).toBe('test');
     expect(config.smartcar.scope).toEqual(DEFAULT_SCOPE);
-    expect([...config.allowedRedirectUris]).toEqual([`https://${DEV_EXTENSION_ID}.chromiumapp.org/`]);
+    expect([...config.allowedRedirectUris]).toEqual([
+      `https://${DEV_EXTENSION_ID}.chromiumapp.org/`,
+      // SHA-1 of the add-on ID `car-connect@smartcar-extension.dev`, as Firefox computes it.
+      'https://718b27bad8685b3ba9c16c26bd830ba3903e34c6.extensions.allizom.org/',
+    ]);
   });
 
   it('reads a space-separated scope with required: prefixes and a list of extension IDs', () => {

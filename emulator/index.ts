@@ -84,7 +84,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const controls = createControls(ctx);
   if (options.control === true) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
 
-  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  try {
+    await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    // A taken port must not leave a half-started instance behind.
+    await app.close();
+    throw error;
+  }
   const address = app.server.address();
   if (address === null || typeof address === 'string')
     throw new Error('The emulator is not listening on TCP.');

@@ -1,4 +1,5 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
+import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -47,7 +48,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
   });
 
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    embeddedDir: path.join(config.dataDir, 'db'),
+  });
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
 

@@ -55,6 +55,10 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
     nextStep: 'Select "Connect another vehicle" and sign in to it again.',
   }),
   unauthorized: () => ({ title: 'You were signed out.', nextStep: startAgain }),
+  not_permitted: () => ({
+    title: 'This was not allowed when the vehicle was connected.',
+    nextStep: 'Connect the vehicle again and allow it on the permissions page.',
+  }),
   bad_request: () => somethingWentWrong,
   not_found: () => somethingWentWrong,
   internal: () => somethingWentWrong,

@@ -40,8 +40,12 @@ export async function openDatabase(options: {
     return { db, location: url.toString(), close: () => pool.end() };
   }
   const inMemory = options.embeddedDir === 'memory://';
-  // PGlite silently falls back to memory when its folder is missing, so create it first.
-  if (!inMemory) mkdirSync(options.embeddedDir, { recursive: true, mode: 0o700 });
+  // PGlite silently falls back to memory when its folder is missing, so create it first; the
+  // data folder above it holds the development key too, so it is the owner's alone.
+  if (!inMemory) {
+    mkdirSync(path.dirname(options.embeddedDir), { recursive: true, mode: 0o700 });
+    mkdirSync(options.embeddedDir, { recursive: true, mode: 0o700 });
+  }
   const client = new PGlite(inMemory ? undefined : options.embeddedDir);
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });

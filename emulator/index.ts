@@ -2,7 +2,12 @@
 // so the official SDK reaches it through SMARTCAR_API_ORIGIN and SMARTCAR_AUTH_ORIGIN.
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { chromeRedirectUrl, DEV_EXTENSION_ID } from '../protocol/extension-identity.js';
+import {
+  chromeRedirectUrl,
+  DEV_EXTENSION_ID,
+  firefoxRedirectUrl,
+  GECKO_ID,
+} from '../protocol/extension-identity.js';
 import { CallLog } from './calls.js';
 import { connectRoutes } from './connect.js';
 import { CONTROL_PREFIX, controlRoutes, createControls, type EmulatorControls } from './control.js';
@@ -39,11 +44,18 @@ export interface Emulator extends EmulatorControls {
   close(): Promise<void>;
 }
 
-/** The application `npm run emulator` and the development server use. */
+/**
+ * The application `npm run emulator` and the development server use: the extension's redirect URLs in
+ * Chrome and Firefox, and the one the official SDK's end-to-end tests use.
+ */
 export const DEV_CLIENT: EmulatorClient = {
   clientId: 'emulator-client-id',
   clientSecret: 'emulator-client-secret',
-  redirectUris: [chromeRedirectUrl(DEV_EXTENSION_ID), 'https://example.com/auth'],
+  redirectUris: [
+    chromeRedirectUrl(DEV_EXTENSION_ID),
+    firefoxRedirectUrl(GECKO_ID),
+    'https://example.com/auth',
+  ],
 };
 
 const DAY_SECONDS = 24 * 60 * 60;

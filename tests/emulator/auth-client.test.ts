@@ -1,6 +1,12 @@
 // AuthClient (getAuthUrl, exchangeCode, exchangeRefreshToken) against the emulator over real sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../emulator/index.js';
+import { completeConnect, type Emulator } from '../../emulator/index.js';
+import {
+  chromeRedirectUrl,
+  DEV_EXTENSION_ID,
+  firefoxRedirectUrl,
+  GECKO_ID,
+} from '../../protocol/extension-identity.js';
 import {
   connect,
   connectAndExchange,
@@ -27,6 +33,18 @@ describe('getAuthUrl + Connect', () => {
     const query = await connect(client, ['read_odometer'], {}, { state: 's t/ä' });
     expect([...query.keys()].sort()).toEqual(['code', 'state']);
     expect(query.get('state')).toBe('s t/ä');
+  });
+
+  it.each([
+    ['Chrome', chromeRedirectUrl(DEV_EXTENSION_ID)],
+    ['Firefox', firefoxRedirectUrl(GECKO_ID)],
+  ])('lets the development client redirect to the extension’s %s redirect URL', async (_, redirectUri) => {
+    const client = devAuthClient({ redirectUri });
+    const authUrl = client.getAuthUrl(['read_odometer']);
+    const { origin, pathname } = await completeConnect(authUrl);
+    expect(`${origin}${pathname}`).toBe(redirectUri);
+    const access = await connectAndExchange(client, ['read_odometer']);
+    expect(access.accessToken).toMatch(UUID);
   });
 });
 

@@ -1,19 +1,15 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
-import path from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../protocol/api';
 import type { Config } from './config';
-import { openDatabase } from './db';
 import { ApiError } from './errors';
+import { scheduleMaintenance } from './maintenance';
 import { databaseRateLimitStore } from './rate-limit-store';
 import { registerApiRoutes } from './routes/api';
+import { openServices } from './services';
 import { hashToken } from './tokens';
-import { SmartcarGateway } from './smartcar';
-import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
-import { TokenVault } from './vault/token-vault';
-import { VehicleService } from './vehicles';
 
 /** Anything that could carry a credential, wherever it appears in a log line. */
 const REDACTED_LOG_PATHS = [
@@ -48,20 +44,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
   });
 
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    embeddedDir: path.join(config.dataDir, 'db'),
-  });
+  const { database, smartcar, vault, vehicles } = await openServices(config, app.log);
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
-
-  const key = config.encryption.key
-    ? parseKey(config.encryption.key)
-    : loadOrCreateDevelopmentKey(config.dataDir);
-  const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
-  const smartcar = new SmartcarGateway(config.smartcar);
-  const vault = new TokenVault(database.db, cipher, smartcar);
-  const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, app.log);
+  if (config.maintenanceIntervalMs > 0) {
+    const stopMaintenance = scheduleMaintenance(database.db, vault, app.log, config.maintenanceIntervalMs);
+    app.addHook('onClose', (_instance, done) => {
+      stopMaintenance();
+      done();
+    });
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     // Only our extension may call the API from a browser; web pages get no CORS grant at all.

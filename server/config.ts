@@ -42,6 +42,7 @@ const Env = z.object({
   EXTENSION_IDS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
 });
 
@@ -83,6 +84,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedRedirectUris: new Set(extensionIds.map(redirectUrlFor)),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY === 'true',
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
     vehicleDataMaxAgeMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,
   };
 }

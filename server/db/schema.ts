@@ -64,7 +64,9 @@ export const connections = pgTable('connections', {
   refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }).notNull(),
   /** 'active', or 'reconnect_required' once the refresh token is dead. */
   status: text('status').notNull().default('active'),
+  /** Consecutive failed refreshes and when the last one failed, for backing off. */
   refreshFailures: integer('refresh_failures').notNull().default(0),
+  refreshFailedAt: timestamp('refresh_failed_at', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -1,0 +1,31 @@
+// The server's parts, wired from configuration: shared by the HTTP app and the command-line tools.
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config';
+import { openDatabase, type DatabaseHandle } from './db';
+import { SmartcarGateway } from './smartcar';
+import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
+import { TokenVault } from './vault/token-vault';
+import { VehicleService } from './vehicles';
+
+export interface Services {
+  database: DatabaseHandle;
+  smartcar: SmartcarGateway;
+  vault: TokenVault;
+  vehicles: VehicleService;
+}
+
+export async function openServices(config: Config, log: FastifyBaseLogger): Promise<Services> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    embeddedDir: path.join(config.dataDir, 'db'),
+  });
+  const key = config.encryption.key
+    ? parseKey(config.encryption.key)
+    : loadOrCreateDevelopmentKey(config.dataDir);
+  const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
+  const smartcar = new SmartcarGateway(config.smartcar);
+  const vault = new TokenVault(database.db, cipher, smartcar);
+  const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, log);
+  return { database, smartcar, vault, vehicles };
+}

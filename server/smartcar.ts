@@ -140,22 +140,19 @@ export class SmartcarGateway {
   /** Not retried: a lock command that timed out may still have reached the car. */
   async setLock(id: string, accessToken: string, action: 'LOCK' | 'UNLOCK'): Promise<void> {
     const vehicle = new smartcar.Vehicle(id, accessToken);
-    try {
-      await (action === 'LOCK' ? vehicle.lock() : vehicle.unlock());
-    } catch (error) {
-      throw toApiError(error);
-    }
+    await vehicleCall(() => (action === 'LOCK' ? vehicle.lock() : vehicle.unlock()), { retry: false });
   }
 
   /**
-   * Revokes the application's access to a vehicle. Access that is already gone (a 401 or 403,
-   * also what a retried, successful disconnect answers) counts as done.
+   * Revokes the application's access to a vehicle. A 403 (the token no longer reaches the
+   * vehicle, also what a retried, successful disconnect answers) counts as done.
    */
   async disconnect(id: string, accessToken: string): Promise<void> {
     try {
       await retried(() => new smartcar.Vehicle(id, accessToken).disconnect());
     } catch (error) {
-      if (isSmartcarError(error) && (error.statusCode === 401 || error.statusCode === 403)) return;
+      if (isSmartcarError(error) && error.statusCode === 403) return;
+      if (isSmartcarError(error) && error.statusCode === 401) throw new AccessTokenRejected();
       throw toApiError(error);
     }
   }
@@ -173,6 +170,17 @@ export class SmartcarGateway {
       this.authClients.set(redirectUri, client);
     }
     return client;
+  }
+}
+
+/**
+ * Smartcar refused the access token itself (401). The vault refreshes and retries once; when
+ * that does not help, the person has to connect the vehicle again.
+ */
+export class AccessTokenRejected extends ApiError {
+  constructor() {
+    super(409, 'reconnect_required', 'This vehicle needs to be connected again.');
+    this.name = 'AccessTokenRejected';
   }
 }
 
@@ -209,14 +217,17 @@ function retried<T>(call: () => Promise<T>): Promise<T> {
   });
 }
 
-/** `retried`, with failures turned into API errors. */
-async function read<T>(call: () => Promise<T>): Promise<T> {
+/** A vehicle API call, retried when idempotent, with failures turned into API errors. */
+async function vehicleCall<T>(call: () => Promise<T>, options: { retry: boolean }): Promise<T> {
   try {
-    return await retried(call);
+    return await (options.retry ? retried(call) : call());
   } catch (error) {
+    if (isSmartcarError(error) && error.statusCode === 401) throw new AccessTokenRejected();
     throw toApiError(error);
   }
 }
+
+const read = <T>(call: () => Promise<T>) => vehicleCall(call, { retry: true });
 
 function isTransient(error: unknown): boolean {
   if (!isSmartcarError(error)) return true; // the connection failed or dropped
@@ -261,7 +272,15 @@ export function toApiError(error: unknown): ApiError {
       retryAfter,
     );
   }
-  if (error.statusCode === 401 || error.statusCode === 403) {
+  if (error.statusCode === 401) {
+    // From the token endpoint: Smartcar does not accept this server's client ID and secret.
+    return new ApiError(
+      502,
+      'upstream_error',
+      'Smartcar refused this server. Its operator must check its credentials.',
+    );
+  }
+  if (error.statusCode === 403) {
     return new ApiError(409, 'reconnect_required', 'This vehicle needs to be connected again.');
   }
   if (error.statusCode === 408 || error.statusCode >= 500) {

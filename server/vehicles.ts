@@ -95,7 +95,9 @@ export class VehicleService {
 
   private async revoke(vehicle: VehicleRow): Promise<void> {
     try {
-      await this.smartcar.disconnect(vehicle.id, await this.vault.accessToken(vehicle.connectionId));
+      await this.vault.withAccessToken(vehicle.connectionId, (token) =>
+        this.smartcar.disconnect(vehicle.id, token),
+      );
     } catch (error) {
       // A connection that can no longer refresh has no access left to revoke.
       if (!(error instanceof ApiError && error.code === 'reconnect_required')) throw error;
@@ -122,7 +124,9 @@ export class VehicleService {
       );
     }
     if (row.status !== 'active') throw reconnectRequired();
-    await this.smartcar.setLock(vehicleId, await this.vault.accessToken(row.vehicle.connectionId), action);
+    await this.vault.withAccessToken(row.vehicle.connectionId, (token) =>
+      this.smartcar.setLock(vehicleId, token, action),
+    );
     const data = { ...row.vehicle.data, security: { isLocked: action === 'LOCK' } };
     await this.db
       .update(vehicles)
@@ -168,8 +172,9 @@ export class VehicleService {
   /** A failed read keeps the stored data (its `fetchedAt` shows its age); a dead connection shows as such. */
   private async refresh(vehicle: VehicleRow, units: UnitSystem): Promise<void> {
     try {
-      const accessToken = await this.vault.accessToken(vehicle.connectionId);
-      const reading = await this.smartcar.readVehicle(vehicle.id, accessToken, units);
+      const reading = await this.vault.withAccessToken(vehicle.connectionId, (token) =>
+        this.smartcar.readVehicle(vehicle.id, token, units),
+      );
       await this.db
         .update(vehicles)
         .set({ ...reading, units, fetchedAt: new Date() })

@@ -4,7 +4,7 @@ import { and, eq, lt, ne } from 'drizzle-orm';
 import type { Database } from '../db';
 import { connections } from '../db/schema';
 import { ApiError, notFound } from '../errors';
-import { RefreshTokenRejected, type SmartcarGateway, type TokenSet } from '../smartcar';
+import { AccessTokenRejected, RefreshTokenRejected, type SmartcarGateway, type TokenSet } from '../smartcar';
 import type { TokenCipher } from './cipher';
 
 /** Refresh this long before the access token expires, so no call goes out with a dying token. */
@@ -46,8 +46,28 @@ export class TokenVault {
     return id;
   }
 
+  /**
+   * Runs a Smartcar call with the connection's access token. If Smartcar rejects the token
+   * before its time (revoked, expired early), the token is refreshed once and the call retried.
+   */
+  async withAccessToken<T>(connectionId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
+    const token = await this.accessToken(connectionId);
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!(error instanceof AccessTokenRejected)) throw error;
+    }
+    // Unless another request already replaced the rejected token, this one refreshes it.
+    const fresh = await this.refreshShared(connectionId, (row) => this.open(row, 'access') === token);
+    try {
+      return await call(fresh);
+    } catch (error) {
+      throw error instanceof AccessTokenRejected ? reconnectRequired() : error;
+    }
+  }
+
   /** A valid access token for the connection, refreshed first if it is about to expire. */
-  async accessToken(connectionId: string): Promise<string> {
+  private async accessToken(connectionId: string): Promise<string> {
     const [row] = await this.db.select().from(connections).where(eq(connections.id, connectionId));
     if (!row) throw notFound('This connection');
     if (row.status !== 'active') throw reconnectRequired();

@@ -50,10 +50,16 @@ export class FaultRegistry {
     return this.faults.map((fault) => ({ ...fault }));
   }
 
-  /** Uses up one application of the first armed fault matching any of the names (most specific first). */
-  take(endpoints: readonly string[]): Fault | undefined {
-    for (const name of [...endpoints, '*']) {
-      const fault = this.faults.find((candidate) => candidate.endpoint === name);
+  /**
+   * Uses up one application of the first armed fault matching any of the names (most specific first),
+   * then `*` unless `wildcard` is false. Faults `accept` turns down are skipped and stay armed.
+   */
+  take(
+    endpoints: readonly string[],
+    { wildcard = true, accept = () => true }: { wildcard?: boolean; accept?: (fault: Fault) => boolean } = {},
+  ): Fault | undefined {
+    for (const name of wildcard ? [...endpoints, '*'] : endpoints) {
+      const fault = this.faults.find((candidate) => candidate.endpoint === name && accept(candidate));
       if (!fault) continue;
       if (fault.remaining !== null) {
         fault.remaining -= 1;
@@ -71,7 +77,7 @@ export function answersInstead(fault: FaultSpec): boolean {
 }
 
 /** Waits, but stops waiting when the client hangs up (a test's timeout must not keep the emulator busy). */
-async function pause(ms: number, request: FastifyRequest): Promise<void> {
+export async function pause(ms: number, request: FastifyRequest): Promise<void> {
   const { socket } = request.raw;
   const hangUp = new AbortController();
   const onClose = () => {

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context.js';
 import { ApiError, errorForStatus, smartcarError } from './errors.js';
-import { playFault, answersInstead, type Fault } from './faults.js';
+import { answersInstead, pause, playFault, type Fault } from './faults.js';
 import {
   readBattery,
   readBatteryCapacity,
@@ -428,14 +428,28 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     });
     const units = unitSystem(request);
     const token = bearer(request);
-    const responses = paths.map((path) => {
+    // Each item is a call to its endpoint: counted, and subject to that endpoint's faults. A batch is one
+    // HTTP request, so `*` faults act on it as a whole (above) and drops stay armed for a direct call.
+    const items = paths.map((path) => {
       const endpoint = READ_ENDPOINTS.find((candidate) => candidate.path === path);
+      if (!endpoint) return { path, endpoint };
+      calls.record(endpoint.name, token, vehicle.id);
+      const fault = faults.take([endpoint.name], { wildcard: false, accept: ({ drop }) => drop !== true });
+      return { path, endpoint, fault };
+    });
+    // Smartcar answers a batch once every item is done, so the slowest item delays the whole answer.
+    const delayMs = Math.max(0, ...items.map(({ fault }) => fault?.delayMs ?? 0));
+    if (delayMs > 0) {
+      await pause(delayMs, request);
+      if (request.raw.socket.destroyed) {
+        reply.hijack();
+        return reply;
+      }
+    }
+    const responses = items.map(({ path, endpoint, fault }) => {
       let outcome: Outcome;
       try {
         if (!endpoint) throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
-        calls.record(endpoint.name, token, vehicle.id);
-        // Inside a batch only error faults apply: delays and drops act on whole HTTP requests.
-        const fault = faults.take([endpoint.name]);
         if (fault && answersInstead(fault)) throw faultError(fault);
         outcome = read(endpoint, vehicle, granted, units);
       } catch (error) {

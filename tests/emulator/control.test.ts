@@ -158,6 +158,36 @@ describe('faults', () => {
     expect(() => batch.location?.()).toThrow(/^UPSTREAM:NO_RESPONSE - /);
   });
 
+  it('delay a batch answer until its slowest item is done', async () => {
+    emulator.injectFault({ endpoint: 'location', delayMs: 10_000, times: 1 });
+    const pending = fetch(`${emulator.origin}/v2.0/vehicles/${vehicleId}/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: [{ path: '/odometer' }, { path: '/location' }] }),
+      signal: AbortSignal.timeout(100),
+    });
+    await expect(pending).rejects.toThrow(/abort|timeout/i);
+    expect(emulator.faults()).toEqual([]);
+  });
+
+  it('with only a delay let batch items through afterwards, and apply an error after its delay', async () => {
+    emulator.injectFault({ endpoint: 'odometer', delayMs: 20, times: 1 });
+    emulator.injectFault({ endpoint: 'location', delayMs: 20, status: 409, times: 1 });
+    const batch = await vehicle.batch(['/odometer', '/location']);
+    expect(batch.odometer?.()).toHaveProperty('distance');
+    expect(() => batch.location?.()).toThrow(/^VEHICLE_STATE:UNKNOWN - /);
+    expect(emulator.faults()).toEqual([]);
+  });
+
+  it('leave a drop armed inside a batch, for the next direct call', async () => {
+    const fault = emulator.injectFault({ endpoint: 'odometer', drop: true, times: 1 });
+    const batch = await vehicle.batch(['/odometer']);
+    expect(batch.odometer?.()).toHaveProperty('distance');
+    expect(emulator.faults().map(({ id }) => id)).toEqual([fault.id]);
+    await expect(vehicle.odometer()).rejects.toThrow(/fetch failed/);
+    expect(emulator.faults()).toEqual([]);
+  });
+
   it('are listed and removed one by one', async () => {
     const fault = (await (
       await control('POST', '/faults', { endpoint: 'fuel', status: 502 })

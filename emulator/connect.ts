@@ -247,6 +247,7 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
       flow.client.clientId,
       account,
       new Map(vehicles.map((vehicle) => [vehicle.id, permissionsOf(vehicle)])),
+      flow.scope.permissions,
     );
     ctx.store.rememberApproval(grant, flow.scope.permissions);
     return redirectBack(reply, flow, { code: ctx.store.issueCode(grant, flow.redirectUri) });

@@ -23,6 +23,8 @@ export interface Grant {
   clientId: string;
   account: string;
   vehicles: Map<string, Set<Permission>>;
+  /** Everything the user approved, whatever the vehicles support (`read_user_profile` is not per vehicle). */
+  scope: Set<Permission>;
 }
 
 export interface Approval {
@@ -98,8 +100,13 @@ export class Store {
     return candidate;
   }
 
-  createGrant(clientId: string, account: string, vehicles: Map<string, Set<Permission>>): Grant {
-    const grant: Grant = { id: randomUUID(), clientId, account, vehicles };
+  createGrant(
+    clientId: string,
+    account: string,
+    vehicles: Map<string, Set<Permission>>,
+    scope: readonly Permission[],
+  ): Grant {
+    const grant: Grant = { id: randomUUID(), clientId, account, vehicles, scope: new Set(scope) };
     this.grants.set(grant.id, grant);
     return grant;
   }

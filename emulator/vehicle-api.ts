@@ -367,6 +367,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
   app.get('/user', async (request, reply) => {
     const grant = await enter('user', request, reply);
     if (!grant) return reply;
+    if (!grant.scope.has('read_user_profile')) throw new ApiError('PERMISSION');
     return { id: stableUuid(`user|${grant.account}`) };
   });
 

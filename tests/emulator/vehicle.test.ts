@@ -69,6 +69,15 @@ describe('smartcar.getUser', () => {
     expect(keysOf(user)).toEqual(['id', 'meta']);
     expect(user.id).toMatch(UUID);
   });
+
+  it('needs read_user_profile', async () => {
+    const { accessToken: token } = await connectAndExchange(devAuthClient(), ['read_odometer'], {
+      brand: 'FORD',
+      email: 'ford.owner@example.com',
+    });
+    const error = await smartcarError(smartcar.getUser(token));
+    expect([error.statusCode, error.type, error.code]).toEqual([403, 'PERMISSION', undefined]);
+  });
 });
 
 describe('Vehicle', () => {

@@ -1,0 +1,118 @@
+// The back ends the server figures run against, each in its own process: the emulator, our
+// server (embedded database or PostgreSQL) and the tutorial-shaped baseline.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEV_CLIENT, completeConnect } from '../../emulator';
+import { apiClient, EXTENSION_ORIGIN } from '../../tests/support/api-client';
+import { createTestDatabase } from '../../tests/support/postgres';
+import { freePort, startChild, type ChildServer } from './processes';
+
+export type DatabaseKind = 'embedded' | 'postgres';
+export const DATABASE_KINDS: DatabaseKind[] = ['embedded', 'postgres'];
+export const DATABASE_LABEL: Record<DatabaseKind, string> = {
+  embedded: 'embedded (PGlite)',
+  postgres: 'PostgreSQL',
+};
+
+/** A GET the load generator repeats, with what it takes to be answered 200. */
+export interface Endpoint {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export async function startEmulatorProcess(): Promise<ChildServer> {
+  const port = await freePort();
+  return startChild({
+    entry: 'emulator/main.ts',
+    env: { EMULATOR_PORT: String(port), EMULATOR_CONTROL: '1' },
+    port,
+    readyPath: '/__emulator/calls',
+  });
+}
+
+const smartcarEnv = (emulatorOrigin: string) => ({
+  SMARTCAR_CLIENT_ID: DEV_CLIENT.clientId,
+  SMARTCAR_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+  SMARTCAR_API_ORIGIN: emulatorOrigin,
+  SMARTCAR_AUTH_ORIGIN: emulatorOrigin,
+});
+
+/**
+ * Our server as `npm run server` runs it, on a fresh data folder or a throwaway PostgreSQL
+ * database; both are removed on stop. Data stays fresh for a day so reads never go upstream.
+ */
+export async function startServerProcess(
+  emulatorOrigin: string,
+  database: DatabaseKind,
+): Promise<ChildServer> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-bench-'));
+  const postgres = database === 'postgres' ? await createTestDatabase() : undefined;
+  try {
+    const server = await startChild({
+      entry: 'server/main.ts',
+      env: {
+        ...smartcarEnv(emulatorOrigin),
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        VEHICLE_DATA_MAX_AGE_SECONDS: '86400',
+        ...(postgres ? { DATABASE_URL: postgres.url } : {}),
+      },
+      port,
+      readyPath: '/readyz',
+    });
+    return {
+      ...server,
+      stop: async () => {
+        await server.stop();
+        await cleanUp();
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+
+  async function cleanUp() {
+    await rm(dataDir, { recursive: true, force: true });
+    await postgres?.drop();
+  }
+}
+
+export async function startBaselineProcess(emulatorOrigin: string): Promise<ChildServer> {
+  const port = await freePort();
+  return startChild({
+    entry: 'bench/baseline/server.ts',
+    env: {
+      ...smartcarEnv(emulatorOrigin),
+      SMARTCAR_REDIRECT_URI: 'https://example.com/auth',
+      PORT: String(port),
+    },
+    port,
+    readyPath: '/healthz',
+  });
+}
+
+/** Connects vehicles through our server as the extension does; returns the popup's refresh request. */
+export async function connectToServer(serverUrl: string): Promise<Endpoint> {
+  const { session } = await apiClient(serverUrl).connectVehicles();
+  return {
+    url: `${serverUrl}/api/vehicles`,
+    headers: { origin: EXTENSION_ORIGIN, authorization: `Bearer ${session}` },
+  };
+}
+
+/** Walks the tutorial's /login and /exchange; returns its vehicle request. */
+export async function connectToBaseline(baselineUrl: string): Promise<Endpoint> {
+  const login = await fetch(`${baselineUrl}/login`, { redirect: 'manual' });
+  const authUrl = login.headers.get('location');
+  if (!authUrl) throw new Error(`baseline /login did not redirect (${login.status})`);
+  const redirect = await completeConnect(authUrl);
+  const code = redirect.searchParams.get('code') ?? '';
+  const exchange = await fetch(`${baselineUrl}/exchange?code=${encodeURIComponent(code)}`);
+  if (!exchange.ok) throw new Error(`baseline /exchange failed (${exchange.status})`);
+  return { url: `${baselineUrl}/vehicle`, headers: {} };
+}

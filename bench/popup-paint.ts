@@ -1,0 +1,131 @@
+// Figure 2: how soon the popup shows stored vehicles. Headless Chromium with the e2e build; the
+// session and vehicles are in extension storage, as after a connect. A MutationObserver injected
+// before the page's own scripts marks the moment the first vehicle card enters the DOM.
+import type { Page } from 'playwright-core';
+import { apiClient } from '../tests/support/api-client';
+import { startStack } from '../tests/support/stack';
+import { E2E_SERVER_PORT } from '../tests/e2e/paths';
+import { launchBenchBrowser, startedAt, type BenchBrowser } from './lib/extension';
+import type { Figure } from './lib/report';
+import { median, ms, percentile } from './lib/stats';
+
+const OPENS = 30;
+const TARGET_MEDIAN_MS = 50;
+const CARD = '[data-testid="vehicle-card"]';
+
+/** Runs in the popup before its scripts: marks `cards` when the first card appears. */
+function markCards(selector: string): void {
+  const observer = new MutationObserver(() => {
+    if (!document.querySelector(selector)) return;
+    performance.mark('cards');
+    observer.disconnect();
+  });
+  observer.observe(document, { childList: true, subtree: true });
+}
+
+interface Open {
+  /** Navigation start to the first card in the DOM. */
+  cardsMs: number;
+  /** Navigation start to first contentful paint (the popup paints nothing before its cards). */
+  paintMs: number;
+  /** HTTP requests started before that paint, by the page or the service worker. */
+  requestsBeforePaint: number;
+}
+
+async function openOnce(browser: BenchBrowser): Promise<Open> {
+  const before = browser.requests().length;
+  const page = await browser.openPopup();
+  try {
+    await page.locator(CARD).first().waitFor();
+    const timing = await paintTiming(page);
+    // The popup asks the background for fresh data on open; let it finish before the next open.
+    await page
+      .waitForFunction(() => !document.body.innerText.includes('Refreshing'), undefined, {
+        timeout: 5_000,
+      })
+      .catch(() => undefined);
+    const starts = await Promise.all(browser.requests().slice(before).map(startedAt));
+    const paintAt = timing.timeOrigin + timing.paintMs;
+    return {
+      cardsMs: timing.cardsMs,
+      paintMs: timing.paintMs,
+      requestsBeforePaint: starts.filter((start) => start < paintAt).length,
+    };
+  } finally {
+    await page.close();
+  }
+}
+
+function paintTiming(page: Page) {
+  return page.evaluate(async () => {
+    const paint = await new Promise<PerformanceEntry>((resolve) => {
+      new PerformanceObserver((list, observer) => {
+        const entry = list.getEntriesByName('first-contentful-paint')[0];
+        if (!entry) return;
+        observer.disconnect();
+        resolve(entry);
+      }).observe({ type: 'paint', buffered: true });
+    });
+    const [cards] = performance.getEntriesByName('cards');
+    return {
+      timeOrigin: performance.timeOrigin,
+      cardsMs: cards?.startTime ?? Number.NaN,
+      paintMs: paint.startTime,
+    };
+  });
+}
+
+export async function popupPaint(): Promise<Figure> {
+  const stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
+  const browser = await launchBenchBrowser();
+  try {
+    const { session, vehicles } = await apiClient(stack.serverUrl).connectVehicles({
+      choices: { brand: 'FORD' },
+    });
+    await browser.storeVehicles(session, vehicles);
+    await browser.context.addInitScript(markCards, CARD);
+
+    const first = await openOnce(browser);
+    const opens: Open[] = [];
+    for (let open = 0; open < OPENS; open++) opens.push(await openOnce(browser));
+
+    const cards = opens.map((open) => open.cardsMs);
+    const paints = opens.map((open) => open.paintMs);
+    const requests = opens.map((open) => open.requestsBeforePaint);
+    const maxRequests = Math.max(...requests);
+    return {
+      title: `2. Popup paint (${vehicles.length} stored vehicles, ${OPENS} opens)`,
+      rows: [
+        {
+          measure: 'navigation start to vehicle cards in the DOM, median',
+          value: ms(median(cards)),
+          target: `<= ${TARGET_MEDIAN_MS} ms`,
+          met: median(cards) <= TARGET_MEDIAN_MS,
+        },
+        { measure: 'navigation start to vehicle cards in the DOM, p95', value: ms(percentile(cards, 95)) },
+        {
+          measure: 'navigation start to first contentful paint, median / p95',
+          value: `${ms(median(paints))} / ${ms(percentile(paints, 95))}`,
+        },
+        {
+          measure: 'first open after the browser started (not in the above)',
+          value: `cards ${ms(first.cardsMs)}, paint ${ms(first.paintMs)}`,
+        },
+        {
+          measure: 'network requests before first paint (most in any open)',
+          value: `${maxRequests} (total over ${OPENS} opens: ${requests.reduce((sum, n) => sum + n, 0)})`,
+          target: '0',
+          met: maxRequests === 0,
+        },
+      ],
+      notes: [
+        'The popup is opened as a tab (`chrome-extension://<id>/popup.html`) in headless Chromium, a new tab per open, one browser for all opens; the first open is reported apart.',
+        'Requests are every http(s) request Playwright sees from the page or the service worker; one is "before first paint" when the browser started it before the first-contentful-paint time.',
+        'On open the popup asks the background to refresh; the server (in the bench process, fresh data) answers without calling Smartcar.',
+      ],
+    };
+  } finally {
+    await browser.close();
+    await stack.close();
+  }
+}

@@ -1,12 +1,47 @@
 import preact from '@preact/preset-vite';
-import { defineConfig } from 'wxt';
-import { EXTENSION_PUBLIC_KEY } from './protocol/extension-identity';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { defineConfig, type UserManifest } from 'wxt';
+import { EXTENSION_PUBLIC_KEY, GECKO_ID } from './protocol/extension-identity';
+import { SERVER_HOST_PATTERNS, hostPermissionFor } from './utils/server-url';
 
 // The server the extension talks to; baked in at build time, changeable on the options page.
 const serverUrl = new URL(process.env.WXT_SERVER_URL ?? 'http://127.0.0.1:8787');
 
+/** The manifest for one browser; exported so the Firefox-only parts are unit tested. */
+export function extensionManifest(browser: string, server: URL): UserManifest {
+  const manifest: UserManifest = {
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
+    default_locale: 'en',
+    permissions: ['identity', 'storage'],
+    host_permissions: [hostPermissionFor(server.origin)],
+    // Asked for at run time by the options page, only for the server address the user types in.
+    optional_host_permissions: SERVER_HOST_PATTERNS,
+    action: { default_title: '__MSG_extName__' },
+  };
+  if (browser === 'firefox') {
+    manifest.browser_specific_settings = {
+      gecko: {
+        // Fixes the https://<sha1>.extensions.allizom.org/ redirect URL the server allows.
+        id: GECKO_ID,
+        // data_collection_permissions needs 140; Firefox has launchWebAuthFlow in MV3 since 109.
+        strict_min_version: '140.0',
+        // Required for new add-ons: the popup reads the vehicle's location, and the server keeps
+        // the Smartcar sign-in (tokens) the extension hands it.
+        data_collection_permissions: { required: ['locationInfo', 'authenticationInfo'] },
+      },
+    };
+  } else {
+    // Fixes the extension ID, and so the https://<id>.chromiumapp.org/ redirect URL, on every machine.
+    manifest.key = EXTENSION_PUBLIC_KEY;
+  }
+  return manifest;
+}
+
 export default defineConfig({
-  modules: ['@wxt-dev/webextension-polyfill'],
+  // MV3 in Firefox too: one background, one `action` API, and identity works the same in both.
+  manifestVersion: 3,
   // Tests build into their own folder so they never overwrite the copy a developer loaded unpacked.
   outDir: process.env.WXT_OUT_DIR ?? '.output',
   vite: () => ({
@@ -15,13 +50,19 @@ export default defineConfig({
     build: { modulePreload: { polyfill: false } },
     define: { 'import.meta.env.WXT_SERVER_URL': JSON.stringify(serverUrl.origin) },
   }),
-  manifest: {
-    name: 'Car Connect',
-    description: 'Connect your car with Smartcar and see its odometer, battery, location and locks.',
-    permissions: ['identity', 'storage'],
-    // Match patterns ignore the port, so this covers the default server only.
-    host_permissions: [`${serverUrl.protocol}//${serverUrl.hostname}/*`],
-    // Fixes the extension ID, and so the https://<id>.chromiumapp.org/ redirect URL, on every machine.
-    key: EXTENSION_PUBLIC_KEY,
+  manifest: ({ browser }) => extensionManifest(browser, serverUrl),
+  hooks: {
+    // The Chrome Web Store refuses a manifest with `key` (it signs with the store's own key), so
+    // the store zip leaves out the development key that the unpacked build keeps.
+    'zip:start': async (wxt) => {
+      const file = path.join(wxt.config.outDir, 'manifest.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      delete manifest.key;
+      await writeFile(file, JSON.stringify(manifest));
+    },
+  },
+  zip: {
+    // The sources zip is for the Firefox reviewers to rebuild the add-on: no local data or test output.
+    excludeSources: ['data/**', 'docs/screenshots/**', 'test-results/**', '.env*'],
   },
 });

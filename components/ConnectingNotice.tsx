@@ -1,12 +1,12 @@
-import { strings } from '@/utils/strings';
+import { t } from '@/utils/i18n';
 
 export function ConnectingNotice() {
   return (
     <div class="notice" role="status" aria-busy="true">
       <span class="spinner" aria-hidden="true" />
       <div>
-        <p class="notice-title">{strings.connectingTitle}</p>
-        <p>{strings.connectingHint}</p>
+        <p class="notice-title">{t('connectingTitle')}</p>
+        <p>{t('connectingHint')}</p>
       </div>
     </div>
   );

@@ -1,57 +1,173 @@
 import type { Vehicle } from '@/protocol/api';
-import { strings } from '@/utils/strings';
+import { describeFailure } from '@/utils/failure-text';
+import { formatAge, formatDistance, formatLevel, mapUrl } from '@/utils/format';
+import { t } from '@/utils/i18n';
+import type { BackgroundMessage } from '@/utils/messaging';
+import { describePermission, missingPermissions } from '@/utils/permissions';
+import type { OperationState } from '@/utils/storage';
+import type { ComponentChildren } from 'preact';
+import { ConfirmAction } from './ConfirmAction';
 
-function formatDistance(distance: number, units: Vehicle['units']): string {
-  return new Intl.NumberFormat(undefined, {
-    style: 'unit',
-    unit: units === 'metric' ? 'kilometer' : 'mile',
-    maximumFractionDigits: 0,
-  }).format(distance);
+interface VehicleCardProps {
+  vehicle: Vehicle;
+  /** The last lock, unlock or disconnect asked for on this vehicle. */
+  operation?: OperationState | undefined;
+  /** Now, in ms, for "updated 2 min ago". */
+  now: number;
+  send: (message: BackgroundMessage) => void;
 }
 
-/** Smartcar reports levels as a fraction from 0 to 1. */
-function formatLevel(fraction: number): string {
-  return new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 }).format(fraction);
+/** What the card's live region says about the last operation. */
+function operationText(operation: OperationState | undefined): string {
+  if (!operation) return '';
+  if (operation.status === 'failed') {
+    const { title, nextStep } = describeFailure(operation.failure);
+    return t('actionFailed', title, nextStep);
+  }
+  const pending = operation.status === 'pending';
+  switch (operation.operation) {
+    case 'LOCK':
+      return pending ? t('locking') : t('lockDone');
+    case 'UNLOCK':
+      return pending ? t('unlocking') : t('unlockDone');
+    default:
+      return pending ? t('disconnecting') : '';
+  }
 }
 
-function formatTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(
-    new Date(iso),
+function Row({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
   );
 }
 
-export function VehicleCard({ vehicle }: { vehicle: Vehicle }) {
-  const { id, year, make, model, units, data, status, fetchedAt } = vehicle;
+/**
+ * One vehicle. A row appears for every permission granted, with "Not available" until its figure
+ * arrives, so the card keeps its size when data comes in.
+ */
+export function VehicleCard({ vehicle, operation, now, send }: VehicleCardProps) {
+  const { id, year, make, model, units, data, status, fetchedAt, permissions } = vehicle;
+  const name = `${year} ${make} ${model}`;
   const headingId = `vehicle-${id}`;
-  const rows: [label: string, value: string][] = [];
-  if (data.odometer) rows.push([strings.odometer, formatDistance(data.odometer.distance, units)]);
-  if (data.battery) {
-    const range = strings.range(formatDistance(data.battery.range, units));
-    rows.push([strings.battery, `${formatLevel(data.battery.percentRemaining)} · ${range}`]);
-  }
-  if (data.fuel) {
-    const range = strings.range(formatDistance(data.fuel.range, units));
-    rows.push([strings.fuel, `${formatLevel(data.fuel.percentRemaining)} · ${range}`]);
-  }
-  if (data.security) rows.push([strings.locks, data.security.isLocked ? strings.locked : strings.unlocked]);
+  const granted = (permission: string) => permissions.includes(permission);
+  const pending = operation?.status === 'pending';
+  const missing = missingPermissions(permissions);
+  const level = (reading: { percentRemaining: number; range: number } | undefined) =>
+    reading
+      ? t('levelAndRange', formatLevel(reading.percentRemaining), formatDistance(reading.range, units))
+      : t('notRead');
 
   return (
-    <article class="vehicle" aria-labelledby={headingId} data-testid="vehicle-card">
-      <h2 id={headingId}>
-        {year} {make} {model}
-      </h2>
-      {status === 'reconnect_required' && <p class="badge">{strings.reconnectRequired}</p>}
-      {rows.length > 0 && (
-        <dl>
-          {rows.map(([label, value]) => (
-            <div key={label}>
-              <dt>{label}</dt>
-              <dd>{value}</dd>
-            </div>
-          ))}
-        </dl>
+    <article
+      class={status === 'reconnect_required' ? 'vehicle stale' : 'vehicle'}
+      aria-labelledby={headingId}
+      aria-busy={pending}
+      data-testid="vehicle-card"
+    >
+      <h2 id={headingId}>{name}</h2>
+
+      {status === 'reconnect_required' && (
+        <div class="reconnect">
+          <p class="badge">{t('reconnectRequired')}</p>
+          <p>{t('reconnectHint')}</p>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => {
+              send({ type: 'connect', make });
+            }}
+          >
+            {t('reconnect')}
+          </button>
+        </div>
       )}
-      {fetchedAt && <p class="muted">{strings.updatedAt(formatTime(fetchedAt))}</p>}
+
+      <dl>
+        {granted('read_odometer') && (
+          <Row label={t('odometer')}>
+            {data.odometer ? formatDistance(data.odometer.distance, units) : t('notRead')}
+          </Row>
+        )}
+        {granted('read_battery') && <Row label={t('battery')}>{level(data.battery)}</Row>}
+        {granted('read_fuel') && <Row label={t('fuel')}>{level(data.fuel)}</Row>}
+        {granted('read_location') && (
+          <Row label={t('location')}>
+            {data.location ? (
+              <a
+                href={mapUrl(data.location)}
+                target="_blank"
+                rel="noreferrer"
+                aria-label={t('showOnMapLabel', name)}
+              >
+                {t('showOnMap')}
+              </a>
+            ) : (
+              t('notRead')
+            )}
+          </Row>
+        )}
+        {(granted('read_security') || granted('control_security')) && (
+          <Row label={t('doors')}>
+            {data.security ? (data.security.isLocked ? t('locked') : t('unlocked')) : t('notRead')}
+          </Row>
+        )}
+      </dl>
+
+      {granted('control_security') && status === 'connected' && (
+        <div class="actions">
+          {(['LOCK', 'UNLOCK'] as const).map((action) => (
+            <button
+              key={action}
+              type="button"
+              class="secondary"
+              disabled={pending}
+              onClick={() => {
+                send({ type: 'setLock', vehicleId: id, action });
+              }}
+            >
+              {action === 'LOCK' ? t('lock') : t('unlock')}
+            </button>
+          ))}
+        </div>
+      )}
+
+      <p class="operation" role="status">
+        {operationText(operation)}
+      </p>
+
+      <p class="muted">{fetchedAt ? t('updatedAgo', formatAge(fetchedAt, now)) : t('neverUpdated')}</p>
+
+      <details>
+        <summary>{t('permissions')}</summary>
+        <h3>{t('permissionsGranted')}</h3>
+        <ul>
+          {permissions.map((permission) => (
+            <li key={permission}>{describePermission(permission)}</li>
+          ))}
+        </ul>
+        {missing.length > 0 && (
+          <>
+            <h3>{t('permissionsNotGranted')}</h3>
+            <ul>
+              {missing.map((permission) => (
+                <li key={permission}>{describePermission(permission)}</li>
+              ))}
+            </ul>
+          </>
+        )}
+      </details>
+
+      <ConfirmAction
+        label={t('disconnect')}
+        question={t('disconnectConfirm', name)}
+        disabled={pending}
+        onConfirm={() => {
+          send({ type: 'disconnect', vehicleId: id });
+        }}
+      />
     </article>
   );
 }

@@ -1,21 +1,40 @@
+import { showVehiclesOnBadge } from '@/utils/badge';
 import { connectVehicle, recoverInterruptedFlow } from '@/utils/connect-flow';
 import { type BackgroundMessage, isBackgroundMessage } from '@/utils/messaging';
 import { refreshVehicles } from '@/utils/refresh-vehicles';
+import { unitsItem, vehiclesItem } from '@/utils/storage';
+import { disconnectVehicle, setLock, signOut } from '@/utils/vehicle-operations';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 
-const handlers: Record<BackgroundMessage['type'], () => Promise<void>> = {
-  connect: connectVehicle,
-  refresh: refreshVehicles,
-};
+function handle(message: BackgroundMessage): Promise<void> {
+  switch (message.type) {
+    case 'connect':
+      return connectVehicle(message.make);
+    case 'refresh':
+      return refreshVehicles();
+    case 'setLock':
+      return setLock(message.vehicleId, message.action);
+    case 'disconnect':
+      return disconnectVehicle(message.vehicleId);
+    case 'signOut':
+      return signOut();
+  }
+}
 
 export default defineBackground(() => {
   void recoverInterruptedFlow();
 
+  void vehiclesItem.getValue().then(showVehiclesOnBadge);
+  vehiclesItem.watch((vehicles) => void showVehiclesOnBadge(vehicles));
+  // The server reads vehicles again in the new units; the options page only stores the choice.
+  unitsItem.watch(() => void refreshVehicles());
+
   // Only our own pages can reach this listener: there are no content scripts and no externally_connectable.
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the polyfill answers with the returned promise
-  browser.runtime.onMessage.addListener((message: unknown) => {
-    if (!isBackgroundMessage(message)) return undefined;
-    return handlers[message.type]();
+  // Chromium ignores a returned promise, so the answer (sent when the work is done) goes through sendResponse.
+  browser.runtime.onMessage.addListener((message: unknown, _sender, sendResponse: () => void) => {
+    if (!isBackgroundMessage(message)) return false;
+    void handle(message).finally(sendResponse);
+    return true;
   });
 });

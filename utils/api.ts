@@ -5,6 +5,9 @@ import type {
   ErrorBody,
   ExchangeRequest,
   ExchangeResponse,
+  SecurityRequest,
+  SecurityResponse,
+  UnitSystem,
   VehiclesResponse,
 } from '@/protocol/api';
 import { type Failure, FailureError } from './failure';
@@ -13,9 +16,9 @@ import { serverUrlItem } from './storage';
 type Session = string | null;
 
 interface RequestOptions {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   session: Session;
-  body?: ConnectRequest | ExchangeRequest;
+  body?: ConnectRequest | ExchangeRequest | SecurityRequest;
 }
 
 async function request<T>(path: string, { method, session, body }: RequestOptions): Promise<T> {
@@ -34,9 +37,10 @@ async function request<T>(path: string, { method, session, body }: RequestOption
   } catch {
     throw new FailureError({ code: 'server_unreachable', detail: serverUrl });
   }
+  if (response.status === 204) return undefined as T;
 
   const payload: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw new FailureError(errorFromBody(response.status, payload));
+  if (!response.ok) throw new FailureError(failureFromResponse(response, payload));
   if (payload === null) throw new FailureError({ code: 'internal', detail: `${path} answered without JSON` });
   return payload as T;
 }
@@ -48,16 +52,45 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
 }
 
 /** The server's `{ error: { code, message } }`, or a code guessed from the status when a proxy answered instead. */
-function errorFromBody(status: number, payload: unknown): Failure {
-  if (isErrorBody(payload)) return { code: payload.error.code, detail: payload.error.message };
-  if (status === 401) return { code: 'unauthorized' };
-  return { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };
+function failureFromResponse(response: Response, payload: unknown): Failure {
+  const { status } = response;
+  const failure: Failure = isErrorBody(payload)
+    ? { code: payload.error.code, detail: payload.error.message }
+    : status === 401
+      ? { code: 'unauthorized' }
+      : status === 429
+        ? { code: 'rate_limited' }
+        : { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };
+  const retryAfter = Number(response.headers.get('retry-after'));
+  if (failure.code === 'rate_limited' && retryAfter > 0) failure.retryAfterSeconds = Math.ceil(retryAfter);
+  return failure;
 }
 
+const vehicle = (id: string) => `/api/vehicles/${encodeURIComponent(id)}`;
+
 export const api = {
-  connect: (redirectUri: string, session: Session) =>
-    request<ConnectResponse>('/api/connect', { method: 'POST', session, body: { redirectUri } }),
-  exchange: (exchange: ExchangeRequest, session: Session) =>
-    request<ExchangeResponse>('/api/exchange', { method: 'POST', session, body: exchange }),
-  vehicles: (session: Session) => request<VehiclesResponse>('/api/vehicles', { method: 'GET', session }),
+  connect: (body: ConnectRequest, session: Session) =>
+    request<ConnectResponse>('/api/connect', { method: 'POST', session, body }),
+  exchange: (body: ExchangeRequest, session: Session) =>
+    request<ExchangeResponse>('/api/exchange', { method: 'POST', session, body }),
+  vehicles: (units: UnitSystem, session: Session) =>
+    request<VehiclesResponse>(`/api/vehicles?units=${units}`, { method: 'GET', session }),
+  setLock: (id: string, action: SecurityRequest['action'], session: Session) =>
+    request<SecurityResponse>(`${vehicle(id)}/security`, { method: 'POST', session, body: { action } }),
+  disconnect: (id: string, session: Session) =>
+    request<undefined>(vehicle(id), { method: 'DELETE', session }),
+  signOut: (session: Session) => request<undefined>('/api/session', { method: 'DELETE', session }),
 };
+
+/** Whether a Car Connect server answers /healthz at this address (the options page checks before saving). */
+export async function isServerHealthy(serverUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('/healthz', serverUrl));
+    const payload: unknown = await response.json();
+    return (
+      response.ok && typeof payload === 'object' && payload !== null && 'ok' in payload && payload.ok === true
+    );
+  } catch {
+    return false;
+  }
+}

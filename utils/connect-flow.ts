@@ -1,16 +1,26 @@
 // The Connect flow, run by the background so it outlives the popup (which closes when the auth window opens).
-import type { ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/api';
+import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/api';
 import { browser } from 'wxt/browser';
 import { api } from './api';
 import { parseConnectRedirect } from './connect-redirect';
 import { type Failure, FailureError, toFailure } from './failure';
-import { connectFlowItem, forgetSession, sessionItem, vehiclesItem } from './storage';
+import {
+  connectFlowItem,
+  connectOptionsItem,
+  forgetSession,
+  sessionItem,
+  unitsItem,
+  vehiclesItem,
+} from './storage';
 
 let running: Promise<void> | undefined;
 
-/** Starts a flow, or joins the open one: the browser allows a single auth window at a time. */
-export function connectVehicle(): Promise<void> {
-  running ??= runConnectFlow().finally(() => {
+/**
+ * Starts a flow, or joins the open one: the browser allows a single auth window at a time.
+ * `make` (a vehicle's make, for Reconnect) overrides the preferred make from the options page.
+ */
+export function connectVehicle(make?: string): Promise<void> {
+  running ??= runConnectFlow(make).finally(() => {
     running = undefined;
   });
   return running;
@@ -27,10 +37,10 @@ export async function recoverInterruptedFlow(): Promise<void> {
   }
 }
 
-async function runConnectFlow(): Promise<void> {
+async function runConnectFlow(make: string | undefined): Promise<void> {
   await connectFlowItem.setValue({ status: 'connecting' });
   try {
-    const result = await connectAndExchange();
+    const result = await connectAndExchange(make);
     await saveExchange(result);
     await connectFlowItem.setValue({ status: 'idle' });
   } catch (error) {
@@ -38,24 +48,38 @@ async function runConnectFlow(): Promise<void> {
   }
 }
 
-async function connectAndExchange(): Promise<ExchangeResponse> {
-  const { connect, session } = await requestConnectUrl(browser.identity.getRedirectURL());
-  const redirect = parseConnectRedirect(await launchAuthWindow(connect.url), connect.state);
+async function connectAndExchange(make: string | undefined): Promise<ExchangeResponse> {
+  const options = await connectOptionsItem.getValue();
+  const request: ConnectRequest = { redirectUri: browser.identity.getRedirectURL() };
+  const connectMake = make === undefined ? options.make : smartcarMake(make);
+  if (connectMake) request.make = connectMake;
+  if (options.singleVehicle) request.singleVehicle = true;
+
+  const { connect, session } = await requestConnectUrl(request);
+  const redirect = parseConnectRedirect(await launchAuthWindow(connect.url), connect);
   if (!redirect.ok) throw new FailureError(redirect.failure);
-  return api.exchange({ code: redirect.code, state: connect.state }, session);
+  return api.exchange(
+    { code: redirect.code, state: connect.state, units: await unitsItem.getValue() },
+    session,
+  );
+}
+
+/** Smartcar's make names are upper case with underscores: "Mercedes-Benz" is MERCEDES_BENZ. */
+export function smartcarMake(make: string): string {
+  return make.toUpperCase().replace(/[^A-Z]+/g, '_');
 }
 
 /** Asks as the stored user, so new vehicles join them; a session the server has forgotten starts a new user. */
 async function requestConnectUrl(
-  redirectUri: string,
+  request: ConnectRequest,
 ): Promise<{ connect: ConnectResponse; session: string | null }> {
   const session = await sessionItem.getValue();
   try {
-    return { connect: await api.connect(redirectUri, session), session };
+    return { connect: await api.connect(request, session), session };
   } catch (error) {
     if (!session || toFailure(error).code !== 'unauthorized') throw error;
     await forgetSession();
-    return { connect: await api.connect(redirectUri, null), session: null };
+    return { connect: await api.connect(request, null), session: null };
   }
 }
 
@@ -67,9 +91,15 @@ async function launchAuthWindow(url: string): Promise<string | undefined> {
   }
 }
 
-/** launchWebAuthFlow rejects with a bare message; these are the ones Chromium and Firefox use. */
-function authWindowFailure(error: unknown): Failure {
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * launchWebAuthFlow rejects with a bare message: Chromium's "The user did not approve access." and
+ * "Authorization page could not be loaded.", Firefox's "User cancelled or denied access.".
+ */
+export function authWindowFailure(error: unknown): Failure {
+  const message =
+    typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string'
+      ? error.message
+      : String(error);
   if (/could not be loaded/i.test(message)) return { code: 'auth_page_unavailable', detail: message };
   if (/did not approve|cancel|interaction required/i.test(message))
     return { code: 'cancelled', detail: message };

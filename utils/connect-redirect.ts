@@ -1,3 +1,4 @@
+import type { ConnectResponse } from '@/protocol/api';
 import type { Failure, IncompatibleVehicle } from './failure';
 
 export type ConnectRedirect = { ok: true; code: string } | { ok: false; failure: Failure };
@@ -10,7 +11,7 @@ const VEHICLE_FIELDS = ['vin', 'make', 'model', 'year'] as const;
  */
 export function parseConnectRedirect(
   responseUrl: string | undefined,
-  expectedState: string,
+  connect: ConnectResponse,
 ): ConnectRedirect {
   // Some browsers resolve with no URL instead of rejecting when the window goes away.
   if (!responseUrl) return { ok: false, failure: { code: 'cancelled' } };
@@ -18,7 +19,7 @@ export function parseConnectRedirect(
   const params = new URL(responseUrl).searchParams;
   const state = params.get('state');
   // A state we did not ask for means this redirect belongs to someone else's flow: trust nothing in it.
-  if (state !== expectedState) return { ok: false, failure: { code: 'state_mismatch' } };
+  if (state !== connect.state) return { ok: false, failure: { code: 'state_mismatch' } };
 
   const error = params.get('error');
   const description = params.get('error_description') ?? undefined;
@@ -30,11 +31,23 @@ export function parseConnectRedirect(
       const value = params.get(field);
       if (value) vehicle[field] = value;
     }
-    return { ok: false, failure: { code: 'vehicle_incompatible', detail: description, vehicle } };
+    const failure: Failure = { code: 'vehicle_incompatible', detail: description, vehicle };
+    const requiredPermissions = requiredScope(connect.url);
+    if (requiredPermissions.length > 0) failure.requiredPermissions = requiredPermissions;
+    return { ok: false, failure };
   }
   if (error) return { ok: false, failure: { code: 'connect_error', detail: description ?? error } };
 
   const code = params.get('code');
   if (!code) return { ok: false, failure: { code: 'connect_error', detail: 'Connect returned no code.' } };
   return { ok: true, code };
+}
+
+/** The permissions the Connect URL marked `required:`; an incompatible vehicle lacks one of them. */
+function requiredScope(connectUrl: string): string[] {
+  const scope = new URL(connectUrl).searchParams.get('scope') ?? '';
+  return scope
+    .split(' ')
+    .filter((permission) => permission.startsWith('required:'))
+    .map((permission) => permission.slice('required:'.length));
 }

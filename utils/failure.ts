@@ -36,6 +36,10 @@ export interface Failure {
   /** Extra words from Connect or the server, shown only where no better sentence exists. */
   detail?: string;
   vehicle?: IncompatibleVehicle;
+  /** For vehicle_incompatible: the permissions the server marked required in the Connect URL. */
+  requiredPermissions?: string[];
+  /** For rate_limited: the server's retry-after, in seconds. */
+  retryAfterSeconds?: number;
 }
 
 export class FailureError extends Error {

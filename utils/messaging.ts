@@ -1,10 +1,23 @@
 // Popup-to-background messages. Answers travel through storage, since the popup may be gone by then.
 import { browser } from 'wxt/browser';
 
-export type BackgroundMessage = { type: 'connect' } | { type: 'refresh' };
+export type BackgroundMessage =
+  /** `make` limits Connect to one brand: how a vehicle that needs reconnecting is reconnected. */
+  | { type: 'connect'; make?: string }
+  | { type: 'refresh' }
+  | { type: 'setLock'; vehicleId: string; action: 'LOCK' | 'UNLOCK' }
+  | { type: 'disconnect'; vehicleId: string }
+  | { type: 'signOut' };
 
-const MESSAGE_TYPES: readonly string[] = ['connect', 'refresh'] satisfies BackgroundMessage['type'][];
+const MESSAGE_TYPES: readonly string[] = [
+  'connect',
+  'refresh',
+  'setLock',
+  'disconnect',
+  'signOut',
+] satisfies BackgroundMessage['type'][];
 
+/** Checks the type only: no content script or web page can send to the background, just our own pages. */
 export function isBackgroundMessage(message: unknown): message is BackgroundMessage {
   return (
     typeof message === 'object' &&

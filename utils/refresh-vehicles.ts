@@ -1,6 +1,6 @@
 import { api } from './api';
 import { toFailure } from './failure';
-import { forgetSession, refreshItem, sessionItem, vehiclesItem } from './storage';
+import { forgetSession, operationsItem, refreshItem, sessionItem, unitsItem, vehiclesItem } from './storage';
 
 /** Asks the server for fresh vehicle data; on failure the stored vehicles stay and a notice is stored. */
 export async function refreshVehicles(): Promise<void> {
@@ -8,10 +8,11 @@ export async function refreshVehicles(): Promise<void> {
   if (!session) return;
   await refreshItem.setValue({ status: 'refreshing' });
   try {
-    const { vehicles } = await api.vehicles(session);
+    const { vehicles } = await api.vehicles(await unitsItem.getValue(), session);
     // A Connect flow may have replaced the session meanwhile; its vehicles win.
     if ((await sessionItem.getValue()) === session) await vehiclesItem.setValue(vehicles);
     await refreshItem.setValue({ status: 'idle' });
+    await forgetFinishedOperations();
   } catch (error) {
     const failure = toFailure(error);
     if (failure.code === 'unauthorized') {
@@ -21,4 +22,12 @@ export async function refreshVehicles(): Promise<void> {
       await refreshItem.setValue({ status: 'failed', failure });
     }
   }
+}
+
+/** Fresh data shows the truth now, so "Locked just now" and old failures go; pending work stays. */
+async function forgetFinishedOperations(): Promise<void> {
+  const operations = await operationsItem.getValue();
+  await operationsItem.setValue(
+    Object.fromEntries(Object.entries(operations).filter(([, state]) => state.status === 'pending')),
+  );
 }

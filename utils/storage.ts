@@ -1,5 +1,5 @@
 // Every value the extension keeps, in one place. The background writes; the popup renders from these.
-import type { Vehicle } from '@/protocol/api';
+import type { UnitSystem, Vehicle } from '@/protocol/api';
 import { storage } from 'wxt/utils/storage';
 import type { Failure } from './failure';
 
@@ -13,6 +13,19 @@ export const sessionItem = storage.defineItem<string | null>('local:session', { 
 
 /** Vehicles as last reported by the server, so the popup can paint without a request. */
 export const vehiclesItem = storage.defineItem<Vehicle[]>('local:vehicles', { fallback: [] });
+
+/** The unit system the server reads vehicles in (Smartcar converts, so figures stay exact). */
+export const unitsItem = storage.defineItem<UnitSystem>('local:units', { fallback: 'metric' });
+
+export interface ConnectOptions {
+  /** A Smartcar make such as TESLA: Connect skips its brand list. */
+  make: string | null;
+  singleVehicle: boolean;
+}
+
+export const connectOptionsItem = storage.defineItem<ConnectOptions>('local:connectOptions', {
+  fallback: { make: null, singleVehicle: false },
+});
 
 export type ConnectFlowState =
   { status: 'idle' } | { status: 'connecting' } | { status: 'error'; failure: Failure };
@@ -33,7 +46,30 @@ export const refreshItem = storage.defineItem<RefreshState>('session:refresh', {
   fallback: { status: 'idle' },
 });
 
-/** The server no longer knows this session: drop it with the vehicles it owned. */
+export type Operation = 'LOCK' | 'UNLOCK' | 'DISCONNECT' | 'SIGN_OUT';
+
+export type OperationState =
+  | { operation: Operation; status: 'pending' }
+  | { operation: Operation; status: 'done' }
+  | { operation: Operation; status: 'failed'; failure: Failure };
+
+/** The sign-out operation's key in operationsItem; vehicle operations use the vehicle ID. */
+export const SIGN_OUT_KEY = 'session';
+
+/**
+ * The last lock, unlock, disconnect or sign-out per vehicle ID (or SIGN_OUT_KEY): pending while the
+ * server works, then its outcome, so a popup closed meanwhile shows it when opened again.
+ */
+export const operationsItem = storage.defineItem<Record<string, OperationState>>('session:operations', {
+  fallback: {},
+});
+
+/** Records an operation's state, keeping the others'. */
+export async function setOperation(key: string, state: OperationState): Promise<void> {
+  await operationsItem.setValue({ ...(await operationsItem.getValue()), [key]: state });
+}
+
+/** The server no longer knows this session, or the user signed out: drop it with the vehicles it owned. */
 export async function forgetSession(): Promise<void> {
   await storage.removeItems([sessionItem, vehiclesItem]);
 }

@@ -1,13 +1,24 @@
+import { ConfirmAction } from '@/components/ConfirmAction';
 import { ConnectingNotice } from '@/components/ConnectingNotice';
 import { FailureNotice } from '@/components/FailureNotice';
 import { VehicleCard } from '@/components/VehicleCard';
+import { describeFailure } from '@/utils/failure-text';
+import { t } from '@/utils/i18n';
 import { type BackgroundMessage, sendToBackground } from '@/utils/messaging';
-import { connectFlowItem, refreshItem, sessionItem, vehiclesItem } from '@/utils/storage';
-import { strings } from '@/utils/strings';
+import {
+  SIGN_OUT_KEY,
+  connectFlowItem,
+  operationsItem,
+  refreshItem,
+  sessionItem,
+  vehiclesItem,
+} from '@/utils/storage';
+import { useNow } from '@/utils/use-now';
 import { useStorageItem } from '@/utils/use-storage-item';
 import { useEffect } from 'preact/hooks';
+import { browser } from 'wxt/browser';
 
-function ask(message: BackgroundMessage): void {
+function send(message: BackgroundMessage): void {
   // Results arrive through storage; a failed send only means the background could not be woken.
   sendToBackground(message).catch((error: unknown) => {
     console.error(`Car Connect: could not send ${message.type}`, error);
@@ -18,40 +29,64 @@ export function App() {
   const vehicles = useStorageItem(vehiclesItem);
   const flow = useStorageItem(connectFlowItem);
   const refresh = useStorageItem(refreshItem);
+  const operations = useStorageItem(operationsItem);
+  const now = useNow();
 
   useEffect(() => {
     // Paint from storage first; fresh data replaces it when the background has it.
     void sessionItem.getValue().then((session) => {
-      if (session) ask({ type: 'refresh' });
+      if (session) send({ type: 'refresh' });
     });
   }, []);
 
   // Storage answers within milliseconds; rendering nothing until then avoids a flash of the wrong state.
-  if (!vehicles || !flow || !refresh) return null;
+  if (!vehicles || !flow || !refresh || !operations) return null;
 
   const connecting = flow.status === 'connecting';
+  const refreshing = refresh.status === 'refreshing';
+  const signOut = operations[SIGN_OUT_KEY];
   return (
     <main class="popup">
       <header>
-        <h1>{strings.appName}</h1>
-        {refresh.status === 'refreshing' && <span class="muted">{strings.refreshing}</span>}
+        <h1>{t('extName')}</h1>
+        {vehicles.length > 0 && (
+          <button
+            type="button"
+            class="ghost"
+            disabled={refreshing}
+            aria-busy={refreshing}
+            onClick={() => {
+              send({ type: 'refresh' });
+            }}
+          >
+            {refreshing ? t('refreshing') : t('refresh')}
+          </button>
+        )}
+        <button type="button" class="ghost" onClick={() => void browser.runtime.openOptionsPage()}>
+          {t('options')}
+        </button>
       </header>
 
       {connecting && <ConnectingNotice />}
       {flow.status === 'error' && <FailureNotice failure={flow.failure} />}
-      {vehicles.length === 0 && flow.status === 'idle' && <p>{strings.intro}</p>}
+      {vehicles.length === 0 && !connecting && (
+        <div class="intro">
+          <p>{t('intro')}</p>
+          <p class="muted">{t('introPrivacy')}</p>
+        </div>
+      )}
 
       {vehicles.length > 0 && (
-        <section aria-label={strings.vehiclesLabel}>
+        <section aria-label={t('vehiclesLabel')}>
           {refresh.status === 'failed' && (
-            <p class="muted" role="status">
-              {strings.refreshFailed(refresh.failure)}
+            <p class="notice" role="status">
+              {t('refreshFailed', describeFailure(refresh.failure).title)}
             </p>
           )}
           <ul class="vehicles">
             {vehicles.map((vehicle) => (
               <li key={vehicle.id}>
-                <VehicleCard vehicle={vehicle} />
+                <VehicleCard vehicle={vehicle} operation={operations[vehicle.id]} now={now} send={send} />
               </li>
             ))}
           </ul>
@@ -63,11 +98,31 @@ export function App() {
           type="button"
           class="primary"
           onClick={() => {
-            ask({ type: 'connect' });
+            send({ type: 'connect' });
           }}
         >
-          {vehicles.length > 0 ? strings.connectAnother : strings.connect}
+          {vehicles.length > 0 ? t('connectAnother') : t('connect')}
         </button>
+      )}
+
+      {(vehicles.length > 0 || signOut) && (
+        <footer>
+          <p role="status" class="muted">
+            {signOut?.status === 'pending' && t('signingOut')}
+            {signOut?.status === 'done' && t('signedOut')}
+            {signOut?.status === 'failed' && describeFailure(signOut.failure).title}
+          </p>
+          {vehicles.length > 0 && (
+            <ConfirmAction
+              label={t('signOut')}
+              question={t('signOutConfirm')}
+              disabled={signOut?.status === 'pending'}
+              onConfirm={() => {
+                send({ type: 'signOut' });
+              }}
+            />
+          )}
+        </footer>
       )}
     </main>
   );

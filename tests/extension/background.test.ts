@@ -1,11 +1,21 @@
 // @vitest-environment node
-// The background's Connect and refresh flows against a real HTTP server; only the auth window is stubbed.
+// The background's flows against a real HTTP server; only the auth window is stubbed.
 import background from '@/entrypoints/background';
 import type { Vehicle } from '@/protocol/api';
 import type { BackgroundMessage } from '@/utils/messaging';
-import { connectFlowItem, refreshItem, serverUrlItem, sessionItem, vehiclesItem } from '@/utils/storage';
+import {
+  connectFlowItem,
+  connectOptionsItem,
+  operationsItem,
+  refreshItem,
+  serverUrlItem,
+  sessionItem,
+  unitsItem,
+  vehiclesItem,
+} from '@/utils/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { useMessages } from './messages';
 import { startTokenServer, type TokenServer } from './token-server';
 import { makeVehicle } from './vehicles';
 
@@ -18,8 +28,11 @@ let authWindow: ReturnType<
   typeof vi.fn<(details: { url: string; interactive?: boolean }) => Promise<string>>
 >;
 
-function send(message: BackgroundMessage): Promise<unknown> {
-  return fakeBrowser.runtime.sendMessage(message);
+/** Like runtime.sendMessage: resolves when the background calls sendResponse. */
+function send(message: BackgroundMessage): Promise<void> {
+  return new Promise((resolve) => {
+    void fakeBrowser.runtime.onMessage.trigger(message, {}, resolve);
+  });
 }
 
 /** The server side of a Connect flow: issues state `s1`, and exchanges code `c1` for `vehicles`. */
@@ -28,7 +41,7 @@ function serveConnect(vehicles: Vehicle[], session = 'session-1'): void {
     body: { url: `${server.url}/oauth/authorize?state=s1`, state: 's1' },
   }));
   server.route('POST /api/exchange', ({ body }) =>
-    JSON.stringify(body) === JSON.stringify({ code: 'c1', state: 's1' })
+    JSON.stringify(body) === JSON.stringify({ code: 'c1', state: 's1', units: 'metric' })
       ? { body: { session, vehicles } }
       : { status: 400, body: { error: { code: 'invalid_code', message: 'Unknown code' } } },
   );
@@ -42,6 +55,7 @@ const paths = () => server.requests.map(({ method, path }) => `${method} ${path}
 
 beforeEach(async () => {
   fakeBrowser.reset();
+  useMessages();
   server = await startTokenServer();
   await serverUrlItem.setValue(server.url);
   vi.spyOn(fakeBrowser.identity, 'getRedirectURL').mockReturnValue(REDIRECT_URL);
@@ -168,6 +182,8 @@ describe('connect', () => {
     ['cancelled', 'The user did not approve access.'],
     ['auth_page_unavailable', 'Authorization page could not be loaded.'],
     ['unexpected', 'Only one web auth flow is allowed at a time.'],
+    // Firefox's words for a closed window.
+    ['cancelled', 'User cancelled or denied access.'],
   ])('stores %s when the auth window rejects with "%s"', async (code, message) => {
     serveConnect([tesla]);
     authWindow.mockRejectedValue(new Error(message));
@@ -175,6 +191,54 @@ describe('connect', () => {
     await send({ type: 'connect' });
 
     expect(await connectFlowItem.getValue()).toMatchObject({ status: 'error', failure: { code } });
+  });
+
+  it('reads a Firefox rejection that is a plain object with a message', async () => {
+    serveConnect([tesla]);
+    authWindow.mockRejectedValue({ message: 'User cancelled or denied access.' });
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({ failure: { code: 'cancelled' } });
+  });
+
+  it('asks Connect for the preferred make, one vehicle and the chosen units', async () => {
+    await connectOptionsItem.setValue({ make: 'FORD', singleVehicle: true });
+    await unitsItem.setValue('imperial');
+    serveConnect([tesla]);
+    userApproves();
+
+    await send({ type: 'connect' });
+
+    expect(server.requests.map(({ body }) => body)).toEqual([
+      { redirectUri: REDIRECT_URL, make: 'FORD', singleVehicle: true },
+      { code: 'c1', state: 's1', units: 'imperial' },
+    ]);
+  });
+
+  it('reconnects with the vehicle’s make in Smartcar’s spelling, over the preferred one', async () => {
+    await connectOptionsItem.setValue({ make: 'FORD', singleVehicle: false });
+    serveConnect([tesla]);
+    userApproves();
+
+    await send({ type: 'connect', make: 'Mercedes-Benz' });
+
+    expect(server.requests[0]?.body).toEqual({ redirectUri: REDIRECT_URL, make: 'MERCEDES_BENZ' });
+  });
+
+  it('says how long to wait when the server is rate limiting', async () => {
+    server.route('POST /api/connect', () => ({
+      status: 429,
+      headers: { 'retry-after': '42' },
+      body: { error: { code: 'rate_limited', message: 'Too many requests' } },
+    }));
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({
+      failure: { code: 'rate_limited', retryAfterSeconds: 42 },
+    });
+    expect(authWindow).not.toHaveBeenCalled();
   });
 
   it('passes on the error code the server answers with', async () => {
@@ -244,7 +308,7 @@ describe('refresh', () => {
 
   it('replaces the stored vehicles with the server’s', async () => {
     const moved = makeVehicle({ data: { odometer: { distance: 13000 } } });
-    server.route('GET /api/vehicles', ({ authorization }) =>
+    server.route('GET /api/vehicles?units=metric', ({ authorization }) =>
       authorization === 'Bearer session-1'
         ? { body: { vehicles: [moved, leaf] } }
         : { status: 401, body: { error: { code: 'unauthorized', message: 'No session' } } },
@@ -257,7 +321,7 @@ describe('refresh', () => {
   });
 
   it('forgets the session the server no longer knows', async () => {
-    server.route('GET /api/vehicles', () => ({
+    server.route('GET /api/vehicles?units=metric', () => ({
       status: 401,
       body: { error: { code: 'unauthorized', message: 'Unknown session' } },
     }));
@@ -287,5 +351,151 @@ describe('refresh', () => {
     await send({ type: 'refresh' });
 
     expect(server.requests).toEqual([]);
+  });
+});
+
+describe('units', () => {
+  it('reads the vehicles again when the options page changes the units', async () => {
+    await sessionItem.setValue('session-1');
+    const inMiles = makeVehicle({ units: 'imperial' });
+    server.route('GET /api/vehicles?units=imperial', () => ({ body: { vehicles: [inMiles] } }));
+
+    await unitsItem.setValue('imperial');
+
+    await vi.waitFor(async () => {
+      expect(await vehiclesItem.getValue()).toEqual([inMiles]);
+    });
+  });
+});
+
+describe('vehicle operations', () => {
+  const unlocked = makeVehicle({
+    permissions: [...tesla.permissions, 'control_security'],
+    data: { ...tesla.data, security: { isLocked: false } },
+  });
+
+  beforeEach(async () => {
+    await sessionItem.setValue('session-1');
+    await vehiclesItem.setValue([unlocked, leaf]);
+  });
+
+  it('locks a vehicle and shows the server’s new lock status', async () => {
+    const locked = { ...unlocked, data: { ...unlocked.data, security: { isLocked: true } } };
+    let whilePending: unknown;
+    server.route('POST /api/vehicles/veh-tesla/security', () => ({ body: { vehicle: locked } }));
+    operationsItem.watch((operations) => (whilePending ??= operations['veh-tesla']));
+
+    await send({ type: 'setLock', vehicleId: 'veh-tesla', action: 'LOCK' });
+
+    expect(server.requests).toMatchObject([{ body: { action: 'LOCK' }, authorization: 'Bearer session-1' }]);
+    expect(whilePending).toEqual({ operation: 'LOCK', status: 'pending' });
+    expect(await vehiclesItem.getValue()).toEqual([locked, leaf]);
+    expect((await operationsItem.getValue())['veh-tesla']).toEqual({ operation: 'LOCK', status: 'done' });
+  });
+
+  it('records why a lock was refused and keeps the vehicle as it was', async () => {
+    server.route('POST /api/vehicles/veh-tesla/security', () => ({
+      status: 403,
+      body: { error: { code: 'not_permitted', message: 'control_security was not granted' } },
+    }));
+
+    await send({ type: 'setLock', vehicleId: 'veh-tesla', action: 'UNLOCK' });
+
+    expect((await operationsItem.getValue())['veh-tesla']).toMatchObject({
+      operation: 'UNLOCK',
+      status: 'failed',
+      failure: { code: 'not_permitted' },
+    });
+    expect(await vehiclesItem.getValue()).toEqual([unlocked, leaf]);
+  });
+
+  it('disconnects one vehicle and keeps the others', async () => {
+    server.route('DELETE /api/vehicles/veh-tesla', () => ({ status: 204 }));
+
+    await send({ type: 'disconnect', vehicleId: 'veh-tesla' });
+
+    expect(paths()).toEqual(['DELETE /api/vehicles/veh-tesla']);
+    expect(await vehiclesItem.getValue()).toEqual([leaf]);
+    expect(await sessionItem.getValue()).toBe('session-1');
+  });
+
+  it('drops a vehicle the server no longer has', async () => {
+    await send({ type: 'disconnect', vehicleId: 'veh-tesla' });
+
+    expect(await vehiclesItem.getValue()).toEqual([leaf]);
+    expect((await operationsItem.getValue())['veh-tesla']).toMatchObject({ status: 'done' });
+  });
+
+  it('keeps a vehicle whose disconnect did not reach the server', async () => {
+    await server.close();
+
+    await send({ type: 'disconnect', vehicleId: 'veh-tesla' });
+
+    expect(await vehiclesItem.getValue()).toEqual([unlocked, leaf]);
+    expect((await operationsItem.getValue())['veh-tesla']).toMatchObject({
+      status: 'failed',
+      failure: { code: 'server_unreachable' },
+    });
+    server = await startTokenServer();
+  });
+
+  it('signs out of everything', async () => {
+    server.route('DELETE /api/session', ({ authorization }) =>
+      authorization === 'Bearer session-1' ? { status: 204 } : { status: 401, body: {} },
+    );
+
+    await send({ type: 'signOut' });
+
+    expect(paths()).toEqual(['DELETE /api/session']);
+    expect(await sessionItem.getValue()).toBeNull();
+    expect(await vehiclesItem.getValue()).toEqual([]);
+    expect((await operationsItem.getValue()).session).toEqual({ operation: 'SIGN_OUT', status: 'done' });
+  });
+
+  it('forgets the outcome of finished operations once fresh data arrives', async () => {
+    await operationsItem.setValue({
+      'veh-tesla': { operation: 'LOCK', status: 'done' },
+      'veh-leaf': { operation: 'UNLOCK', status: 'pending' },
+    });
+    server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles: [unlocked, leaf] } }));
+
+    await send({ type: 'refresh' });
+
+    expect(await operationsItem.getValue()).toEqual({
+      'veh-leaf': { operation: 'UNLOCK', status: 'pending' },
+    });
+  });
+});
+
+describe('toolbar badge', () => {
+  const badge = async () => ({
+    text: await fakeBrowser.action.getBadgeText({}),
+    title: await fakeBrowser.action.getTitle({}),
+  });
+
+  it('counts the connected vehicles', async () => {
+    await vehiclesItem.setValue([tesla, leaf]);
+
+    await vi.waitFor(async () => {
+      expect(await badge()).toEqual({ text: '2', title: '2 vehicles connected' });
+    });
+  });
+
+  it('shows an attention mark when a vehicle needs reconnecting', async () => {
+    await vehiclesItem.setValue([tesla, { ...leaf, status: 'reconnect_required' }]);
+
+    await vi.waitFor(async () => {
+      expect(await badge()).toEqual({ text: '!', title: 'A vehicle needs reconnecting' });
+    });
+  });
+
+  it('is empty without vehicles, also when the background starts', async () => {
+    await fakeBrowser.action.setBadgeText({ text: '3' });
+
+    background.main();
+
+    await vi.waitFor(async () => {
+      expect(await badge()).toEqual({ text: '', title: 'Car Connect' });
+    });
   });
 });

@@ -11,7 +11,8 @@ export interface RecordedRequest {
 
 export interface Reply {
   status?: number;
-  body: unknown;
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Route = (request: RecordedRequest) => Reply;
@@ -30,8 +31,12 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : undefined;
 }
 
-function send(response: ServerResponse, { status = 200, body }: Reply): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
+function send(response: ServerResponse, { status = 200, body, headers }: Reply): void {
+  if (body === undefined) {
+    response.writeHead(status, headers).end();
+    return;
+  }
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }
 

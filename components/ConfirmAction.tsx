@@ -1,0 +1,74 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { t } from '@/utils/i18n';
+
+interface ConfirmActionProps {
+  label: string;
+  /** The question asked before acting, saying what will happen. */
+  question: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+}
+
+/**
+ * A button that asks first. The question takes the button's place with Cancel focused, so a second
+ * Enter cannot confirm by accident; Escape or Cancel puts the button back, focused.
+ */
+export function ConfirmAction({ label, question, onConfirm, disabled }: ConfirmActionProps) {
+  const [asking, setAsking] = useState(false);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const returnFocus = useRef(false);
+
+  useEffect(() => {
+    if (asking) cancelRef.current?.focus();
+    else if (returnFocus.current) openerRef.current?.focus();
+  }, [asking]);
+
+  const cancel = () => {
+    returnFocus.current = true;
+    setAsking(false);
+  };
+
+  if (!asking) {
+    return (
+      <button
+        type="button"
+        class="ghost danger"
+        ref={openerRef}
+        disabled={disabled}
+        onClick={() => {
+          setAsking(true);
+        }}
+      >
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div
+      class="confirm"
+      role="group"
+      aria-label={label}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') cancel();
+      }}
+    >
+      <p>{question}</p>
+      <div class="actions">
+        <button
+          type="button"
+          class="danger-solid"
+          onClick={() => {
+            setAsking(false);
+            onConfirm();
+          }}
+        >
+          {label}
+        </button>
+        <button type="button" class="ghost" ref={cancelRef} onClick={cancel}>
+          {t('cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}

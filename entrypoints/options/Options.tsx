@@ -1,0 +1,228 @@
+import { ConfirmAction } from '@/components/ConfirmAction';
+import type { UnitSystem } from '@/protocol/api';
+import { isServerHealthy } from '@/utils/api';
+import { describeFailure } from '@/utils/failure-text';
+import { t } from '@/utils/i18n';
+import { sendToBackground } from '@/utils/messaging';
+import { hostPermissionFor, parseServerUrl } from '@/utils/server-url';
+import {
+  SIGN_OUT_KEY,
+  connectOptionsItem,
+  operationsItem,
+  serverUrlItem,
+  sessionItem,
+  unitsItem,
+} from '@/utils/storage';
+import { useStorageItem } from '@/utils/use-storage-item';
+import { useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+
+/** Brands Smartcar Connect can open at directly (its make names); others are picked in Connect. */
+const MAKES = [
+  'AUDI',
+  'BMW',
+  'CHEVROLET',
+  'FORD',
+  'HYUNDAI',
+  'JAGUAR',
+  'KIA',
+  'LAND_ROVER',
+  'LEXUS',
+  'MERCEDES_BENZ',
+  'NISSAN',
+  'RIVIAN',
+  'TESLA',
+  'TOYOTA',
+  'VOLKSWAGEN',
+  'VOLVO',
+];
+
+/** MERCEDES_BENZ reads "Mercedes Benz". */
+function makeLabel(make: string): string {
+  return make
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+type ServerStatus =
+  | { kind: 'idle' }
+  | { kind: 'checking' }
+  | { kind: 'saved'; origin: string }
+  | { kind: 'error'; message: string };
+
+/**
+ * Asks for the host permission, checks /healthz, and only then saves. The permission request comes
+ * first and without an await before it: Firefox grants permissions only inside the click itself.
+ */
+export async function saveServerUrl(input: string): Promise<ServerStatus> {
+  const origin = parseServerUrl(input);
+  if (!origin) return { kind: 'error', message: t('serverInvalid') };
+  const granted = await browser.permissions.request({ origins: [hostPermissionFor(origin)] });
+  if (!granted) return { kind: 'error', message: t('serverPermissionDenied') };
+  if (!(await isServerHealthy(origin))) return { kind: 'error', message: t('serverNoAnswer', origin) };
+  if (origin !== (await serverUrlItem.getValue())) {
+    // The session and vehicles belong to the old server: end them there before switching.
+    if (await sessionItem.getValue()) await sendToBackground({ type: 'signOut' });
+    await serverUrlItem.setValue(origin);
+  }
+  return { kind: 'saved', origin };
+}
+
+function ServerSection() {
+  const serverUrl = useStorageItem(serverUrlItem);
+  const [draft, setDraft] = useState<string>();
+  const [status, setStatus] = useState<ServerStatus>({ kind: 'idle' });
+  const value = draft ?? serverUrl ?? '';
+
+  return (
+    <section aria-labelledby="server-heading">
+      <h2 id="server-heading">{t('serverSection')}</h2>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          setStatus({ kind: 'checking' });
+          void saveServerUrl(value).then((next) => {
+            setStatus(next);
+            if (next.kind === 'saved') setDraft(undefined);
+          });
+        }}
+      >
+        <label for="server-url">{t('serverUrl')}</label>
+        <p id="server-url-hint" class="muted">
+          {t('serverUrlHint')}
+        </p>
+        <div class="field">
+          <input
+            id="server-url"
+            type="url"
+            required
+            spellcheck={false}
+            value={value}
+            aria-describedby="server-url-hint server-status"
+            aria-invalid={status.kind === 'error'}
+            onInput={(event) => {
+              setDraft(event.currentTarget.value);
+            }}
+          />
+          <button type="submit" class="primary" disabled={status.kind === 'checking'}>
+            {t('save')}
+          </button>
+        </div>
+        <button
+          type="button"
+          class="ghost"
+          onClick={() => {
+            setDraft(import.meta.env.WXT_SERVER_URL);
+          }}
+        >
+          {t('useDefault')}
+        </button>
+        <p id="server-status" role="status" class={status.kind === 'error' ? 'error' : 'ok'}>
+          {status.kind === 'checking' && t('checkingServer')}
+          {status.kind === 'saved' && t('serverSaved', status.origin)}
+          {status.kind === 'error' && status.message}
+        </p>
+      </form>
+    </section>
+  );
+}
+
+function UnitsSection() {
+  const units = useStorageItem(unitsItem);
+  const choices: [UnitSystem, string][] = [
+    ['metric', t('unitsMetric')],
+    ['imperial', t('unitsImperial')],
+  ];
+  return (
+    <fieldset>
+      <legend>{t('units')}</legend>
+      {choices.map(([value, label]) => (
+        <label key={value} class="choice">
+          <input
+            type="radio"
+            name="units"
+            value={value}
+            checked={units === value}
+            onChange={() => void unitsItem.setValue(value)}
+          />
+          {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function ConnectSection() {
+  const options = useStorageItem(connectOptionsItem);
+  if (!options) return null;
+  return (
+    <fieldset>
+      <legend>{t('connectOptions')}</legend>
+      <label for="make">{t('preferredMake')}</label>
+      <select
+        id="make"
+        value={options.make ?? ''}
+        onChange={(event) =>
+          void connectOptionsItem.setValue({ ...options, make: event.currentTarget.value || null })
+        }
+      >
+        <option value="">{t('anyMake')}</option>
+        {MAKES.map((make) => (
+          <option key={make} value={make}>
+            {makeLabel(make)}
+          </option>
+        ))}
+      </select>
+      <label class="choice">
+        <input
+          type="checkbox"
+          checked={options.singleVehicle}
+          onChange={(event) =>
+            void connectOptionsItem.setValue({ ...options, singleVehicle: event.currentTarget.checked })
+          }
+        />
+        {t('singleVehicle')}
+      </label>
+    </fieldset>
+  );
+}
+
+function AccountSection() {
+  const session = useStorageItem(sessionItem);
+  const operations = useStorageItem(operationsItem);
+  const signOut = operations?.[SIGN_OUT_KEY];
+  return (
+    <section aria-labelledby="account-heading">
+      <h2 id="account-heading">{t('account')}</h2>
+      <p class="muted">{t('signOutHint')}</p>
+      {session ? (
+        <ConfirmAction
+          label={t('signOut')}
+          question={t('signOutConfirm')}
+          disabled={signOut?.status === 'pending'}
+          onConfirm={() => void sendToBackground({ type: 'signOut' })}
+        />
+      ) : (
+        <p>{t('notSignedIn')}</p>
+      )}
+      <p role="status">
+        {signOut?.status === 'pending' && t('signingOut')}
+        {signOut?.status === 'failed' && describeFailure(signOut.failure).title}
+      </p>
+    </section>
+  );
+}
+
+export function Options() {
+  return (
+    <main class="options">
+      <h1>{t('optionsTitle')}</h1>
+      <ServerSection />
+      <UnitsSection />
+      <ConnectSection />
+      <AccountSection />
+    </main>
+  );
+}

@@ -1,0 +1,80 @@
+// Turns each failure into what happened and what to do next, in the user's language.
+import type { Failure, FailureCode, IncompatibleVehicle } from './failure';
+import { t } from './i18n';
+import { describePermission } from './permissions';
+
+export interface FailureText {
+  title: string;
+  /** What the user can do about it. */
+  nextStep: string;
+  /** Set when the fix is on the options page (server address, allow-list), so the notice can link there. */
+  fixInOptions?: boolean;
+}
+
+function describeVehicle({ year, make, model }: IncompatibleVehicle = {}): string {
+  return [year, make, model].filter(Boolean).join(' ') || t('vehicleUnnamed');
+}
+
+const startAgain = () => t('failureNext_start_again');
+const tryLater = () => t('failureNext_try_later');
+const somethingWentWrong = (): FailureText => ({
+  title: t('failure_unexpected'),
+  nextStep: t('failureNext_unexpected'),
+});
+const signInExpired = (): FailureText => ({ title: t('failure_sign_in_expired'), nextStep: startAgain() });
+
+const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
+  access_denied: () => ({ title: t('failure_access_denied'), nextStep: t('failureNext_access_denied') }),
+  cancelled: () => ({ title: t('failure_cancelled'), nextStep: startAgain() }),
+  server_unreachable: () => ({
+    title: t('failure_server_unreachable'),
+    nextStep: t('failureNext_server_unreachable'),
+    fixInOptions: true,
+  }),
+  vehicle_incompatible: ({ vehicle, requiredPermissions = [] }) => ({
+    title: t('failure_vehicle_incompatible', describeVehicle(vehicle)),
+    nextStep:
+      requiredPermissions.length > 0
+        ? t('failureNext_vehicle_lacks_permissions', requiredPermissions.map(describePermission).join(', '))
+        : t('failureNext_vehicle_incompatible'),
+  }),
+  auth_page_unavailable: () => ({
+    title: t('failure_auth_page_unavailable'),
+    nextStep: t('failureNext_check_connection'),
+  }),
+  connect_error: ({ detail }) => ({
+    title: t('failure_connect_error'),
+    nextStep: detail ? t('failureNext_smartcar_said', detail) : startAgain(),
+  }),
+  state_mismatch: () => ({ title: t('failure_state_mismatch'), nextStep: startAgain() }),
+  invalid_state: signInExpired,
+  invalid_code: signInExpired,
+  interrupted: () => ({ title: t('failure_interrupted'), nextStep: startAgain() }),
+  redirect_uri_not_allowed: () => ({
+    title: t('failure_misconfigured'),
+    nextStep: t('failureNext_misconfigured'),
+    fixInOptions: true,
+  }),
+  rate_limited: ({ retryAfterSeconds }) => ({
+    title: t('failure_rate_limited'),
+    nextStep: retryAfterSeconds
+      ? t('failureNext_rate_limited', retryAfterSeconds)
+      : t('failureNext_wait_a_minute'),
+  }),
+  upstream_error: () => ({ title: t('failure_upstream_error'), nextStep: tryLater() }),
+  upstream_unavailable: () => ({ title: t('failure_upstream_unavailable'), nextStep: tryLater() }),
+  reconnect_required: () => ({
+    title: t('failure_reconnect_required'),
+    nextStep: t('failureNext_reconnect_required'),
+  }),
+  unauthorized: () => ({ title: t('failure_unauthorized'), nextStep: startAgain() }),
+  not_permitted: () => ({ title: t('failure_not_permitted'), nextStep: t('failureNext_not_permitted') }),
+  not_found: () => ({ title: t('failure_not_found'), nextStep: t('failureNext_refresh') }),
+  bad_request: somethingWentWrong,
+  internal: somethingWentWrong,
+  unexpected: somethingWentWrong,
+};
+
+export function describeFailure(failure: Failure): FailureText {
+  return failureText[failure.code](failure);
+}

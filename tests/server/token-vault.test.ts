@@ -1,0 +1,263 @@
+// Tokens stay fresh, secret and intact through expiry, revocation and upstream faults, on both
+// databases. The emulator issues the tokens and counts every call that reaches it.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import { apiClient } from '../support/api-client';
+import { createTestDatabase } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+
+const SHORT_LIVED = 60; // seconds: inside the server's refresh margin, so the next use refreshes
+
+describe.each(['embedded', 'postgresql'] as const)('token vault on the %s database', (database) => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+  let databaseUrl: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let email = 0;
+
+  beforeAll(async () => {
+    const env: Record<string, string> = {
+      // Every read goes upstream, so every read needs a valid access token.
+      VEHICLE_DATA_MAX_AGE_SECONDS: '0',
+      SMARTCAR_TIMEOUT_MS: '500',
+      MAINTENANCE_INTERVAL_SECONDS: '1',
+    };
+    if (database === 'postgresql') {
+      const db = await createTestDatabase();
+      env.DATABASE_URL = databaseUrl = db.url;
+      dropDatabase = db.drop;
+    }
+    stack = await startStack({ env });
+    api = apiClient(stack.serverUrl);
+  });
+
+  afterEach(() => {
+    stack.emulator.clearFaults();
+    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await dropDatabase?.();
+  });
+
+  /** Connects a fresh account; with `expiring`, its access token needs a refresh at first use. */
+  async function connect(options: { expiring?: boolean } = {}) {
+    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: options.expiring ? SHORT_LIVED : 7200 });
+    const result = await api.connectVehicles({
+      choices: { brand: 'TESLA', email: `driver${++email}@example.com` },
+    });
+    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+    stack.emulator.resetCalls();
+    return result;
+  }
+
+  const refreshes = () => stack.emulator.calls().byEndpoint['token.refresh_token'] ?? 0;
+  const vehiclesOf = (session: string) =>
+    api.call<VehiclesResponse & ErrorBody>('GET', '/api/vehicles', { session });
+
+  it('refreshes an expiring access token exactly once for 100 concurrent requests', async () => {
+    const { session } = await connect({ expiring: true });
+    const answers = await Promise.all(Array.from({ length: 100 }, () => vehiclesOf(session)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 100 }, () => 200));
+    expect(refreshes()).toBe(1);
+    expect(answers.every((answer) => answer.json.vehicles.every((v) => v.status === 'connected'))).toBe(true);
+  });
+
+  it('reads with the stored token, without refreshing, while it is fresh', async () => {
+    const { session } = await connect();
+    expect((await vehiclesOf(session)).status).toBe(200);
+    expect(refreshes()).toBe(0);
+    expect(stack.emulator.calls().byEndpoint.batch).toBeGreaterThan(0);
+  });
+
+  it('refreshes and retries once when Smartcar rejects an access token early', async () => {
+    const { session } = await connect();
+    const [access] = activeTokens('access');
+    expect(stack.emulator.revokeToken(access ?? '')).toBe(true);
+    const answer = await vehiclesOf(session);
+    expect(answer.status).toBe(200);
+    expect(answer.json.vehicles.every((v) => v.status === 'connected')).toBe(true);
+    expect(refreshes()).toBe(1);
+  });
+
+  it.each(['revoked', 'expired'] as const)(
+    'marks a connection whose refresh token is %s as reconnect_required and loses nothing else',
+    async (fate) => {
+      const other = await connect();
+      const { session, vehicles } = await connect({ expiring: true });
+      const refreshToken = latestToken('refresh');
+      if (fate === 'revoked') stack.emulator.revokeToken(refreshToken);
+      else stack.emulator.expireToken(refreshToken);
+
+      const answer = await vehiclesOf(session);
+      expect(answer.status).toBe(200);
+      expect(answer.json.vehicles.map((v) => [v.id, v.status])).toEqual(
+        vehicles.map((v) => [v.id, 'reconnect_required']),
+      );
+      // The last data read is still there, and the other user's connection is untouched.
+      expect(answer.json.vehicles.map((v) => v.data)).toEqual(vehicles.map((v) => v.data));
+      const untouched = await vehiclesOf(other.session);
+      expect(untouched.json.vehicles.every((v) => v.status === 'connected')).toBe(true);
+      // Reconnecting with the same session brings the vehicles back.
+      const again = await api.connectVehicles({ session, choices: { brand: 'TESLA' } });
+      expect(again.vehicles.some((v) => v.status === 'connected')).toBe(true);
+    },
+  );
+
+  it('retries a refresh that failed with a 500 and succeeds', async () => {
+    const { session } = await connect({ expiring: true });
+    stack.emulator.injectFault({
+      endpoint: 'token.refresh_token',
+      status: 500,
+      type: 'SERVER',
+      code: 'INTERNAL',
+      times: 1,
+    });
+    expect((await vehiclesOf(session)).status).toBe(200);
+    expect(refreshes()).toBe(2);
+  });
+
+  it('waits out a short retry-after on a vehicle read and succeeds', async () => {
+    const { session } = await connect();
+    stack.emulator.injectFault({
+      endpoint: 'batch',
+      status: 429,
+      type: 'RATE_LIMIT',
+      code: 'VEHICLE',
+      retryAfter: 1,
+      times: 1,
+    });
+    const answer = await vehiclesOf(session);
+    expect(answer.status).toBe(200);
+    expect(stack.emulator.calls().byEndpoint.batch).toBe(3); // two vehicles, one of them read twice
+  });
+
+  it('keeps the tokens when Smartcar is down during a refresh, and refreshes once it is back', async () => {
+    const { session, vehicles } = await connect({ expiring: true });
+    stack.emulator.injectFault({
+      endpoint: 'token.refresh_token',
+      status: 500,
+      type: 'SERVER',
+      code: 'INTERNAL',
+    });
+    const during = await vehiclesOf(session);
+    // The access token has not expired yet, so reads go on with it; nothing is lost.
+    expect(during.status).toBe(200);
+    expect(during.json.vehicles.map((v) => v.status)).toEqual(vehicles.map(() => 'connected'));
+    stack.emulator.clearFaults();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 10 * 60 * 1000); // past the back-off
+      stack.emulator.resetCalls();
+      expect((await vehiclesOf(session)).status).toBe(200);
+      expect(refreshes()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('answers upstream_unavailable when a vehicle read times out, and works again afterwards', async () => {
+    const { session } = await connect();
+    stack.emulator.injectFault({ endpoint: 'batch', delayMs: 2_000 });
+    const slow = await vehiclesOf(session);
+    // Reads that fail keep the stored data; the answer is still the list.
+    expect(slow.status).toBe(200);
+    expect(stack.logs()).toContain('vehicle data not refreshed');
+    stack.emulator.clearFaults();
+    expect((await vehiclesOf(session)).status).toBe(200);
+    expect(refreshes()).toBe(0);
+  });
+
+  it('does not retry a code exchange and says what happened', async () => {
+    const { code, state } = await api.authorize({ choices: { email: `driver${++email}@example.com` } });
+    stack.emulator.injectFault({
+      endpoint: 'token.authorization_code',
+      status: 500,
+      type: 'SERVER',
+      code: 'INTERNAL',
+    });
+    const answer = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
+    expect(answer.status).toBe(503);
+    expect(answer.json.error.code).toBe('upstream_unavailable');
+    expect(stack.emulator.calls().byEndpoint['token.authorization_code']).toBe(1);
+  });
+
+  it('renews refresh tokens nearing their 60 days in the background', async () => {
+    const { session } = await connect();
+    const refreshToken = latestToken('refresh');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 55 * 24 * 60 * 60 * 1000);
+      await vi.waitFor(
+        () => {
+          expect(stack.emulator.calls().byToken[refreshToken]?.['token.refresh_token']).toBe(1);
+        },
+        { timeout: 5_000, interval: 100 },
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+    // Smartcar rotated the refresh token; the server keeps the new one.
+    expect(latestToken('refresh')).not.toBe(refreshToken);
+    expect((await vehiclesOf(session)).status).toBe(200);
+  });
+
+  it('never lets a token it was issued reach a response, a log line or the database in the clear', async () => {
+    const { session } = await connect({ expiring: true });
+    const texts = [JSON.stringify(await vehiclesOf(session))];
+    texts.push(JSON.stringify(await api.connectVehicles({ session })));
+    texts.push(stack.logs());
+    texts.push(await databaseText());
+    const tokens = stack.emulator.issuedTokens().map((issued) => issued.token);
+    expect(tokens.length).toBeGreaterThan(4);
+    for (const token of tokens) {
+      for (const text of texts) expect(text).not.toContain(token);
+    }
+  });
+
+  function activeTokens(kind: 'access' | 'refresh') {
+    return stack.emulator
+      .issuedTokens()
+      .filter((issued) => issued.kind === kind && issued.status === 'active')
+      .map((issued) => issued.token)
+      .reverse();
+  }
+
+  function latestToken(kind: 'access' | 'refresh'): string {
+    const [token] = activeTokens(kind);
+    if (!token) throw new Error(`no active ${kind} token`);
+    return token;
+  }
+
+  /** Everything the database holds, as text: its files for PGlite, its rows for PostgreSQL. */
+  async function databaseText(): Promise<string> {
+    if (!databaseUrl) {
+      const files = await readdir(stack.dataDir, { recursive: true, withFileTypes: true });
+      const contents = await Promise.all(
+        files
+          .filter((file) => file.isFile())
+          .map((file) => readFile(path.join(file.parentPath, file.name), 'latin1')),
+      );
+      return contents.join('\n');
+    }
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const tables = await client.query<{ tablename: string }>(
+        "select tablename from pg_tables where schemaname = 'public'",
+      );
+      const dumps = await Promise.all(
+        tables.rows.map(async ({ tablename }) =>
+          JSON.stringify((await client.query(`select * from "${tablename}"`)).rows),
+        ),
+      );
+      return dumps.join('\n');
+    } finally {
+      await client.end();
+    }
+  }
+});

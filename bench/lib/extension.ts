@@ -1,6 +1,6 @@
 // The e2e fixture's Chromium with the built extension, plus what the benchmarks add: writing
 // extension storage and listing the network requests the browser made, with their start times.
-import type { Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import type { Vehicle } from '../../protocol/api';
 import { launchExtension, type ExtensionBrowser } from '../../tests/e2e/extension';
 
@@ -35,8 +35,33 @@ export async function launchBenchBrowser(): Promise<BenchBrowser> {
   };
 }
 
-/** When the browser started the request (epoch ms), once it has finished. */
-export async function startedAt(request: Request): Promise<number> {
-  await request.response();
-  return request.timing().startTime;
+/** Start and end of a request (epoch ms, browser clock), once it has finished. */
+export async function requestSpan(request: Request): Promise<{ start: number; end: number }> {
+  await (await request.response())?.finished();
+  const timing = request.timing();
+  return { start: timing.startTime, end: timing.startTime + timing.responseEnd };
+}
+
+export const CARD = '[data-testid="vehicle-card"]';
+
+/**
+ * Runs in every extension page before its scripts (`context.addInitScript`): marks `cards` when
+ * the first vehicle card enters the DOM and `click` at the first click, on the page's own clock.
+ */
+export function markCardsAndClicks(selector: string): void {
+  const observer = new MutationObserver(() => {
+    if (!document.querySelector(selector)) return;
+    performance.mark('cards');
+    observer.disconnect();
+  });
+  observer.observe(document, { childList: true, subtree: true });
+  document.addEventListener('click', () => performance.mark('click'), { capture: true, once: true });
+}
+
+/** A mark made by `markCardsAndClicks`, as epoch ms. */
+export function markTime(page: Page, name: 'cards' | 'click'): Promise<number> {
+  return page.evaluate((mark) => {
+    const [entry] = performance.getEntriesByName(mark);
+    return entry ? performance.timeOrigin + entry.startTime : Number.NaN;
+  }, name);
 }

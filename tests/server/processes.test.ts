@@ -1,0 +1,164 @@
+// The server as separate processes, as it is deployed: several on one PostgreSQL share their
+// refreshes, and a process killed mid-write leaves a consistent database behind.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../emulator';
+import type { VehiclesResponse } from '../../protocol/api';
+import { apiClient } from '../support/api-client';
+import { createTestDatabase } from '../support/postgres';
+import { newEncryptionKey, startServerProcess, type ServerProcess } from '../support/server-process';
+import { TEST_CLIENT } from '../support/stack';
+
+let emulator: Emulator;
+const baseEnv = () => ({
+  SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
+  SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
+  SMARTCAR_API_ORIGIN: emulator.origin,
+  SMARTCAR_AUTH_ORIGIN: emulator.origin,
+  TOKEN_ENCRYPTION_KEY: newEncryptionKey(),
+});
+
+beforeAll(async () => {
+  emulator = await startEmulator({ control: true, clients: [TEST_CLIENT] });
+});
+afterAll(() => emulator.close());
+
+describe('two server processes on one PostgreSQL', () => {
+  let servers: ServerProcess[] = [];
+  let dropDatabase: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    dropDatabase = database.drop;
+    const env = { ...baseEnv(), DATABASE_URL: database.url, VEHICLE_DATA_MAX_AGE_SECONDS: '0' };
+    // Sequentially: each runs the migrations at start, which must not race on a fresh database.
+    servers = [await startServerProcess(env), await startServerProcess(env)];
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await dropDatabase();
+  });
+
+  it('refresh an expired access token exactly once for 100 concurrent requests', async () => {
+    const [first, second] = servers.map((server) => apiClient(server.url));
+    if (!first || !second) throw new Error('two servers expected');
+    emulator.setTokenLifetimes({ accessTokenTtlSeconds: 60 });
+    const { session } = await first.connectVehicles({ choices: { email: 'shared@example.com' } });
+    emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+    emulator.resetCalls();
+
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 ? first : second).call<VehiclesResponse>('GET', '/api/vehicles', { session }),
+      ),
+    );
+
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(100);
+    expect(emulator.calls().byEndpoint['token.refresh_token']).toBe(1);
+    expect(answers.every((answer) => answer.json.vehicles.every((v) => v.status === 'connected'))).toBe(true);
+  });
+});
+
+describe.each(['embedded', 'postgresql'] as const)('a server killed during 50 exchanges (%s)', (database) => {
+  let env: Record<string, string>;
+  let dataDir: string;
+  let cleanUp: () => Promise<void>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-kill-'));
+    env = { ...baseEnv(), DATA_DIR: dataDir };
+    cleanUp = () => rm(dataDir, { recursive: true, force: true });
+    if (database === 'postgresql') {
+      const db = await createTestDatabase();
+      env.DATABASE_URL = db.url;
+      cleanUp = async () => {
+        await db.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      };
+    }
+  });
+  afterAll(() => cleanUp());
+
+  it('leaves every connection complete or absent, and the restarted server works', async () => {
+    let server = await startServerProcess(env);
+    const api = apiClient(server.url);
+    const grants = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => api.authorize({ choices: { email: `crash${i}@example.com` } })),
+    );
+
+    let answered = 0;
+    const exchanges = grants.map(({ code, state }) =>
+      api.call<{ session: string }>('POST', '/api/exchange', { body: { code, state } }).then(
+        (answer) => {
+          answered += 1;
+          return answer;
+        },
+        () => undefined, // the connection died with the process
+      ),
+    );
+    // Kill it once some exchanges have finished and others are still in flight.
+    while (answered < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    await server.stop('SIGKILL');
+    const finished = (await Promise.all(exchanges)).filter((answer) => answer?.status === 200);
+    expect(finished.length).toBeGreaterThanOrEqual(5);
+    expect(finished.length).toBeLessThan(50);
+
+    const counts = await inspect(env);
+    expect(counts.connectionsWithoutVehicles).toBe(0);
+    expect(counts.usersWithoutSessions).toBe(0);
+    expect(counts.connections).toBeGreaterThanOrEqual(finished.length);
+
+    server = await startServerProcess(env);
+    try {
+      const restarted = apiClient(server.url);
+      for (const answer of finished) {
+        const list = await restarted.call<VehiclesResponse>('GET', '/api/vehicles', {
+          session: answer?.json.session ?? '',
+        });
+        expect(list.status).toBe(200);
+        expect(list.json.vehicles.length).toBeGreaterThan(0);
+      }
+      const fresh = await restarted.connectVehicles({ choices: { email: 'after-crash@example.com' } });
+      expect(fresh.vehicles.length).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+/** Checks the invariants the exchange's transaction guarantees, straight in the database. */
+async function inspect(env: Record<string, string>) {
+  const queries = {
+    connections: 'select count(*)::int as n from connections',
+    connectionsWithoutVehicles:
+      'select count(*)::int as n from connections c where not exists (select 1 from vehicles v where v.connection_id = c.id)',
+    usersWithoutSessions:
+      'select count(*)::int as n from users u where not exists (select 1 from sessions s where s.user_id = u.id)',
+  };
+  const run = async (query: (sql: string) => Promise<number>) => ({
+    connections: await query(queries.connections),
+    connectionsWithoutVehicles: await query(queries.connectionsWithoutVehicles),
+    usersWithoutSessions: await query(queries.usersWithoutSessions),
+  });
+  if (env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      return await run(async (sql) => (await client.query<{ n: number }>(sql)).rows[0]?.n ?? -1);
+    } finally {
+      await client.end();
+    }
+  }
+  // Opening the folder replays PGlite's write-ahead log, as the restarted server will.
+  const db = new PGlite(path.join(env.DATA_DIR ?? '', 'db'));
+  try {
+    return await run(async (sql) => (await db.query<{ n: number }>(sql)).rows[0]?.n ?? -1);
+  } finally {
+    await db.close();
+  }
+}

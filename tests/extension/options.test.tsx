@@ -1,0 +1,192 @@
+// In the browser the host permission lifts CORS for the options page; happy-dom is told the same.
+// @vitest-environment-options {"settings": {"fetch": {"disableSameOriginPolicy": true}}}
+import { Options, saveServerUrl } from '@/entrypoints/options/Options';
+import type { BackgroundMessage } from '@/utils/messaging';
+import { connectOptionsItem, operationsItem, serverUrlItem, sessionItem, unitsItem } from '@/utils/storage';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { useMessages } from './messages';
+import { startTokenServer, type TokenServer } from './token-server';
+
+let server: TokenServer;
+let messages: BackgroundMessage[];
+let permissionRequest: ReturnType<typeof vi.fn<(request: { origins?: string[] }) => Promise<boolean>>>;
+
+beforeEach(async () => {
+  fakeBrowser.reset();
+  useMessages();
+  server = await startTokenServer();
+  server.route('GET /healthz', () => ({ body: { ok: true } }));
+  await serverUrlItem.setValue('http://127.0.0.1:8787');
+  permissionRequest = vi.fn(() => Promise.resolve(true));
+  vi.spyOn(fakeBrowser.permissions, 'request').mockImplementation(permissionRequest);
+  messages = [];
+  fakeBrowser.runtime.onMessage.addListener((message: unknown) => {
+    messages.push(message as BackgroundMessage);
+  });
+});
+
+afterEach(async () => {
+  cleanup();
+  vi.restoreAllMocks();
+  await server.close();
+});
+
+describe('saving the server address', () => {
+  it('asks for the host permission, checks /healthz, then saves the origin', async () => {
+    const status = await saveServerUrl(`${server.url}/some/path `);
+
+    expect(status).toEqual({ kind: 'saved', origin: server.url });
+    expect(permissionRequest).toHaveBeenCalledWith({ origins: ['http://127.0.0.1/*'] });
+    expect(server.requests.map(({ path }) => path)).toEqual(['/healthz']);
+    expect(await serverUrlItem.getValue()).toBe(server.url);
+  });
+
+  it('asks for the permission before anything else, within the click, as Firefox requires', async () => {
+    permissionRequest.mockResolvedValue(false);
+
+    const saving = saveServerUrl('https://cars.example.org');
+
+    expect(permissionRequest).toHaveBeenCalledWith({ origins: ['https://cars.example.org/*'] });
+    await saving;
+  });
+
+  it.each(['not a url', 'ftp://cars.example.org', 'http://cars.example.org'])(
+    'refuses %s without asking for anything',
+    async (input) => {
+      const status = await saveServerUrl(input);
+
+      expect(status).toEqual({ kind: 'error', message: expect.stringContaining('https://') as unknown });
+      expect(permissionRequest).not.toHaveBeenCalled();
+    },
+  );
+
+  it('keeps the old address when the permission is refused', async () => {
+    permissionRequest.mockResolvedValue(false);
+    const before = await serverUrlItem.getValue();
+
+    const status = await saveServerUrl(server.url);
+
+    expect(status).toEqual({
+      kind: 'error',
+      message: expect.stringContaining('needs your permission') as unknown,
+    });
+    expect(server.requests).toEqual([]);
+    expect(await serverUrlItem.getValue()).toBe(before);
+  });
+
+  it('keeps the old address when nothing answers /healthz there', async () => {
+    server.route('GET /healthz', () => ({ status: 404, body: { error: 'no' } }));
+    const before = await serverUrlItem.getValue();
+
+    const status = await saveServerUrl(server.url);
+
+    expect(status).toEqual({
+      kind: 'error',
+      message: `No Car Connect server answered at ${server.url}. Check the address and that the server is running; nothing was changed.`,
+    });
+    expect(await serverUrlItem.getValue()).toBe(before);
+  });
+
+  it('signs out of the old server before switching', async () => {
+    await sessionItem.setValue('session-1');
+
+    await saveServerUrl(server.url);
+
+    expect(messages).toEqual([{ type: 'signOut' }]);
+  });
+
+  it('shows the outcome on the page', async () => {
+    render(<Options />);
+    const input = await screen.findByRole('textbox', { name: 'Server address' });
+    await vi.waitFor(() => {
+      expect((input as HTMLInputElement).value).toBe('http://127.0.0.1:8787');
+    });
+
+    fireEvent.input(input, { target: { value: server.url } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText(`Saved. Car Connect now uses ${server.url}.`)).toBeTruthy();
+    expect(input.getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('marks the field invalid and says why', async () => {
+    render(<Options />);
+    const input = await screen.findByRole('textbox', { name: 'Server address' });
+
+    fireEvent.input(input, { target: { value: 'http://cars.example.org' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText(/Enter a full address/)).toBeTruthy();
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('units and Connect options', () => {
+  it('stores the unit system', async () => {
+    render(<Options />);
+    const units = await screen.findByRole('group', { name: 'Units' });
+    await vi.waitFor(() => {
+      expect((within(units).getByRole('radio', { name: 'Metric (km)' }) as HTMLInputElement).checked).toBe(
+        true,
+      );
+    });
+
+    fireEvent.click(within(units).getByRole('radio', { name: 'Imperial (miles)' }));
+
+    await vi.waitFor(async () => {
+      expect(await unitsItem.getValue()).toBe('imperial');
+    });
+  });
+
+  it('stores the preferred make and single-vehicle choice', async () => {
+    render(<Options />);
+    const make = await screen.findByRole('combobox', { name: 'Car brand' });
+
+    fireEvent.change(make, { target: { value: 'MERCEDES_BENZ' } });
+    await vi.waitFor(async () => {
+      expect(await connectOptionsItem.getValue()).toEqual({ make: 'MERCEDES_BENZ', singleVehicle: false });
+    });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Connect one vehicle at a time' }));
+
+    await vi.waitFor(async () => {
+      expect(await connectOptionsItem.getValue()).toEqual({ make: 'MERCEDES_BENZ', singleVehicle: true });
+    });
+    expect(screen.getByRole('option', { name: 'Mercedes Benz' })).toBeTruthy();
+  });
+});
+
+describe('account', () => {
+  it('says when nothing is connected', async () => {
+    render(<Options />);
+
+    expect(await screen.findByText('No vehicle is connected.')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Sign out' })).toBeNull();
+  });
+
+  it('signs out after asking', async () => {
+    await sessionItem.setValue('session-1');
+    render(<Options />);
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
+    fireEvent.click(
+      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
+    );
+
+    await vi.waitFor(() => {
+      expect(messages).toEqual([{ type: 'signOut' }]);
+    });
+  });
+
+  it('says why a sign-out failed', async () => {
+    await sessionItem.setValue('session-1');
+    await operationsItem.setValue({
+      session: { operation: 'SIGN_OUT', status: 'failed', failure: { code: 'server_unreachable' } },
+    });
+
+    render(<Options />);
+
+    expect(await screen.findByText('Car Connect cannot reach its server.')).toBeTruthy();
+  });
+});

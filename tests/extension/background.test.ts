@@ -30,8 +30,12 @@ let authWindow: ReturnType<
 
 /** Like runtime.sendMessage: resolves when the background calls sendResponse. */
 function send(message: BackgroundMessage): Promise<void> {
+  // fakeBrowser types trigger without the sendResponse that real listeners get as their third argument.
+  const { onMessage } = fakeBrowser.runtime as unknown as {
+    onMessage: { trigger(message: unknown, sender: object, sendResponse: () => void): Promise<unknown> };
+  };
   return new Promise((resolve) => {
-    void fakeBrowser.runtime.onMessage.trigger(message, {}, resolve);
+    void onMessage.trigger(message, {}, resolve);
   });
 }
 

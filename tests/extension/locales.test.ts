@@ -5,7 +5,8 @@ import { formatMessage, type MessageFile } from './messages';
 
 const languages: [string, MessageFile][] = [['de', de]];
 
-const placeholdersOf = (text: string) => [...text.matchAll(/\$([A-Z_]+)\$/g)].map(([, name]) => name).sort();
+const placeholdersOf = (text: string) =>
+  [...text.matchAll(/\$([A-Z_]+)\$/g)].map((match) => match[1] ?? '').sort();
 
 describe.each(languages)('the %s translation', (_language, messages) => {
   it('has every English message and no other', () => {

@@ -99,9 +99,9 @@ describe('saving the server address', () => {
 
   it('shows the outcome on the page', async () => {
     render(<Options />);
-    const input = await screen.findByRole('textbox', { name: 'Server address' });
+    const input = await screen.findByRole<HTMLInputElement>('textbox', { name: 'Server address' });
     await vi.waitFor(() => {
-      expect((input as HTMLInputElement).value).toBe('http://127.0.0.1:8787');
+      expect(input.value).toBe('http://127.0.0.1:8787');
     });
 
     fireEvent.input(input, { target: { value: server.url } });
@@ -128,9 +128,7 @@ describe('units and Connect options', () => {
     render(<Options />);
     const units = await screen.findByRole('group', { name: 'Units' });
     await vi.waitFor(() => {
-      expect((within(units).getByRole('radio', { name: 'Metric (km)' }) as HTMLInputElement).checked).toBe(
-        true,
-      );
+      expect(within(units).getByRole<HTMLInputElement>('radio', { name: 'Metric (km)' }).checked).toBe(true);
     });
 
     fireEvent.click(within(units).getByRole('radio', { name: 'Imperial (miles)' }));

@@ -1,4 +1,5 @@
 import { App } from '@/entrypoints/popup/App';
+import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
 import { connectFlowItem, operationsItem, refreshItem, sessionItem, vehiclesItem } from '@/utils/storage';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
@@ -8,7 +9,7 @@ import { useMessages } from './messages';
 import { makeVehicle } from './vehicles';
 
 let messages: BackgroundMessage[];
-let openOptionsPage: ReturnType<typeof vi.fn>;
+let openOptionsPage: ReturnType<typeof vi.fn<() => Promise<void>>>;
 
 beforeEach(() => {
   fakeBrowser.reset();
@@ -117,8 +118,8 @@ describe('connected', () => {
 
     await refreshItem.setValue({ status: 'refreshing' });
 
-    const updating = await screen.findByRole('button', { name: 'Updating…' });
-    expect((updating as HTMLButtonElement).disabled).toBe(true);
+    const updating = await screen.findByRole<HTMLButtonElement>('button', { name: 'Updating…' });
+    expect(updating.disabled).toBe(true);
   });
 
   it('keeps the saved cards and says so when the refresh fails', async () => {
@@ -195,7 +196,7 @@ describe('connected', () => {
 });
 
 describe('failures', () => {
-  it.each([
+  it.each<[Failure, string, string]>([
     [{ code: 'access_denied' }, 'You chose not to share your vehicle.', 'select Allow'],
     [{ code: 'cancelled' }, 'The sign-in window was closed before you finished.', 'to start again'],
     [
@@ -226,7 +227,7 @@ describe('failures', () => {
     [{ code: 'rate_limited' }, 'Too many requests in a short time.', 'Wait a minute'],
     [{ code: 'interrupted' }, 'The sign-in was interrupted.', 'to start again'],
     [{ code: 'internal' }, 'Something went wrong.', 'check its logs'],
-  ] as const)('explains %j and what to do next', async (failure, title, nextStep) => {
+  ])('explains %j and what to do next', async (failure, title, nextStep) => {
     await connectFlowItem.setValue({ status: 'error', failure });
 
     render(<App />);

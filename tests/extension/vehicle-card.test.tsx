@@ -42,10 +42,11 @@ function renderCard(
 
 /** The card's figures as label → value. */
 function figures(card: HTMLElement): Record<string, string> {
+  const rows = [...card.querySelectorAll('dl > div')];
   return Object.fromEntries(
-    [...card.querySelectorAll('dl > div')].map((row) => [
-      row.querySelector('dt')?.textContent,
-      row.querySelector('dd')?.textContent,
+    rows.map((row): [string, string] => [
+      row.querySelector('dt')?.textContent ?? '',
+      row.querySelector('dd')?.textContent ?? '',
     ]),
   );
 }
@@ -187,7 +188,7 @@ describe('lock and unlock', () => {
 
     expect(card.getAttribute('aria-busy')).toBe('true');
     for (const name of ['Lock', 'Unlock', 'Disconnect']) {
-      expect((within(card).getByRole('button', { name }) as HTMLButtonElement).disabled).toBe(true);
+      expect(within(card).getByRole<HTMLButtonElement>('button', { name }).disabled).toBe(true);
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   DATABASE_LABEL,
   connectToBaseline,
   connectToServer,
+  createServerData,
   startBaselineProcess,
   startEmulatorProcess,
   startServerProcess,
@@ -52,7 +53,10 @@ export async function throughput(): Promise<Figure> {
       value: describe(result),
     }));
     for (const database of DATABASE_KINDS) {
-      const ours = await measure(() => startServerProcess(emulator.url, database), connectToServer);
+      const data = await createServerData(database);
+      const ours = await measure(() => startServerProcess(emulator.url, data), connectToServer).finally(() =>
+        data.remove(),
+      );
       ours.forEach((result, index) => {
         const base = baseline[index];
         const ratio = base ? result.requestsPerSecond / base.requestsPerSecond : Number.NaN;

@@ -38,48 +38,47 @@ const smartcarEnv = (emulatorOrigin: string) => ({
   SMARTCAR_AUTH_ORIGIN: emulatorOrigin,
 });
 
-/**
- * Our server as `npm run server` runs it, on a fresh data folder or a throwaway PostgreSQL
- * database; both are removed on stop. Data stays fresh for a day so reads never go upstream.
- */
-export async function startServerProcess(
-  emulatorOrigin: string,
-  database: DatabaseKind,
-): Promise<ChildServer> {
-  const port = await freePort();
+/** Where a server keeps its data: a fresh data folder, and a throwaway PostgreSQL database if asked. */
+export interface ServerData {
+  database: DatabaseKind;
+  env: Record<string, string>;
+  remove(): Promise<void>;
+}
+
+export async function createServerData(database: DatabaseKind): Promise<ServerData> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-bench-'));
   const postgres = database === 'postgres' ? await createTestDatabase() : undefined;
-  try {
-    const server = await startChild({
-      entry: 'server/main.ts',
-      env: {
-        ...smartcarEnv(emulatorOrigin),
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        VEHICLE_DATA_MAX_AGE_SECONDS: '86400',
-        ...(postgres ? { DATABASE_URL: postgres.url } : {}),
-      },
-      port,
-      readyPath: '/readyz',
-    });
-    return {
-      ...server,
-      stop: async () => {
-        await server.stop();
-        await cleanUp();
-      },
-    };
-  } catch (error) {
-    await cleanUp();
-    throw error;
-  }
+  return {
+    database,
+    env: { DATA_DIR: dataDir, ...(postgres ? { DATABASE_URL: postgres.url } : {}) },
+    remove: async () => {
+      await rm(dataDir, { recursive: true, force: true });
+      await postgres?.drop();
+    },
+  };
+}
 
-  async function cleanUp() {
-    await rm(dataDir, { recursive: true, force: true });
-    await postgres?.drop();
-  }
+/**
+ * Our server as `npm run server` runs it, on the given data (created on first start, reused on a
+ * restart). Data stays fresh for a day so reads never go upstream.
+ */
+export async function startServerProcess(emulatorOrigin: string, data: ServerData): Promise<ChildServer> {
+  const port = await freePort();
+  return startChild({
+    entry: 'server/main.ts',
+    env: {
+      ...smartcarEnv(emulatorOrigin),
+      ...data.env,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      VEHICLE_DATA_MAX_AGE_SECONDS: '86400',
+    },
+    port,
+    readyPath: '/readyz',
+    // A first start on the embedded database runs initdb inside WASM: allow it time.
+    timeoutMs: 60_000,
+  });
 }
 
 export async function startBaselineProcess(emulatorOrigin: string): Promise<ChildServer> {

@@ -6,6 +6,7 @@ import { approve, signInAndPickVehicles } from '../tests/e2e/connect-window';
 import { E2E_SERVER_PORT } from '../tests/e2e/paths';
 import { startStack } from '../tests/support/stack';
 import { CARD, launchBenchBrowser, markCardsAndClicks, markTime, requestSpan } from './lib/extension';
+import { waitForFreePort } from './lib/processes';
 import type { Figure } from './lib/report';
 import { median, ms } from './lib/stats';
 
@@ -78,6 +79,7 @@ async function connectOnce(): Promise<Split> {
 
 export async function connectFlow(): Promise<Figure> {
   // The server the e2e build talks to; the runs reach it through the browser only.
+  await waitForFreePort(E2E_SERVER_PORT);
   const stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
   try {
     const runs: Split[] = [];

@@ -12,6 +12,7 @@ import {
   requestSpan,
   type BenchBrowser,
 } from './lib/extension';
+import { waitForFreePort } from './lib/processes';
 import type { Figure } from './lib/report';
 import { median, ms, percentile } from './lib/stats';
 
@@ -76,6 +77,7 @@ function paintTiming(page: Page) {
 }
 
 export async function popupPaint(): Promise<Figure> {
+  await waitForFreePort(E2E_SERVER_PORT);
   const stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
   const browser = await launchBenchBrowser();
   try {

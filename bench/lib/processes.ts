@@ -104,3 +104,26 @@ export async function rssOf(pid: number): Promise<number> {
   if (kilobytes === undefined) throw new Error(`no VmRSS for ${pid}`);
   return Number(kilobytes) * 1024;
 }
+
+/** Waits for a fixed port to be free: the e2e tests others run use the same one as the e2e build. */
+export async function waitForFreePort(port: number, timeoutMs = 180_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => {
+        resolve(false);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        resolve(true);
+      });
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return;
+    }
+    if (performance.now() > deadline) throw new Error(`port ${port} stayed busy`);
+    console.log(`port ${port} is busy (e2e tests running?); waiting`);
+    await sleep(2_000);
+  }
+}

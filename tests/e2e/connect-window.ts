@@ -7,12 +7,17 @@ export interface ConnectChoices {
   email?: string;
   /** Leaves only the first offered vehicles checked; every compatible one by default. */
   keepVehicles?: number;
+  /** Connect was opened at a make (Reconnect, a preferred make), so it shows no brand list. */
+  makeChosen?: boolean;
 }
 
 /** Goes through the preamble, brand and login pages; a fresh account unless an email is given. */
-export async function signIn(window: Page, { brand = 'TESLA', email }: ConnectChoices = {}): Promise<void> {
+export async function signIn(
+  window: Page,
+  { brand = 'TESLA', email, makeChosen = false }: ConnectChoices = {},
+): Promise<void> {
   await window.click('button#continue-button');
-  await window.click(`button#${brand}.brand-list-item`);
+  if (!makeChosen) await window.click(`button#${brand}.brand-list-item`);
   await window.fill('input#username', email ?? `driver-${randomUUID()}@example.com`);
   await window.fill('input#password', 'any password');
   await window.click('#sign-in-button');

@@ -14,6 +14,9 @@ export interface ExtensionBrowser {
   extensionId: string;
   /** The popup, opened as a tab (the real action popup is not a Playwright page). */
   openPopup(): Promise<Page>;
+  openOptions(): Promise<Page>;
+  /** The toolbar badge's text and tooltip, as the service worker set them. */
+  readBadge(): Promise<{ text: string; title: string }>;
   /** The next page the browser opens, e.g. the launchWebAuthFlow window. */
   nextPage(): Promise<Page>;
   /** Everything in chrome.storage, read by the service worker. */
@@ -45,14 +48,23 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
   const serviceWorker = async (): Promise<Worker> =>
     context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: STEP_TIMEOUT }));
   const extensionId = new URL((await serviceWorker()).url()).host;
+  const openPage = async (file: string): Promise<Page> => {
+    const page = await context.newPage();
+    await page.goto(`chrome-extension://${extensionId}/${file}`);
+    return page;
+  };
 
   return {
     context,
     extensionId,
-    async openPopup() {
-      const page = await context.newPage();
-      await page.goto(`chrome-extension://${extensionId}/popup.html`);
-      return page;
+    openPopup: () => openPage('popup.html'),
+    openOptions: () => openPage('options.html'),
+    async readBadge() {
+      const worker = await serviceWorker();
+      return worker.evaluate(async () => {
+        const { action } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
+        return { text: await action.getBadgeText({}), title: await action.getTitle({}) };
+      });
     },
     nextPage: () => context.waitForEvent('page', { timeout: STEP_TIMEOUT }),
     async readStorage() {

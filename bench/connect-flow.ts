@@ -3,10 +3,14 @@
 // server in this process on the port the e2e build has baked in. Timed from the outside.
 import type { Request } from 'playwright-core';
 import { approve, signInAndPickVehicles } from '../tests/e2e/connect-window';
-import { E2E_SERVER_PORT } from '../tests/e2e/paths';
-import { startStack } from '../tests/support/stack';
-import { CARD, launchBenchBrowser, markCardsAndClicks, markTime, requestSpan } from './lib/extension';
-import { waitForFreePort } from './lib/processes';
+import {
+  CARD,
+  launchBenchBrowser,
+  startE2eStack,
+  markCardsAndClicks,
+  markTime,
+  requestSpan,
+} from './lib/extension';
 import type { Figure } from './lib/report';
 import { median, ms } from './lib/stats';
 
@@ -79,8 +83,7 @@ async function connectOnce(): Promise<Split> {
 
 export async function connectFlow(): Promise<Figure> {
   // The server the e2e build talks to; the runs reach it through the browser only.
-  await waitForFreePort(E2E_SERVER_PORT);
-  const stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
+  const stack = await startE2eStack();
   try {
     const runs: Split[] = [];
     for (let run = 0; run < RUNS; run++) runs.push(await connectOnce());

@@ -3,16 +3,14 @@
 // before the page's own scripts marks the moment the first vehicle card enters the DOM.
 import type { Page } from 'playwright-core';
 import { apiClient } from '../tests/support/api-client';
-import { startStack } from '../tests/support/stack';
-import { E2E_SERVER_PORT } from '../tests/e2e/paths';
 import {
   CARD,
   launchBenchBrowser,
   markCardsAndClicks,
   requestSpan,
+  startE2eStack,
   type BenchBrowser,
 } from './lib/extension';
-import { waitForFreePort } from './lib/processes';
 import type { Figure } from './lib/report';
 import { median, ms, percentile } from './lib/stats';
 
@@ -77,8 +75,7 @@ function paintTiming(page: Page) {
 }
 
 export async function popupPaint(): Promise<Figure> {
-  await waitForFreePort(E2E_SERVER_PORT);
-  const stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
+  const stack = await startE2eStack();
   const browser = await launchBenchBrowser();
   try {
     const { session, vehicles } = await apiClient(stack.serverUrl).connectVehicles({

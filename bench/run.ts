@@ -75,3 +75,6 @@ if (!wanted.length) {
   await writeFile(file, [header, ...figures.map(toMarkdown)].join('\n\n') + '\n');
   console.log(`Wrote ${file}`);
 }
+
+// A back end that failed to start can leave its emulator listening; do not wait on it.
+process.exit(0);

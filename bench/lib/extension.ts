@@ -3,6 +3,9 @@
 import type { Page, Request } from 'playwright-core';
 import type { Vehicle } from '../../protocol/api';
 import { launchExtension, type ExtensionBrowser } from '../../tests/e2e/extension';
+import { E2E_SERVER_PORT } from '../../tests/e2e/paths';
+import { startStack, type Stack } from '../../tests/support/stack';
+import { waitForFreePort } from './processes';
 
 export interface BenchBrowser extends ExtensionBrowser {
   /** Stores a session and vehicles as the background does after a connect. */
@@ -64,4 +67,19 @@ export function markTime(page: Page, name: 'cards' | 'click'): Promise<number> {
     const [entry] = performance.getEntriesByName(mark);
     return entry ? performance.timeOrigin + entry.startTime : Number.NaN;
   }, name);
+}
+
+/**
+ * The back end on the port the e2e build has baked in. Others' e2e tests use the same port, so
+ * wait for it and try again when it is taken between the check and the listen.
+ */
+export async function startE2eStack(): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    await waitForFreePort(E2E_SERVER_PORT);
+    try {
+      return await startStack({ serverPort: E2E_SERVER_PORT, env: { LOG_LEVEL: 'warn' } });
+    } catch (error) {
+      if (attempt >= 10 || (error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    }
+  }
 }

@@ -15,7 +15,7 @@ export interface BenchBrowser extends ExtensionBrowser {
 }
 
 export async function launchBenchBrowser(): Promise<BenchBrowser> {
-  const browser = await launchExtension();
+  const browser = await launchWithRetry();
   const requests: Request[] = [];
   browser.context.on('request', (request) => {
     if (/^https?:/.test(request.url())) requests.push(request);
@@ -36,6 +36,18 @@ export async function launchBenchBrowser(): Promise<BenchBrowser> {
       );
     },
   };
+}
+
+/** Others' e2e runs rebuild the same extension folder; a launch during a rebuild finds no service worker. */
+async function launchWithRetry(attempts = 3): Promise<ExtensionBrowser> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchExtension();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.log(`Chromium with the extension did not start (${String(error)}); trying again`);
+    }
+  }
 }
 
 /** Start and end of a request (epoch ms, browser clock), once it has finished. */

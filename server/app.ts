@@ -55,6 +55,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     });
   }
 
+  // While shutting down, answers still in flight close their connection behind them, so the
+  // server is not kept open by keep-alive sockets that were busy when it began to close.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     // Only our extension may call the API from a browser; web pages get no CORS grant at all.
     const origin = request.headers.origin;

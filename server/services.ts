@@ -26,6 +26,12 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
   const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
   const smartcar = new SmartcarGateway(config.smartcar);
   const vault = new TokenVault(database.db, cipher, smartcar);
+  try {
+    await vault.assertKeysAvailable();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, log);
   return { database, smartcar, vault, vehicles };
 }

@@ -46,6 +46,10 @@ export class TokenCipher {
     );
   }
 
+  hasKey(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
   private key(keyId: string): Buffer {
     const key = this.keys.get(keyId);
     if (!key) throw new Error(`No encryption key with id ${keyId} is configured.`);

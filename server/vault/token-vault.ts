@@ -102,6 +102,21 @@ export class TokenVault {
     return { renewed: due.length - failed, failed };
   }
 
+  /**
+   * Refuses to run when stored tokens were sealed with a key the configuration no longer has:
+   * better a clear message at start than every vehicle failing later.
+   */
+  async assertKeysAvailable(): Promise<void> {
+    const used = await this.db.selectDistinct({ keyId: connections.keyId }).from(connections);
+    const missing = used.map((row) => row.keyId).filter((keyId) => !this.cipher.hasKey(keyId));
+    if (missing.length > 0) {
+      throw new Error(
+        `Stored tokens are encrypted with key(s) ${missing.join(', ')}, which are not configured. ` +
+          'Put the previous key in TOKEN_ENCRYPTION_OLD_KEYS, or run `npm run reencrypt` with it first.',
+      );
+    }
+  }
+
   /** Re-encrypts every connection still sealed with an older key; answers how many it moved. */
   async reencryptAll(): Promise<number> {
     const stale = await this.db

@@ -64,6 +64,23 @@ describe('two server processes on one PostgreSQL', () => {
   });
 });
 
+describe('graceful shutdown', () => {
+  it('finishes a request in flight before exiting on SIGTERM', async () => {
+    const server = await startServerProcess({ ...baseEnv(), VEHICLE_DATA_MAX_AGE_SECONDS: '0' });
+    const api = apiClient(server.url);
+    const { session } = await api.connectVehicles({ choices: { email: 'graceful@example.com' } });
+    emulator.injectFault({ endpoint: 'batch', delayMs: 1_000, times: 2 });
+    const inFlight = api.call<VehiclesResponse>('GET', '/api/vehicles', { session });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopped = server.stop('SIGTERM');
+    const answer = await inFlight;
+    await stopped;
+    expect(answer.status).toBe(200);
+    expect(server.child.exitCode).toBe(0);
+    emulator.clearFaults();
+  });
+});
+
 describe.each(['embedded', 'postgresql'] as const)('a server killed during 50 exchanges (%s)', (database) => {
   let env: Record<string, string>;
   let dataDir: string;

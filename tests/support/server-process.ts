@@ -3,7 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface ServerProcess {
@@ -27,13 +29,19 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * Starts `server/main.ts` and waits until it is ready. Without DATA_DIR in `env` it gets a fresh
+ * folder of its own, removed when it stops: two embedded databases must never share one.
+ */
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
+  const ownDataDir = env.DATA_DIR ? undefined : await mkdtemp(path.join(tmpdir(), 'car-connect-server-'));
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('server/main.ts')], {
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '100000',
+      ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
       ...env,
       PORT: String(listenPort),
     },
@@ -43,7 +51,9 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${listenPort}`;
-  const exited = once(child, 'exit');
+  const exited = once(child, 'exit').then(async () => {
+    if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
+  });
 
   const deadline = Date.now() + 30_000;
   for (;;) {

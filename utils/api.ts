@@ -54,6 +54,13 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
 /** The server's `{ error: { code, message } }`, or a code guessed from the status when a proxy answered instead. */
 function failureFromResponse(response: Response, payload: unknown): Failure {
   const { status } = response;
+  // The server answers any origin it does not allow with 403 before routing; not_permitted is the only other 403.
+  if (status === 403 && !(isErrorBody(payload) && payload.error.code === 'not_permitted')) {
+    return {
+      code: 'extension_not_allowed',
+      detail: isErrorBody(payload) ? payload.error.message : `HTTP ${status}`,
+    };
+  }
   const failure: Failure = isErrorBody(payload)
     ? { code: payload.error.code, detail: payload.error.message }
     : status === 401

@@ -21,6 +21,11 @@ const somethingWentWrong = (): FailureText => ({
   title: t('failure_unexpected'),
   nextStep: t('failureNext_unexpected'),
 });
+const misconfigured = (): FailureText => ({
+  title: t('failure_misconfigured'),
+  nextStep: t('failureNext_misconfigured'),
+  fixInOptions: true,
+});
 const signInExpired = (): FailureText => ({ title: t('failure_sign_in_expired'), nextStep: startAgain() });
 
 const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
@@ -50,11 +55,8 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
   invalid_state: signInExpired,
   invalid_code: signInExpired,
   interrupted: () => ({ title: t('failure_interrupted'), nextStep: startAgain() }),
-  redirect_uri_not_allowed: () => ({
-    title: t('failure_misconfigured'),
-    nextStep: t('failureNext_misconfigured'),
-    fixInOptions: true,
-  }),
+  redirect_uri_not_allowed: misconfigured,
+  extension_not_allowed: misconfigured,
   rate_limited: ({ retryAfterSeconds }) => ({
     title: t('failure_rate_limited'),
     nextStep: retryAfterSeconds

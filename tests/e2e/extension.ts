@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import type { browser as ExtensionApi } from 'wxt/browser';
-import { EXTENSION_DIR, findChromium } from './paths';
+import { extensionDir, findChromium } from './paths';
 
 /** Every wait in the e2e tests: an interactive auth flow has no timeout of its own. */
 export const STEP_TIMEOUT = 15_000;
@@ -26,14 +26,15 @@ export interface ExtensionBrowser {
 
 export async function launchExtension(): Promise<ExtensionBrowser> {
   const profileDir = await mkdtemp(path.join(tmpdir(), 'car-connect-e2e-'));
+  const extension = extensionDir();
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: findChromium(),
     headless: true,
     timeout: STEP_TIMEOUT,
     viewport: { width: 380, height: 240 },
     args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${extension}`,
+      `--load-extension=${extension}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

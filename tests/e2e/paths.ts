@@ -5,8 +5,15 @@ import path from 'node:path';
 /** The server port baked into the e2e build; the tests start the server on it. */
 export const E2E_SERVER_PORT = 18787;
 export const E2E_SERVER_URL = `http://127.0.0.1:${E2E_SERVER_PORT}`;
-export const E2E_OUT_DIR = '.output/e2e';
-export const EXTENSION_DIR = path.resolve(E2E_OUT_DIR, 'chrome-mv3');
+/** Set by the global setup to the folder it built the extension into. */
+export const E2E_OUT_DIR_VARIABLE = 'CAR_CONNECT_E2E_OUT_DIR';
+
+/** The unpacked extension the global setup built. */
+export function extensionDir(): string {
+  const outDir = process.env[E2E_OUT_DIR_VARIABLE];
+  if (!outDir) throw new Error('The e2e extension is not built: run tests/e2e/global-setup.ts first.');
+  return path.join(outDir, 'chrome-mv3');
+}
 export const SCREENSHOT_DIR = path.resolve('docs/screenshots');
 
 /** The Chromium to drive: CHROME_PATH, else Debian's. */

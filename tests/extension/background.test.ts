@@ -257,6 +257,17 @@ describe('connect', () => {
     });
   });
 
+  it('tells a server that refuses this extension’s origin from other failures', async () => {
+    server.route('POST /api/connect', () => ({
+      status: 403,
+      body: { error: { code: 'bad_request', message: 'Requests from web pages are not accepted.' } },
+    }));
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({ failure: { code: 'extension_not_allowed' } });
+  });
+
   it('makes do with the status when something other than the server answers', async () => {
     server.route('POST /api/connect', () => ({ status: 502, body: 'Bad Gateway' }));
 

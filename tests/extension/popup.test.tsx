@@ -243,6 +243,7 @@ describe('failures', () => {
   it.each([
     [{ code: 'server_unreachable' }, 'Car Connect cannot reach its server.'],
     [{ code: 'redirect_uri_not_allowed' }, 'The server does not accept this copy of Car Connect.'],
+    [{ code: 'extension_not_allowed' }, 'The server does not accept this copy of Car Connect.'],
   ] as const)('points %j to the options page', async (failure, title) => {
     await connectFlowItem.setValue({ status: 'error', failure });
 

@@ -1,0 +1,108 @@
+// The options page in a real Chromium: units, Connect options, the server address, and what a wrong server looks like.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack';
+import { approve, signIn } from './connect-window';
+import { launchExtension, type ExtensionBrowser } from './extension';
+import { E2E_SERVER_PORT, E2E_SERVER_URL } from './paths';
+import {
+  alertText,
+  card,
+  connectButton,
+  connectVehicles,
+  expectCards,
+  figure,
+  openAuthWindow,
+} from './popup';
+
+let stack: Stack;
+let browser: ExtensionBrowser;
+
+beforeAll(async () => {
+  stack = await startStack({ serverPort: E2E_SERVER_PORT });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+beforeEach(async () => {
+  browser = await launchExtension();
+});
+afterEach(async () => {
+  await browser.close();
+});
+
+describe('options', () => {
+  it('shows distances in miles once imperial units are chosen', async () => {
+    const popup = await browser.openPopup();
+    const [name = ''] = await connectVehicles(browser, popup, { brand: 'TESLA', keepVehicles: 1 });
+    expect(await figure(card(popup, name), 'Odometer').innerText()).toMatch(/ km$/);
+
+    const options = await browser.openOptions();
+    await options.getByRole('radio', { name: 'Imperial (miles)' }).check();
+
+    await expect.poll(() => figure(card(popup, name), 'Odometer').innerText()).toMatch(/ mi$/);
+    expect(await figure(card(popup, name), 'Battery').innerText()).toMatch(/ mi range$/);
+  });
+
+  it('opens Connect at the preferred make, for one vehicle', async () => {
+    const options = await browser.openOptions();
+    await options.getByRole('combobox', { name: 'Car brand' }).selectOption('FORD');
+    await options.getByRole('checkbox', { name: 'Connect one vehicle at a time' }).check();
+
+    const popup = await browser.openPopup();
+    const window = await openAuthWindow(browser, connectButton(popup));
+    const query = new URL(window.url()).searchParams;
+    expect({ make: query.get('make'), single: query.get('single_select') }).toEqual({
+      make: 'FORD',
+      single: 'true',
+    });
+    await signIn(window, { makeChosen: true });
+    const choice = window.locator('input[name="vehicle"][type="radio"]:checked');
+    await choice.waitFor();
+    const label = await window.locator(`label[for="${(await choice.getAttribute('id')) ?? ''}"]`).innerText();
+    await approve(window);
+
+    await expectCards(popup, [label.replace(/\s*VIN[\s\S]*$/, '').trim()]);
+  });
+
+  it('saves a server address only when a Car Connect server answers there', async () => {
+    const options = await browser.openOptions();
+    const address = options.getByRole('textbox', { name: 'Server address' });
+    const status = options.locator('#server-status');
+
+    await address.fill('http://127.0.0.1:9');
+    await address.press('Enter');
+    await status.getByText(/No Car Connect server answered at http:\/\/127\.0\.0\.1:9/).waitFor();
+    expect(await address.getAttribute('aria-invalid')).toBe('true');
+
+    await address.fill(`${E2E_SERVER_URL}/`);
+    await options.getByRole('button', { name: 'Save' }).click();
+    await status.getByText(`Saved. Car Connect now uses ${E2E_SERVER_URL}.`).waitFor();
+    expect(await address.getAttribute('aria-invalid')).toBe('false');
+  });
+});
+
+describe('a server that does not accept this extension', () => {
+  it('says so and points to the options page', async () => {
+    await stack.stopServer();
+    const strict = await startStack({
+      serverPort: E2E_SERVER_PORT,
+      env: { EXTENSION_IDS: 'someone-else@example.org' },
+    });
+    try {
+      const popup = await browser.openPopup();
+      await connectButton(popup).click();
+
+      const alert = await alertText(popup);
+      expect(alert).toContain('The server does not accept this copy of Car Connect.');
+      const [options] = await Promise.all([
+        browser.nextPage(),
+        popup.getByRole('alert').getByRole('button', { name: 'Options' }).click(),
+      ]);
+      await options.getByRole('heading', { name: 'Car Connect options' }).waitFor();
+    } finally {
+      await strict.close();
+      await stack.startServer();
+    }
+  });
+});

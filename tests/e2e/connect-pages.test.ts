@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index';
-import { smartcar, type AuthClient } from '../emulator/sdk';
+import smartcar, { type AuthClient } from 'smartcar';
 import { STEP_TIMEOUT } from './extension';
 import { findChromium } from './paths';
 

@@ -15,7 +15,7 @@ import {
   smartcarError,
   startForSdk,
 } from './helpers.js';
-import { smartcar } from './sdk.js';
+import smartcar from 'smartcar';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

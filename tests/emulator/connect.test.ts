@@ -10,7 +10,7 @@ import {
   smartcarError,
   startForSdk,
 } from './helpers.js';
-import { smartcar } from './sdk.js';
+import smartcar from 'smartcar';
 
 let emulator: Emulator;
 beforeAll(async () => {

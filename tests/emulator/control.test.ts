@@ -9,7 +9,7 @@ import {
   type IssuedToken,
 } from '../../emulator/index.js';
 import { connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
-import { smartcar, type Access, type Vehicle } from './sdk.js';
+import smartcar, { type Access, type Vehicle } from 'smartcar';
 
 let emulator: Emulator;
 let access: Access;

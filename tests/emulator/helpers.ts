@@ -7,7 +7,7 @@ import {
   type Emulator,
   type EmulatorOptions,
 } from '../../emulator/index.js';
-import { smartcar, type Access, type AuthClient, type SmartcarError } from './sdk.js';
+import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 
 export const REDIRECT_URI = 'https://example.com/auth';
 

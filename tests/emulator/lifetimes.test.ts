@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
 import { connect, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
-import { smartcar } from './sdk.js';
+import smartcar from 'smartcar';
 
 let emulator: Emulator;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../emulator/index.js';
 import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
-import { smartcar, type Meta, type Vehicle } from './sdk.js';
+import smartcar, { type Meta, type Vehicle } from 'smartcar';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -214,6 +214,25 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       expect(bobList.json.vehicles.every((v) => v.make === 'FORD')).toBe(true);
     });
 
+    it('serves fresh data without calling Smartcar, and reads stale data once for many requests', async () => {
+      const { session, vehicles } = await api.connectVehicles({ choices: { email: 'stale@example.com' } });
+      stack.emulator.resetCalls();
+      await Promise.all(Array.from({ length: 20 }, () => api.call('GET', '/api/vehicles', { session })));
+      expect(stack.emulator.calls().byEndpoint.batch).toBeUndefined();
+
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 2 * 60 * 1000); // past the 60-second max age
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () => api.call<VehiclesResponse>('GET', '/api/vehicles', { session })),
+        );
+        expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(stack.emulator.calls().byEndpoint.batch).toBe(vehicles.length);
+    });
+
     it.each([
       ['no session', {}],
       ['an unknown session', { session: 'A'.repeat(43) }],

@@ -19,6 +19,11 @@ export interface ExtensionBrowser {
   readBadge(): Promise<{ text: string; title: string }>;
   /** The next page the browser opens, e.g. the launchWebAuthFlow window. */
   nextPage(): Promise<Page>;
+  /** Replaces everything in chrome.storage, written by the service worker. */
+  writeStorage(contents: {
+    local?: Record<string, unknown>;
+    session?: Record<string, unknown>;
+  }): Promise<void>;
   /** Everything in chrome.storage, read by the service worker. */
   readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -68,6 +73,14 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
       });
     },
     nextPage: () => context.waitForEvent('page', { timeout: STEP_TIMEOUT }),
+    async writeStorage(contents) {
+      const worker = await serviceWorker();
+      await worker.evaluate(async ({ local = {}, session = {} }) => {
+        const { storage } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
+        await Promise.all([storage.local.clear(), storage.session.clear()]);
+        await Promise.all([storage.local.set(local), storage.session.set(session)]);
+      }, contents);
+    },
     async readStorage() {
       const worker = await serviceWorker();
       return worker.evaluate(async () => {

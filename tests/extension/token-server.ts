@@ -40,7 +40,8 @@ function send(response: ServerResponse, { status = 200, body, headers }: Reply):
   response.end(JSON.stringify(body));
 }
 
-export async function startTokenServer(): Promise<TokenServer> {
+/** Any free port unless one is given (the e2e build has its server's port baked in). */
+export async function startTokenServer(listenPort = 0): Promise<TokenServer> {
   const routes = new Map<string, Route>();
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {
@@ -59,7 +60,7 @@ export async function startTokenServer(): Promise<TokenServer> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -18,7 +18,6 @@ export function extensionManifest(browser: string, server: URL): UserManifest {
     host_permissions: [hostPermissionFor(server.origin)],
     // Asked for at run time by the options page, only for the server address the user types in.
     optional_host_permissions: SERVER_HOST_PATTERNS,
-    action: { default_title: '__MSG_extName__' },
   };
   if (browser === 'firefox') {
     manifest.browser_specific_settings = {
@@ -62,7 +61,17 @@ export default defineConfig({
     },
   },
   zip: {
-    // The sources zip is for the Firefox reviewers to rebuild the add-on: no local data or test output.
-    excludeSources: ['data/**', 'docs/screenshots/**', 'test-results/**', '.env*'],
+    // The sources zip is for Firefox's reviewers to rebuild the add-on (`npm ci && npm run zip`): the
+    // extension's own code and build files, without the server, emulator, tests or local data.
+    excludeSources: [
+      'server/**',
+      'emulator/**',
+      'tests/**',
+      'bench/**',
+      'docs/**',
+      'data/**',
+      'test-results/**',
+      '.env*',
+    ],
   },
 });

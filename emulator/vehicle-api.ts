@@ -28,6 +28,8 @@ import type { Grant } from './store.js';
 
 interface Reading {
   vehicle: Vehicle;
+  /** The permissions the token has for this vehicle. */
+  granted: Set<Permission>;
   now: number;
   units: UnitSystem;
   /** The request's query string (empty inside a batch). */
@@ -40,7 +42,8 @@ type Query = Partial<Record<string, string>>;
 interface ReadEndpoint {
   name: string;
   path: string;
-  permission: Permission;
+  /** The permission it needs; null for one any token for the vehicle may read. */
+  permission: Permission | null;
   read: (reading: Reading) => object;
 }
 
@@ -240,6 +243,18 @@ function bearer(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
+/**
+ * `/permissions` inside a batch answers the whole list, unpaged. Whether the real batch endpoint
+ * accepts it is not confirmed; clients should fall back to `GET /permissions` when the item fails.
+ */
+const PERMISSIONS_PATH = '/permissions';
+const permissionsEndpoint: ReadEndpoint = {
+  name: 'permissions',
+  path: PERMISSIONS_PATH,
+  permission: null,
+  read: ({ granted }) => ({ permissions: [...granted], paging: { count: granted.size, offset: 0 } }),
+};
+
 /** Canonical batch path: leading slash, no trailing slash (`tires/pressure` -> `/tires/pressure`). */
 function canonicalPath(path: string): string {
   return `/${path.replace(/^\/+|\/+$/g, '')}`;
@@ -347,12 +362,12 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     units: UnitSystem,
     query: Query = {},
   ): Outcome => {
-    checkPermission(granted, endpoint.permission, vehicle);
+    if (endpoint.permission) checkPermission(granted, endpoint.permission, vehicle);
     const now = store.now();
     return {
       status: 200,
       headers: dataHeaders(vehicle, now, units),
-      body: endpoint.read({ vehicle, now, units, query }),
+      body: endpoint.read({ vehicle, granted, now, units, query }),
     };
   };
 
@@ -432,7 +447,10 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     // Each item is a call to its endpoint: counted, and subject to that endpoint's faults. A batch is one
     // HTTP request, so `*` faults act on it as a whole (above) and drops stay armed for a direct call.
     const items = paths.map((path) => {
-      const endpoint = READ_ENDPOINTS.find((candidate) => candidate.path === path);
+      const endpoint =
+        path === PERMISSIONS_PATH
+          ? permissionsEndpoint
+          : READ_ENDPOINTS.find((candidate) => candidate.path === path);
       if (!endpoint) return { path, endpoint };
       calls.record(endpoint.name, token, vehicle.id);
       const fault = faults.take([endpoint.name], { wildcard: false, accept: ({ drop }) => drop !== true });

@@ -23,6 +23,8 @@ export interface VehicleReading {
   model: string;
   year: number;
   data: VehicleData;
+  /** The granted permissions, when asked for and the batch answered them. */
+  permissions?: string[];
 }
 
 /**
@@ -104,10 +106,19 @@ export class SmartcarGateway {
     return (await read(() => new smartcar.Vehicle(id, accessToken).permissions())).permissions;
   }
 
-  async readVehicle(id: string, accessToken: string, units: UnitSystem): Promise<VehicleReading> {
-    const batch = await read(() =>
-      new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(READING_PATHS),
-    );
+  /**
+   * Reads a vehicle with one batch call. `withPermissions` adds `/permissions` to the batch, which
+   * is not confirmed to be accepted by every Smartcar deployment; callers fall back to
+   * `permissions()` when the reading comes back without them.
+   */
+  async readVehicle(
+    id: string,
+    accessToken: string,
+    units: UnitSystem,
+    options: { withPermissions?: boolean } = {},
+  ): Promise<VehicleReading> {
+    const paths = options.withPermissions ? [...READING_PATHS, '/permissions'] : READING_PATHS;
+    const batch = await read(() => new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(paths));
     const attributes = readItem(batch, 'attributes');
     if (!attributes) throw new ApiError(502, 'upstream_error', 'Smartcar did not return this vehicle.');
     const data: VehicleData = {};
@@ -128,12 +139,14 @@ export class SmartcarGateway {
       data.location = { latitude: Number(location.latitude), longitude: Number(location.longitude) };
     const security = readItem(batch, 'lockStatus');
     if (security) data.security = { isLocked: Boolean(security.isLocked) };
+    const permissions = readItem(batch, 'permissions')?.permissions;
     return {
       id,
       make: String(attributes.make),
       model: String(attributes.model),
       year: Number(attributes.year),
       data,
+      ...(Array.isArray(permissions) ? { permissions: permissions.map(String) } : {}),
     };
   }
 

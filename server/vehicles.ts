@@ -30,11 +30,11 @@ export class VehicleService {
     const ids = await this.smartcar.vehicleIds(accessToken);
     return Promise.all(
       ids.map(async (id) => {
-        const [reading, permissions] = await Promise.all([
-          this.smartcar.readVehicle(id, accessToken, units),
-          this.smartcar.permissions(id, accessToken),
-        ]);
-        return { ...reading, permissions };
+        const reading = await this.smartcar.readVehicle(id, accessToken, units, { withPermissions: true });
+        return {
+          ...reading,
+          permissions: reading.permissions ?? (await this.smartcar.permissions(id, accessToken)),
+        };
       }),
     );
   }

@@ -120,6 +120,34 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       }
     });
 
+    it('reaches Smartcar 2 + N times to connect N vehicles', async () => {
+      stack.emulator.resetCalls();
+      const { vehicles } = await api.connectVehicles({
+        choices: { brand: 'FORD', email: 'calls@example.com' },
+      });
+      const calls = stack.emulator.calls().byEndpoint;
+      expect(vehicles.length).toBe(3);
+      expect(calls['token.authorization_code']).toBe(1);
+      expect(calls.vehicles).toBe(1);
+      expect(calls.batch).toBe(vehicles.length);
+      // Counted as the batch items they are, not as requests of their own.
+      expect(calls.permissions).toBe(vehicles.length);
+    });
+
+    it('asks for permissions on their own when the batch does not answer them', async () => {
+      stack.emulator.injectFault({
+        endpoint: 'permissions',
+        status: 404,
+        type: 'RESOURCE_NOT_FOUND',
+        code: 'PATH',
+        times: 1,
+      });
+      const { vehicles } = await api.connectVehicles({
+        choices: { brand: 'FORD', email: 'fallback@example.com', vins: ['1FA6P8CF4M5100257'] },
+      });
+      expect(vehicles[0]?.permissions).toContain('read_fuel');
+    });
+
     it('shows only the vehicles the user picked', async () => {
       const result = await api.connectVehicles({ choices: { brand: 'FORD', vins: ['1FA6P8CF4M5100257'] } });
       expect(result.vehicles.map((vehicle) => `${vehicle.make} ${vehicle.model}`)).toEqual(['FORD Mustang']);

@@ -44,7 +44,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
   });
 
-  const { database, smartcar, vault, vehicles } = await openServices(config, app.log);
+  const { database, smartcar, vault, vehicles, sessions } = await openServices(config, app.log);
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
   if (config.maintenanceIntervalMs > 0) {
@@ -140,7 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return reply.code(503).send(errorBody('internal', 'The database is not reachable.'));
     }
   });
-  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles, rateLimited });
+  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles, sessions, rateLimited });
   return app;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db';
+import { Sessions } from './sessions';
 import { SmartcarGateway } from './smartcar';
 import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
 import { TokenVault } from './vault/token-vault';
@@ -13,6 +14,7 @@ export interface Services {
   smartcar: SmartcarGateway;
   vault: TokenVault;
   vehicles: VehicleService;
+  sessions: Sessions;
 }
 
 export async function openServices(config: Config, log: FastifyBaseLogger): Promise<Services> {
@@ -33,5 +35,5 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
     throw error;
   }
   const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, log);
-  return { database, smartcar, vault, vehicles };
+  return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db) };
 }

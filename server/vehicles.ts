@@ -2,6 +2,7 @@
 // otherwise read again from Smartcar with one batch call per vehicle.
 import { and, eq, notExists } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { UnitSystem, Vehicle } from '../protocol/api';
 import type { Database } from './db';
 import { connections, users, vehicles } from './db/schema';
@@ -13,9 +14,23 @@ import { reconnectRequired, type TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
 
+/**
+ * How long a process reuses a user's answer while its data is fresh, so a popup opened again and
+ * again costs no database work. Another process's change (a lock, a disconnect) shows here
+ * within this time; this process's own changes show at once.
+ */
+export const ANSWER_CACHE_MS = 5_000;
+
+interface CachedAnswer {
+  vehicles: Vehicle[];
+  /** When the first of its vehicles' data goes stale (ms since the epoch). */
+  freshUntil: number;
+}
+
 export class VehicleService {
   /** Concurrent requests for the same stale vehicle share one upstream call. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly answers = new LRUCache<string, CachedAnswer>({ max: 10_000, ttl: ANSWER_CACHE_MS });
 
   constructor(
     private readonly db: Database,
@@ -69,6 +84,7 @@ export class VehicleService {
       await tx.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
       await deleteEmptyConnections(tx, userId);
     });
+    this.forget(userId);
   }
 
   /**
@@ -91,6 +107,7 @@ export class VehicleService {
         ),
     );
     await this.db.delete(users).where(eq(users.id, userId));
+    this.forget(userId);
   }
 
   private async revoke(vehicle: VehicleRow): Promise<void> {
@@ -106,11 +123,33 @@ export class VehicleService {
 
   /** The user's vehicles; those with data older than the max age, or in other units, are read again. */
   async list(userId: string, units?: UnitSystem): Promise<Vehicle[]> {
-    const rows = await this.rows(userId);
+    const cached = this.answers.get(userId);
+    if (
+      cached &&
+      Date.now() < cached.freshUntil &&
+      cached.vehicles.every((v) => !units || v.units === units)
+    ) {
+      return cached.vehicles;
+    }
+    let rows = await this.rows(userId);
     const stale = rows.filter((row) => row.status === 'active' && this.isStale(row.vehicle, units));
-    if (stale.length === 0) return rows.map(toApiVehicle);
-    await Promise.all(stale.map((row) => this.refreshShared(row.vehicle, units ?? row.vehicle.units)));
-    return (await this.rows(userId)).map(toApiVehicle);
+    if (stale.length > 0) {
+      await Promise.all(stale.map((row) => this.refreshShared(row.vehicle, units ?? row.vehicle.units)));
+      rows = await this.rows(userId);
+    }
+    const vehicles = rows.map(toApiVehicle);
+    const freshUntil = Math.min(
+      ...rows
+        .filter((row) => row.status === 'active')
+        .map((row) => (row.vehicle.fetchedAt?.getTime() ?? 0) + this.maxAgeMs),
+    );
+    this.answers.set(userId, { vehicles, freshUntil });
+    return vehicles;
+  }
+
+  /** Drops this process's cached answer for the user; call after the user's vehicles change. */
+  forget(userId: string): void {
+    this.answers.delete(userId);
   }
 
   /** Locks or unlocks the vehicle and records the new status; needs the `control_security` permission. */

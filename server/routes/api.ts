@@ -15,7 +15,7 @@ import type { Config } from '../config';
 import { consumeConnectState, createConnectState } from '../connect-states';
 import type { Database } from '../db';
 import { ApiError } from '../errors';
-import { createUserWithSession, findCaller, requireCaller } from '../sessions';
+import type { Sessions } from '../sessions';
 import type { SmartcarGateway } from '../smartcar';
 import { parse } from '../validation';
 import type { VehicleService } from '../vehicles';
@@ -27,12 +27,13 @@ export interface ApiDependencies {
   smartcar: SmartcarGateway;
   vault: TokenVault;
   vehicles: VehicleService;
+  sessions: Sessions;
   /** Limits the routes that start work upstream, per client address and per session. */
   rateLimited: (request: FastifyRequest) => Promise<void>;
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
-  const { config, db, smartcar, vault, vehicles, rateLimited } = deps;
+  const { config, db, smartcar, vault, vehicles, sessions, rateLimited } = deps;
   const limited = { onRequest: rateLimited };
 
   app.post('/api/connect', limited, async (request): Promise<ConnectResponse> => {
@@ -44,14 +45,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
         'This extension is not allowed to connect through this server. Check EXTENSION_IDS on the server.',
       );
     }
-    const caller = await findCaller(db, request);
+    const caller = await sessions.findCaller(request);
     const state = await createConnectState(db, { redirectUri, userId: caller?.userId ?? null });
     return { url: smartcar.connectUrl(redirectUri, state, options), state };
   });
 
   app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
     const { code, state, units = 'metric' } = parse(ExchangeRequest, request.body);
-    const caller = await findCaller(db, request);
+    const caller = await sessions.findCaller(request);
     const binding = await consumeConnectState(db, state);
     if (!binding || (binding.userId !== null && binding.userId !== caller?.userId)) {
       throw new ApiError(
@@ -63,37 +64,39 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
     const tokens = await smartcar.exchangeCode(binding.redirectUri, code);
     const snapshots = await vehicles.readAll(tokens.accessToken, units);
     const owner = await db.transaction(async (tx) => {
-      const user = caller ?? (await createUserWithSession(tx));
+      const user = caller ?? (await sessions.createUserWithSession(tx));
       const connectionId = await vault.saveConnection(tx, user.userId, tokens);
       await vehicles.attach(tx, user.userId, connectionId, snapshots, units);
       return user;
     });
+    vehicles.forget(owner.userId);
     return { session: owner.sessionToken, vehicles: await vehicles.list(owner.userId) };
   });
 
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
     const { units } = parse(VehiclesQuery, request.query);
-    const caller = await requireCaller(db, request);
+    const caller = await sessions.requireCaller(request);
     return { vehicles: await vehicles.list(caller.userId, units) };
   });
 
   app.post('/api/vehicles/:id/security', async (request): Promise<SecurityResponse> => {
     const { id } = parse(VehicleIdParams, request.params);
     const { action } = parse(SecurityRequest, request.body);
-    const caller = await requireCaller(db, request);
+    const caller = await sessions.requireCaller(request);
     return { vehicle: await vehicles.setLock(caller.userId, id, action) };
   });
 
   app.delete('/api/vehicles/:id', async (request, reply) => {
     const { id } = parse(VehicleIdParams, request.params);
-    const caller = await requireCaller(db, request);
+    const caller = await sessions.requireCaller(request);
     await vehicles.disconnect(caller.userId, id);
     return reply.code(204).send();
   });
 
   app.delete('/api/session', async (request, reply) => {
-    const caller = await requireCaller(db, request);
+    const caller = await sessions.requireCaller(request);
     await vehicles.signOut(caller.userId);
+    sessions.forget(caller);
     return reply.code(204).send();
   });
 }

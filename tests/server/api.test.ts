@@ -325,6 +325,7 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
     it('locks and unlocks the vehicle and reports the new status', async () => {
       const { session, vehicles } = await api.connectVehicles({ choices: { email: 'locks@example.com' } });
       const id = vehicles[0]?.id ?? '';
+      await api.call('GET', '/api/vehicles', { session });
       const unlocked = await api.call<{ vehicle: { data: { security?: { isLocked: boolean } } } }>(
         'POST',
         `/api/vehicles/${id}/security`,
@@ -338,6 +339,9 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
         { session, body: { action: 'LOCK' } },
       );
       expect(locked.json.vehicle.data.security?.isLocked).toBe(true);
+      // The list shows it at once, though it was answered from memory a moment ago.
+      const list = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session });
+      expect(list.json.vehicles.find((vehicle) => vehicle.id === id)?.data.security?.isLocked).toBe(true);
     });
 
     it('refuses an unknown action', async () => {

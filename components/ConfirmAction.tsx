@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '@/utils/i18n';
 
 interface ConfirmActionProps {
@@ -19,7 +19,8 @@ export function ConfirmAction({ label, question, onConfirm, disabled }: ConfirmA
   const openerRef = useRef<HTMLButtonElement>(null);
   const returnFocus = useRef(false);
 
-  useEffect(() => {
+  // A layout effect: focus moves in the same frame the question appears or goes, never to <body> between.
+  useLayoutEffect(() => {
     if (asking) cancelRef.current?.focus();
     else if (returnFocus.current) openerRef.current?.focus();
   }, [asking]);

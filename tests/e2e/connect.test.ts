@@ -5,6 +5,7 @@ import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import { startStack, type Stack } from '../support/stack';
 import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
 import { launchExtension, type ExtensionBrowser } from './extension';
+import { withOtherServer } from './other-server';
 import { E2E_SERVER_PORT } from './paths';
 import { alertText, connectButton, expectCards, openAuthWindow } from './popup';
 
@@ -114,6 +115,34 @@ describe('when connecting does not work out', () => {
     ]);
 
     expect(await alertText(popup)).toContain('Your 2019 AUDI A4 cannot be connected.');
+  });
+
+  it('names the permission a vehicle lacks when the server requires one', async () => {
+    // Electric cars have no tank: with read_fuel required, no Tesla qualifies.
+    const scope = 'read_vehicle_info read_odometer required:read_fuel';
+    await withOtherServer(stack, browser, { SMARTCAR_SCOPE: scope }, async () => {
+      const popup = await browser.openPopup();
+      const window = await startConnect(popup);
+      await Promise.all([window.waitForEvent('close'), signIn(window, { brand: 'TESLA' })]);
+
+      const alert = await alertText(popup);
+      expect(alert).toMatch(/Your 2022 TESLA Model [3Y] cannot be connected\./);
+      expect(alert).toContain('It cannot give Car Connect what it requires: Read fuel level and range.');
+    });
+  });
+
+  it('says how long to wait when the server is rate limiting', async () => {
+    await withOtherServer(stack, browser, { RATE_LIMIT_PER_MINUTE: '1' }, async () => {
+      const popup = await browser.openPopup();
+      const window = await startConnect(popup);
+      await window.close();
+      await alertText(popup);
+
+      await connectButton(popup).click();
+
+      await popup.getByRole('alert').getByText('Too many requests in a short time.').waitFor();
+      expect(await alertText(popup)).toMatch(/Wait \d+ seconds, then try again\./);
+    });
   });
 
   it('treats a closed sign-in window as a cancel', async () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startStack, type Stack } from '../support/stack';
 import { approve, signIn } from './connect-window';
 import { launchExtension, type ExtensionBrowser } from './extension';
+import { withOtherServer } from './other-server';
 import { E2E_SERVER_PORT, E2E_SERVER_URL } from './paths';
 import {
   alertText,
@@ -84,25 +85,16 @@ describe('options', () => {
 
 describe('a server that does not accept this extension', () => {
   it('says so and points to the options page', async () => {
-    await stack.stopServer();
-    const strict = await startStack({
-      serverPort: E2E_SERVER_PORT,
-      env: { EXTENSION_IDS: 'someone-else@example.org' },
-    });
-    try {
+    await withOtherServer(stack, browser, { EXTENSION_IDS: 'someone-else@example.org' }, async () => {
       const popup = await browser.openPopup();
       await connectButton(popup).click();
 
-      const alert = await alertText(popup);
-      expect(alert).toContain('The server does not accept this copy of Car Connect.');
+      expect(await alertText(popup)).toContain('The server does not accept this copy of Car Connect.');
       const [options] = await Promise.all([
         browser.nextPage(),
         popup.getByRole('alert').getByRole('button', { name: 'Options' }).click(),
       ]);
       await options.getByRole('heading', { name: 'Car Connect options' }).waitFor();
-    } finally {
-      await strict.close();
-      await stack.startServer();
-    }
+    });
   });
 });

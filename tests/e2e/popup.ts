@@ -46,3 +46,13 @@ export function figure(cardLocator: Locator, label: string): Locator {
     .locator('dl > div', { has: cardLocator.page().locator('dt', { hasText: label }) })
     .locator('dd');
 }
+
+/** Presses Tab until the focused element's text is `name`, as a keyboard user would; fails after 40. */
+export async function tabTo(page: Page, name: string): Promise<void> {
+  for (let presses = 0; presses < 40; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
+    if (focused === name) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}

@@ -5,7 +5,7 @@ import { startStack, type Stack } from '../support/stack';
 import { approve, signInAndPickVehicles } from './connect-window';
 import { launchExtension, STEP_TIMEOUT, type ExtensionBrowser } from './extension';
 import { E2E_SERVER_PORT } from './paths';
-import { card, connectButton, connectVehicles, expectCards, figure, openAuthWindow } from './popup';
+import { card, connectButton, connectVehicles, expectCards, figure, openAuthWindow, tabTo } from './popup';
 
 let stack: Stack;
 let browser: ExtensionBrowser;
@@ -84,6 +84,33 @@ describe('a connected vehicle', () => {
     await expectBadge('');
     const { local } = await browser.readStorage();
     expect(local.session).toBeUndefined();
+  });
+});
+
+describe('from the keyboard', () => {
+  it('locks, opens the permissions, and cancels a disconnect with Escape', async () => {
+    const popup = await browser.openPopup();
+    const [name = ''] = await connectVehicles(browser, popup, { brand: 'KIA', keepVehicles: 1 });
+    const kia = card(popup, name);
+    await popup.bringToFront();
+
+    await tabTo(popup, 'Lock');
+    await popup.keyboard.press('Enter');
+    await kia.getByRole('status').getByText('Locked just now.').waitFor();
+
+    await tabTo(popup, 'Permissions');
+    await popup.keyboard.press('Enter');
+    await kia.getByText('Read odometer').waitFor();
+
+    await tabTo(popup, 'Disconnect');
+    await popup.keyboard.press('Enter');
+    await kia.getByRole('group', { name: 'Disconnect' }).waitFor();
+    const focused = () => popup.evaluate(() => document.activeElement?.textContent);
+    await expect.poll(focused).toBe('Cancel');
+    await popup.keyboard.press('Escape');
+
+    await expect.poll(focused).toBe('Disconnect');
+    await expectCards(popup, [name]);
   });
 });
 

@@ -171,6 +171,7 @@ export class VehicleService {
       .update(vehicles)
       .set({ data })
       .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+    this.forget(userId);
     return toApiVehicle({ ...row, vehicle: { ...row.vehicle, data } });
   }
 

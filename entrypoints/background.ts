@@ -1,9 +1,14 @@
 import { showVehiclesOnBadge } from '@/utils/badge';
 import { connectVehicle, recoverInterruptedFlow } from '@/utils/connect-flow';
 import { type BackgroundMessage, isBackgroundMessage } from '@/utils/messaging';
-import { refreshVehicles } from '@/utils/refresh-vehicles';
+import { recoverInterruptedRefresh, refreshVehicles } from '@/utils/refresh-vehicles';
 import { unitsItem, vehiclesItem } from '@/utils/storage';
-import { disconnectVehicle, setLock, signOut } from '@/utils/vehicle-operations';
+import {
+  disconnectVehicle,
+  recoverInterruptedOperations,
+  setLock,
+  signOut,
+} from '@/utils/vehicle-operations';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 
@@ -23,7 +28,10 @@ function handle(message: BackgroundMessage): Promise<void> {
 }
 
 export default defineBackground(() => {
+  // Work a stopped service worker left in storage as running would otherwise show as running forever.
   void recoverInterruptedFlow();
+  void recoverInterruptedRefresh();
+  void recoverInterruptedOperations();
 
   void vehiclesItem.getValue().then(showVehiclesOnBadge);
   vehiclesItem.watch((vehicles) => void showVehiclesOnBadge(vehicles));

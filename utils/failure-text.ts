@@ -55,6 +55,10 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
   invalid_state: signInExpired,
   invalid_code: signInExpired,
   interrupted: () => ({ title: t('failure_interrupted'), nextStep: startAgain() }),
+  operation_interrupted: () => ({
+    title: t('failure_operation_interrupted'),
+    nextStep: t('failureNext_refresh'),
+  }),
   redirect_uri_not_allowed: misconfigured,
   extension_not_allowed: misconfigured,
   rate_limited: ({ retryAfterSeconds }) => ({

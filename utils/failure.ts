@@ -18,6 +18,8 @@ export type ClientFailureCode =
   | 'state_mismatch'
   /** The background stopped while the sign-in window was open, so its answer was lost. */
   | 'interrupted'
+  /** Likewise for a lock, unlock, disconnect or sign-out: the server may or may not have done it. */
+  | 'operation_interrupted'
   /** The server refused this extension's origin (403): its EXTENSION_IDS does not list this ID. */
   | 'extension_not_allowed'
   | 'unexpected';

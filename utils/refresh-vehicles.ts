@@ -24,6 +24,11 @@ export async function refreshVehicles(): Promise<void> {
   }
 }
 
+/** Called when the background starts: a refresh left running was lost with the stopped worker. */
+export async function recoverInterruptedRefresh(): Promise<void> {
+  if ((await refreshItem.getValue()).status === 'refreshing') await refreshItem.setValue({ status: 'idle' });
+}
+
 /** Fresh data shows the truth now, so "Locked just now" and old failures go; pending work stays. */
 async function forgetFinishedOperations(): Promise<void> {
   const operations = await operationsItem.getValue();

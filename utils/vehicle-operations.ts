@@ -5,7 +5,9 @@ import { api } from './api';
 import { FailureError, toFailure } from './failure';
 import {
   forgetSession,
+  operationsItem,
   type Operation,
+  type OperationState,
   SIGN_OUT_KEY,
   sessionItem,
   setOperation,
@@ -56,5 +58,24 @@ export function signOut(): Promise<void> {
   return track(SIGN_OUT_KEY, 'SIGN_OUT', async (session) => {
     await api.signOut(session).catch(ignoreFailure('unauthorized'));
     await forgetSession();
+  });
+}
+
+/**
+ * Called when the background starts: operations left pending were lost with the stopped worker.
+ * The server may have done them, so they fail as interrupted and the next refresh shows the truth.
+ */
+export async function recoverInterruptedOperations(): Promise<void> {
+  const operations = await operationsItem.getValue();
+  const pending = Object.entries(operations).filter(([, state]) => state.status === 'pending');
+  if (pending.length === 0) return;
+  await operationsItem.setValue({
+    ...operations,
+    ...Object.fromEntries(
+      pending.map(([key, { operation }]) => [
+        key,
+        { operation, status: 'failed', failure: { code: 'operation_interrupted' } } satisfies OperationState,
+      ]),
+    ),
   });
 }

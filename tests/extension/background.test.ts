@@ -313,6 +313,24 @@ describe('service worker restart', () => {
       expect(await connectFlowItem.getValue()).toEqual({ status: 'error', failure: { code: 'interrupted' } });
     });
   });
+
+  it('lets go of a refresh and operations left running by a stopped worker', async () => {
+    await refreshItem.setValue({ status: 'refreshing' });
+    await operationsItem.setValue({
+      'veh-tesla': { operation: 'LOCK', status: 'pending' },
+      'veh-leaf': { operation: 'UNLOCK', status: 'done' },
+    });
+
+    background.main();
+
+    await vi.waitFor(async () => {
+      expect(await refreshItem.getValue()).toEqual({ status: 'idle' });
+      expect(await operationsItem.getValue()).toEqual({
+        'veh-tesla': { operation: 'LOCK', status: 'failed', failure: { code: 'operation_interrupted' } },
+        'veh-leaf': { operation: 'UNLOCK', status: 'done' },
+      });
+    });
+  });
 });
 
 describe('refresh', () => {

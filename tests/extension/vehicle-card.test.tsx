@@ -174,6 +174,10 @@ describe('lock and unlock', () => {
       'That did not work: This was not allowed when the vehicle was connected. Reconnect the vehicle and allow it on the permissions page.',
     ],
     [
+      { operation: 'LOCK', status: 'failed', failure: { code: 'operation_interrupted' } },
+      'That did not work: Car Connect stopped before the answer came. Select Refresh to see what is connected now.',
+    ],
+    [
       { operation: 'UNLOCK', status: 'failed', failure: { code: 'upstream_unavailable' } },
       'That did not work: Smartcar is not responding. Try again in a few minutes.',
     ],

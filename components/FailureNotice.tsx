@@ -3,11 +3,17 @@ import { describeFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 
-export function FailureNotice({ failure }: { failure: Failure }) {
+interface FailureNoticeProps {
+  failure: Failure;
+  /** A refresh failed: the saved data is still shown, so this is news (a status), not an alarm. */
+  refresh?: boolean;
+}
+
+export function FailureNotice({ failure, refresh = false }: FailureNoticeProps) {
   const { title, nextStep, fixInOptions } = describeFailure(failure);
   return (
-    <div class="notice notice-error" role="alert">
-      <p class="notice-title">{title}</p>
+    <div class={refresh ? 'notice' : 'notice notice-error'} role={refresh ? 'status' : 'alert'}>
+      <p class="notice-title">{refresh ? t('refreshFailed', title) : title}</p>
       <p>{nextStep}</p>
       {fixInOptions && (
         <button type="button" class="ghost" onClick={() => void browser.runtime.openOptionsPage()}>

@@ -78,11 +78,7 @@ export function App() {
 
       {vehicles.length > 0 && (
         <section aria-label={t('vehiclesLabel')}>
-          {refresh.status === 'failed' && (
-            <p class="notice" role="status">
-              {t('refreshFailed', describeFailure(refresh.failure).title)}
-            </p>
-          )}
+          {refresh.status === 'failed' && <FailureNotice failure={refresh.failure} refresh />}
           <ul class="vehicles">
             {vehicles.map((vehicle) => (
               <li key={vehicle.id}>

@@ -122,14 +122,18 @@ describe('connected', () => {
     expect(updating.disabled).toBe(true);
   });
 
-  it('keeps the saved cards and says so when the refresh fails', async () => {
+  it('keeps the saved cards and says what happened and what to do when the refresh fails', async () => {
     await refreshItem.setValue({ status: 'failed', failure: { code: 'server_unreachable' } });
 
     render(<App />);
 
-    expect(
-      await screen.findByText('Could not update: Car Connect cannot reach its server. Showing saved data.'),
-    ).toBeTruthy();
+    const notice = await screen.findByText(
+      'Could not update: Car Connect cannot reach its server. Showing saved data.',
+    );
+    const status = notice.closest('[role="status"]') as HTMLElement;
+    expect(status.textContent).toContain('server address in Options');
+    fireEvent.click(within(status).getByRole('button', { name: 'Options' }));
+    expect(openOptionsPage).toHaveBeenCalledOnce();
     expect(screen.getAllByRole('article')).toHaveLength(2);
   });
 

@@ -47,25 +47,28 @@ export function App() {
   const signOut = operations[SIGN_OUT_KEY];
   return (
     <main class="popup">
-      <header>
+      {/* While refreshing, a bar runs under the header and the button keeps its label: nothing moves. */}
+      <header aria-busy={refreshing}>
         <h1>{t('extName')}</h1>
         {vehicles.length > 0 && (
           <button
             type="button"
             class="ghost"
             disabled={refreshing}
-            aria-busy={refreshing}
             onClick={() => {
               send({ type: 'refresh' });
             }}
           >
-            {refreshing ? t('refreshing') : t('refresh')}
+            {t('refresh')}
           </button>
         )}
         <button type="button" class="ghost" onClick={() => void browser.runtime.openOptionsPage()}>
           {t('options')}
         </button>
       </header>
+      <p class="visually-hidden" role="status">
+        {refreshing && t('refreshing')}
+      </p>
 
       {connecting && <ConnectingNotice />}
       {flow.status === 'error' && <FailureNotice failure={flow.failure} />}

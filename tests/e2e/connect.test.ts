@@ -40,7 +40,7 @@ describe('connecting a vehicle', () => {
     await connectButton(popup).waitFor();
 
     const window = await startConnect(popup);
-    const status = popup.getByRole('status');
+    const status = popup.getByRole('status').filter({ hasText: 'Connecting…' });
     await status.waitFor();
     expect(await status.innerText()).toContain('Finish signing in in the window that opened');
     const picked = await signInAndPickVehicles(window, { brand: 'TESLA' });

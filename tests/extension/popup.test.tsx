@@ -65,7 +65,7 @@ describe('connecting', () => {
 
     render(<App />);
 
-    const status = await screen.findByRole('status');
+    const status = (await screen.findByText('Connecting…')).closest('[role="status"]') as HTMLElement;
     expect(status.getAttribute('aria-busy')).toBe('true');
     expect(status.textContent).toContain('Finish signing in in the window that opened');
     expect(status.textContent).toContain('select Allow');
@@ -118,8 +118,10 @@ describe('connected', () => {
 
     await refreshItem.setValue({ status: 'refreshing' });
 
-    const updating = await screen.findByRole<HTMLButtonElement>('button', { name: 'Updating…' });
-    expect(updating.disabled).toBe(true);
+    expect(await screen.findByText('Updating…')).toBeTruthy();
+    // The label stays, so the header does not move; the button rests until the refresh ends.
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Refresh' }).disabled).toBe(true);
+    expect(screen.getByRole('banner').getAttribute('aria-busy')).toBe('true');
   });
 
   it('keeps the saved cards and says what happened and what to do when the refresh fails', async () => {

@@ -38,6 +38,9 @@ export function extensionManifest(browser: string, server: URL): UserManifest {
   return manifest;
 }
 
+/** The built manifest, with its key, while the zip is made without it. */
+let unpackedManifest: string | undefined;
+
 export default defineConfig({
   // MV3 in Firefox too: one background, one `action` API, and identity works the same in both.
   manifestVersion: 3,
@@ -52,12 +55,16 @@ export default defineConfig({
   manifest: ({ browser }) => extensionManifest(browser, serverUrl),
   hooks: {
     // The Chrome Web Store refuses a manifest with `key` (it signs with the store's own key), so
-    // the store zip leaves out the development key that the unpacked build keeps.
-    'zip:start': async (wxt) => {
+    // the store zip leaves out the development key; the unpacked build gets it back afterwards.
+    'zip:extension:start': async (wxt) => {
       const file = path.join(wxt.config.outDir, 'manifest.json');
-      const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      unpackedManifest = await readFile(file, 'utf8');
+      const manifest = JSON.parse(unpackedManifest) as Record<string, unknown>;
       delete manifest.key;
       await writeFile(file, JSON.stringify(manifest));
+    },
+    'zip:extension:done': async (wxt) => {
+      if (unpackedManifest) await writeFile(path.join(wxt.config.outDir, 'manifest.json'), unpackedManifest);
     },
   },
   zip: {

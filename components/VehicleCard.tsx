@@ -1,5 +1,5 @@
 import type { Vehicle } from '@/protocol/api';
-import { describeFailure } from '@/utils/failure-text';
+import { describeOperationFailure } from '@/utils/failure-text';
 import { formatAge, formatDistance, formatLevel, mapUrl } from '@/utils/format';
 import { t } from '@/utils/i18n';
 import type { BackgroundMessage } from '@/utils/messaging';
@@ -20,10 +20,7 @@ interface VehicleCardProps {
 /** What the card's live region says about the last operation. */
 function operationText(operation: OperationState | undefined): string {
   if (!operation) return '';
-  if (operation.status === 'failed') {
-    const { title, nextStep } = describeFailure(operation.failure);
-    return t('actionFailed', title, nextStep);
-  }
+  if (operation.status === 'failed') return describeOperationFailure(operation.failure);
   const pending = operation.status === 'pending';
   switch (operation.operation) {
     case 'LOCK':

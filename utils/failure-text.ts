@@ -84,3 +84,9 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
 export function describeFailure(failure: Failure): FailureText {
   return failureText[failure.code](failure);
 }
+
+/** One sentence for a failed lock, unlock, disconnect or sign-out: what happened and what to do. */
+export function describeOperationFailure(failure: Failure): string {
+  const { title, nextStep } = describeFailure(failure);
+  return t('actionFailed', title, nextStep);
+}

@@ -1,7 +1,7 @@
 import { ConfirmAction } from '@/components/ConfirmAction';
 import type { UnitSystem } from '@/protocol/api';
 import { isServerHealthy } from '@/utils/api';
-import { describeFailure } from '@/utils/failure-text';
+import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
 import { sendToBackground } from '@/utils/messaging';
 import { hostPermissionFor, parseServerUrl } from '@/utils/server-url';
@@ -209,7 +209,7 @@ function AccountSection() {
       )}
       <p role="status">
         {signOut?.status === 'pending' && t('signingOut')}
-        {signOut?.status === 'failed' && describeFailure(signOut.failure).title}
+        {signOut?.status === 'failed' && describeOperationFailure(signOut.failure)}
       </p>
     </section>
   );

@@ -2,7 +2,7 @@ import { ConfirmAction } from '@/components/ConfirmAction';
 import { ConnectingNotice } from '@/components/ConnectingNotice';
 import { FailureNotice } from '@/components/FailureNotice';
 import { VehicleCard } from '@/components/VehicleCard';
-import { describeFailure } from '@/utils/failure-text';
+import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
 import { type BackgroundMessage, sendToBackground } from '@/utils/messaging';
 import {
@@ -109,7 +109,7 @@ export function App() {
           <p role="status" class="muted">
             {signOut?.status === 'pending' && t('signingOut')}
             {signOut?.status === 'done' && t('signedOut')}
-            {signOut?.status === 'failed' && describeFailure(signOut.failure).title}
+            {signOut?.status === 'failed' && describeOperationFailure(signOut.failure)}
           </p>
           {vehicles.length > 0 && (
             <ConfirmAction

@@ -185,6 +185,8 @@ describe('account', () => {
 
     render(<Options />);
 
-    expect(await screen.findByText('Car Connect cannot reach its server.')).toBeTruthy();
+    expect(
+      await screen.findByText(/^That did not work: Car Connect cannot reach its server\. Check/),
+    ).toBeTruthy();
   });
 });

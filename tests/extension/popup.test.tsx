@@ -179,7 +179,7 @@ describe('connected', () => {
     [{ operation: 'SIGN_OUT', status: 'pending' }, 'Signing out…'],
     [
       { operation: 'SIGN_OUT', status: 'failed', failure: { code: 'server_unreachable' } },
-      'Car Connect cannot reach its server.',
+      'That did not work: Car Connect cannot reach its server. Check your internet connection and the server address in Options, then try again.',
     ],
   ] as const)('shows the sign-out %j', async (state, text) => {
     await operationsItem.setValue({ session: state });

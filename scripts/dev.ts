@@ -2,7 +2,7 @@
 // every change (tsx watch), and the extension in WXT dev mode, which opens a browser with it loaded
 // and reloads it on every change. Ctrl-C stops everything.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startEmulator } from '../emulator';
+import { startEmulatorUnlessConfigured } from './emulated-smartcar';
 import {
   DEV_EXTENSION_ID,
   GECKO_ID,
@@ -13,26 +13,7 @@ import {
 const env: NodeJS.ProcessEnv = { ...process.env };
 const redirectUrls = [chromeRedirectUrl(DEV_EXTENSION_ID), firefoxRedirectUrl(GECKO_ID)];
 
-const emulator = env.SMARTCAR_CLIENT_ID
-  ? undefined
-  : await startEmulator({
-      port: Number(env.EMULATOR_PORT ?? 4010),
-      clients: [
-        {
-          clientId: 'emulator-client-id',
-          clientSecret: 'emulator-client-secret',
-          redirectUris: redirectUrls,
-        },
-      ],
-    });
-if (emulator) {
-  Object.assign(env, {
-    SMARTCAR_CLIENT_ID: 'emulator-client-id',
-    SMARTCAR_CLIENT_SECRET: 'emulator-client-secret',
-    SMARTCAR_API_ORIGIN: emulator.origin,
-    SMARTCAR_AUTH_ORIGIN: emulator.origin,
-  });
-}
+const emulator = await startEmulatorUnlessConfigured(env);
 const serverUrl = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '8787'}`;
 
 console.log(`

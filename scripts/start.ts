@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import { startEmulator } from '../emulator';
+import { startEmulatorUnlessConfigured } from './emulated-smartcar';
 import {
   DEV_EXTENSION_ID,
   GECKO_ID,
@@ -15,26 +15,7 @@ import { startServer } from '../server/main';
 const env = { ...process.env };
 const redirectUrl = chromeRedirectUrl(DEV_EXTENSION_ID);
 const firefoxRedirect = firefoxRedirectUrl(GECKO_ID);
-const emulator = env.SMARTCAR_CLIENT_ID
-  ? undefined
-  : await startEmulator({
-      port: Number(env.EMULATOR_PORT ?? 4010),
-      clients: [
-        {
-          clientId: 'emulator-client-id',
-          clientSecret: 'emulator-client-secret',
-          redirectUris: [redirectUrl],
-        },
-      ],
-    });
-if (emulator) {
-  Object.assign(env, {
-    SMARTCAR_CLIENT_ID: 'emulator-client-id',
-    SMARTCAR_CLIENT_SECRET: 'emulator-client-secret',
-    SMARTCAR_API_ORIGIN: emulator.origin,
-    SMARTCAR_AUTH_ORIGIN: emulator.origin,
-  });
-}
+const emulator = await startEmulatorUnlessConfigured(env);
 
 const { app, config } = await startServer(env);
 const serverUrl = `http://${config.host}:${config.port}`;

@@ -2,17 +2,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
+import { SHOWN_PERMISSIONS } from '../protocol/permissions';
 
-/** What the popup shows, plus locking; DESIGN.md "Configuration". */
-export const DEFAULT_SCOPE = [
-  'read_vehicle_info',
-  'read_odometer',
-  'read_battery',
-  'read_fuel',
-  'read_location',
-  'read_security',
-  'control_security',
-];
+/** What the popup shows, locking included; DESIGN.md "Configuration". */
+const DEFAULT_SCOPE: string[] = [...SHOWN_PERMISSIONS];
 
 const list = (value: string | undefined, separator: RegExp) =>
   (value ?? '')

@@ -1,17 +1,6 @@
-// The Smartcar permissions the popup shows, in the order a driver reads them.
+// The Smartcar permissions the popup shows, in words.
+import { SHOWN_PERMISSIONS, type ShownPermission } from '../protocol/permissions';
 import { t, type MessageKey } from './i18n';
-
-export const SHOWN_PERMISSIONS = [
-  'read_vehicle_info',
-  'read_odometer',
-  'read_battery',
-  'read_fuel',
-  'read_location',
-  'read_security',
-  'control_security',
-] as const;
-
-type ShownPermission = (typeof SHOWN_PERMISSIONS)[number];
 
 function isShown(permission: string): permission is ShownPermission {
   return (SHOWN_PERMISSIONS as readonly string[]).includes(permission);

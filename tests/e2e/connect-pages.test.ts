@@ -9,18 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startEmulator, type Emulator } from '../../emulator/index';
 import smartcar, { type AuthClient } from 'smartcar';
 import { STEP_TIMEOUT } from './extension';
-import { findChromium } from './paths';
-
-// The flags of DESIGN.md (the same list launchExtension uses, which does not export it).
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM_FLAGS, findChromium } from './paths';
 
 const CLIENT = { clientId: 'pages-client', clientSecret: 'pages-secret' };
 

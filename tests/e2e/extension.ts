@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import type { browser as ExtensionApi } from 'wxt/browser';
-import { extensionDir, findChromium } from './paths';
+import { CHROMIUM_FLAGS, extensionDir, findChromium } from './paths';
 
 /** Every wait in the e2e tests: an interactive auth flow has no timeout of its own. */
 export const STEP_TIMEOUT = 15_000;
@@ -37,17 +37,7 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
     headless: true,
     timeout: STEP_TIMEOUT,
     viewport: { width: 380, height: 240 },
-    args: [
-      `--disable-extensions-except=${extension}`,
-      `--load-extension=${extension}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [`--disable-extensions-except=${extension}`, `--load-extension=${extension}`, ...CHROMIUM_FLAGS],
   });
   context.setDefaultTimeout(STEP_TIMEOUT);
 

@@ -16,6 +16,17 @@ export function extensionDir(): string {
 }
 export const SCREENSHOT_DIR = path.resolve('docs/screenshots');
 
+/** Flags that let headless Chromium run here: as root, with no GPU, and no calls home on a closed network. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** The Chromium to drive: CHROME_PATH, else Debian's. */
 export function findChromium(): string {
   const candidates = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
-import { DEFAULT_SCOPE, loadConfig } from '../../server/config';
+import { loadConfig } from '../../server/config';
 
 const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret' };
 
@@ -10,7 +10,9 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8787);
     expect(config.host).toBe('127.0.0.1');
     expect(config.smartcar.mode).toBe('test');
-    expect(config.smartcar.scope).toEqual(DEFAULT_SCOPE);
+    expect(config.smartcar.scope.join(' ')).toBe(
+      'read_vehicle_info read_odometer read_battery read_fuel read_location read_security control_security',
+    );
     expect([...config.allowedRedirectUris]).toEqual([
       `https://${DEV_EXTENSION_ID}.chromiumapp.org/`,
       // SHA-1 of the add-on ID `car-connect@smartcar-extension.dev`, as Firefox computes it.

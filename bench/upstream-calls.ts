@@ -9,36 +9,13 @@ import type { Figure, Row } from './lib/report';
 const BRAND = 'FORD';
 const CONCURRENT_OPENS = 100;
 
-/**
- * The emulator counts each item of a batch under its own endpoint as well as `batch`; the server
- * reads data only through batch, so these names are batch items, not requests of their own.
- */
-const BATCH_ITEMS = new Set([
-  'attributes',
-  'vin',
-  'odometer',
-  'location',
-  'battery',
-  'batteryCapacity',
-  'nominalCapacity',
-  'fuel',
-  'tirePressure',
-  'engineOil',
-  'charge',
-  'chargeLimit',
-  'lockStatus',
-  'diagnosticSystemStatus',
-  'diagnosticTroubleCodes',
-  'serviceHistory',
-]);
-
 interface Requests {
   total: number;
   breakdown: string;
 }
 
-function upstreamRequests({ byEndpoint }: CallCounts): Requests {
-  const entries = Object.entries(byEndpoint).filter(([name]) => !BATCH_ITEMS.has(name));
+function upstreamRequests({ requests }: CallCounts): Requests {
+  const entries = Object.entries(requests);
   return {
     total: entries.reduce((sum, [, calls]) => sum + calls, 0),
     breakdown: entries.map(([name, calls]) => `${name} ${calls}`).join(', ') || 'none',
@@ -125,7 +102,7 @@ export async function upstreamCalls(): Promise<Figure> {
     rows,
     notes: [
       'Server and emulator in this process (counts do not depend on timing). Connect is driven over HTTP with `connectVehicles()` from tests/support/api-client.ts, as the background does.',
-      'Counts are HTTP requests to Smartcar: the items inside a batch, which the emulator also counts under their own endpoint, are left out.',
+      "Counts are HTTP requests to Smartcar (the emulator's `requests` counts): a batch is one request, whatever it holds.",
     ],
   };
 }

@@ -452,7 +452,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
           ? permissionsEndpoint
           : READ_ENDPOINTS.find((candidate) => candidate.path === path);
       if (!endpoint) return { path, endpoint };
-      calls.record(endpoint.name, token, vehicle.id);
+      calls.record(endpoint.name, token, vehicle.id, { batchItem: true });
       const fault = faults.take([endpoint.name], { wildcard: false, accept: ({ drop }) => drop !== true });
       return { path, endpoint, fault };
     });

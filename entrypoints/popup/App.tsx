@@ -32,12 +32,22 @@ export function App() {
   const operations = useStorageItem(operationsItem);
   const now = useNow();
 
+  const loaded = Boolean(vehicles && flow && refresh && operations);
   useEffect(() => {
-    // Paint from storage first; fresh data replaces it when the background has it.
-    void sessionItem.getValue().then((session) => {
-      if (session) send({ type: 'refresh' });
+    if (!loaded) return;
+    // Paint from storage first, and only then ask for fresh data, so the first paint waits on no
+    // request; fresh data replaces the stored data when the background has it.
+    const frame = requestAnimationFrame(() => {
+      setTimeout(() => {
+        void sessionItem.getValue().then((session) => {
+          if (session) send({ type: 'refresh' });
+        });
+      });
     });
-  }, []);
+    return () => {
+      cancelAnimationFrame(frame);
+    };
+  }, [loaded]);
 
   // Storage answers within milliseconds; rendering nothing until then avoids a flash of the wrong state.
   if (!vehicles || !flow || !refresh || !operations) return null;

@@ -60,6 +60,8 @@ describe('call counts', () => {
     await vehicle.batch(['/odometer', '/location']);
     const counts = await calls();
     expect(counts.byEndpoint).toEqual({ 'token.refresh_token': 1, odometer: 3, location: 1, batch: 1 });
+    // The batch is one request; its items are not requests of their own.
+    expect(counts.requests).toEqual({ 'token.refresh_token': 1, odometer: 2, batch: 1 });
     expect(counts.byToken[access.refreshToken]).toEqual({ 'token.refresh_token': 1 });
     expect(counts.byToken[access.accessToken]).toEqual({ odometer: 3, location: 1, batch: 1 });
     expect(counts.byVehicle[vehicleId]).toEqual({ odometer: 3, location: 1, batch: 1 });
@@ -77,7 +79,7 @@ describe('call counts', () => {
   it('resets', async () => {
     await vehicle.odometer();
     expect((await control('DELETE', '/calls')).status).toBe(204);
-    expect(await calls()).toEqual({ byEndpoint: {}, byToken: {}, byVehicle: {} });
+    expect(await calls()).toEqual({ byEndpoint: {}, requests: {}, byToken: {}, byVehicle: {} });
   });
 });
 

@@ -125,13 +125,11 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       const { vehicles } = await api.connectVehicles({
         choices: { brand: 'FORD', email: 'calls@example.com' },
       });
-      const calls = stack.emulator.calls().byEndpoint;
+      const { requests, byEndpoint } = stack.emulator.calls();
       expect(vehicles.length).toBe(3);
-      expect(calls['token.authorization_code']).toBe(1);
-      expect(calls.vehicles).toBe(1);
-      expect(calls.batch).toBe(vehicles.length);
-      // Counted as the batch items they are, not as requests of their own.
-      expect(calls.permissions).toBe(vehicles.length);
+      expect(requests).toEqual({ 'token.authorization_code': 1, vehicles: 1, batch: vehicles.length });
+      // Permissions came inside each batch.
+      expect(byEndpoint.permissions).toBe(vehicles.length);
     });
 
     it('asks for permissions on their own when the batch does not answer them', async () => {

@@ -121,6 +121,38 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     expect(refreshes()).toBe(2);
   });
 
+  it('waits out a short retry-after on a refresh and succeeds', async () => {
+    const { session } = await connect({ expiring: true });
+    stack.emulator.injectFault({ endpoint: 'token.refresh_token', status: 429, retryAfter: 1, times: 1 });
+    expect((await vehiclesOf(session)).status).toBe(200);
+    expect(refreshes()).toBe(2);
+  });
+
+  it('retries a refresh that timed out, within the grace Smartcar gives the used refresh token', async () => {
+    const { session } = await connect({ expiring: true });
+    stack.emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 2_000, times: 1 });
+    const answer = await vehiclesOf(session);
+    expect(answer.status).toBe(200);
+    expect(answer.json.vehicles.every((v) => v.status === 'connected')).toBe(true);
+    expect(refreshes()).toBe(2);
+  });
+
+  it('passes a long retry-after on to the extension instead of waiting', async () => {
+    const { code, state } = await api.authorize({ choices: { email: `driver${++email}@example.com` } });
+    stack.emulator.injectFault({
+      endpoint: 'vehicles',
+      status: 429,
+      type: 'RATE_LIMIT',
+      code: 'SMARTCAR_API',
+      retryAfter: 120,
+      times: 1,
+    });
+    const answer = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
+    expect(answer.status).toBe(429);
+    expect(answer.json.error.code).toBe('rate_limited');
+    expect(answer.headers.get('retry-after')).toBe('120');
+  });
+
   it('waits out a short retry-after on a vehicle read and succeeds', async () => {
     const { session } = await connect();
     stack.emulator.injectFault({

@@ -101,7 +101,7 @@ export async function connectFlow(): Promise<Figure> {
       notes: [
         "A fresh Chromium profile per run; server and emulator in the bench process. Times come from the browser: performance marks in the popup for the click and the cards, Playwright request timing for the server calls, the auth window's navigation start and its close event.",
         "The auth window time is mostly Playwright filling in the emulator's Connect pages (preamble, brand, login, approval); a person takes seconds there.",
-        'Exchange includes the Smartcar token call, the vehicle list and, per vehicle, a batch read and a permissions read (see figure 4), all against the in-process emulator.',
+        'Exchange includes the Smartcar token call, the vehicle list and one batch read per vehicle, permissions included (see figure 4), all against the in-process emulator.',
       ],
     };
   } finally {

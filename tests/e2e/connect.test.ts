@@ -1,42 +1,24 @@
 // The built extension in a real Chromium against the real server and the Smartcar emulator.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
-import { startStack, type Stack } from '../support/stack';
 import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
-import { launchExtension, type ExtensionBrowser } from './extension';
+import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
-import { E2E_SERVER_PORT } from './paths';
 import { alertText, connectButton, expectCards, openAuthWindow } from './popup';
 
-let stack: Stack;
-let browser: ExtensionBrowser;
-
-beforeAll(async () => {
-  stack = await startStack({ serverPort: E2E_SERVER_PORT });
-});
-afterAll(async () => {
-  await stack.close();
-});
-
-// A fresh profile per test: no session or vehicles carried over.
-beforeEach(async () => {
-  browser = await launchExtension();
-});
-afterEach(async () => {
-  await browser.close();
-});
+const e2e = useExtensionAndBackend();
 
 /** Clicks Connect in the popup and returns the auth window that opens. */
-const startConnect = (popup: Page) => openAuthWindow(browser, connectButton(popup));
+const startConnect = (popup: Page) => openAuthWindow(e2e.browser, connectButton(popup));
 
 describe('connecting a vehicle', () => {
   it('loads with the ID the manifest key fixes, which the server allows', () => {
-    expect(browser.extensionId).toBe(DEV_EXTENSION_ID);
+    expect(e2e.browser.extensionId).toBe(DEV_EXTENSION_ID);
   });
 
   it('shows a card for each vehicle picked in Connect', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     await connectButton(popup).waitFor();
 
     const window = await startConnect(popup);
@@ -53,7 +35,7 @@ describe('connecting a vehicle', () => {
   });
 
   it('adds vehicles from a second connect to the same list', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const firstWindow = await startConnect(popup);
     const first = await signInAndPickVehicles(firstWindow, { brand: 'TESLA', keepVehicles: 1 });
     await approve(firstWindow);
@@ -67,37 +49,37 @@ describe('connecting a vehicle', () => {
   });
 
   it('shows the result in a popup reopened after it was closed mid-flow', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const window = await startConnect(popup);
     await popup.close();
     const picked = await signInAndPickVehicles(window, { brand: 'FORD', keepVehicles: 2 });
     await approve(window);
 
-    const reopened = await browser.openPopup();
+    const reopened = await e2e.browser.openPopup();
     await expectCards(reopened, picked);
   });
 
   it('keeps Smartcar tokens out of the browser and the server logs', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const window = await startConnect(popup);
     const picked = await signInAndPickVehicles(window);
     await approve(window);
     await expectCards(popup, picked);
 
-    const stored = JSON.stringify(await browser.readStorage());
+    const stored = JSON.stringify(await e2e.browser.readStorage());
     expect(stored).toContain('"session"');
-    const tokens = stack.emulator.issuedTokens().map(({ token }) => token);
+    const tokens = e2e.stack.emulator.issuedTokens().map(({ token }) => token);
     expect(tokens.length).toBeGreaterThan(0);
     for (const token of tokens) {
       expect(stored).not.toContain(token);
-      expect(stack.logs()).not.toContain(token);
+      expect(e2e.stack.logs()).not.toContain(token);
     }
   });
 });
 
 describe('when connecting does not work out', () => {
   it('explains a denial', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const window = await startConnect(popup);
     await signInAndPickVehicles(window);
     await deny(window);
@@ -107,7 +89,7 @@ describe('when connecting does not work out', () => {
   });
 
   it('names a vehicle Smartcar cannot connect', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const window = await startConnect(popup);
     await Promise.all([
       window.waitForEvent('close'),
@@ -120,8 +102,8 @@ describe('when connecting does not work out', () => {
   it('names the permission a vehicle lacks when the server requires one', async () => {
     // Electric cars have no tank: with read_fuel required, no Tesla qualifies.
     const scope = 'read_vehicle_info read_odometer required:read_fuel';
-    await withOtherServer(stack, browser, { SMARTCAR_SCOPE: scope }, async () => {
-      const popup = await browser.openPopup();
+    await withOtherServer(e2e.stack, e2e.browser, { SMARTCAR_SCOPE: scope }, async () => {
+      const popup = await e2e.browser.openPopup();
       const window = await startConnect(popup);
       await Promise.all([window.waitForEvent('close'), signIn(window, { brand: 'TESLA' })]);
 
@@ -132,8 +114,8 @@ describe('when connecting does not work out', () => {
   });
 
   it('says how long to wait when the server is rate limiting', async () => {
-    await withOtherServer(stack, browser, { RATE_LIMIT_PER_MINUTE: '1' }, async () => {
-      const popup = await browser.openPopup();
+    await withOtherServer(e2e.stack, e2e.browser, { RATE_LIMIT_PER_MINUTE: '1' }, async () => {
+      const popup = await e2e.browser.openPopup();
       const window = await startConnect(popup);
       await window.close();
       await alertText(popup);
@@ -146,7 +128,7 @@ describe('when connecting does not work out', () => {
   });
 
   it('treats a closed sign-in window as a cancel', async () => {
-    const popup = await browser.openPopup();
+    const popup = await e2e.browser.openPopup();
     const window = await startConnect(popup);
     await window.close();
 
@@ -154,16 +136,16 @@ describe('when connecting does not work out', () => {
   });
 
   it('says the server cannot be reached when it is down', async () => {
-    await stack.stopServer();
+    await e2e.stack.stopServer();
     try {
-      const popup = await browser.openPopup();
+      const popup = await e2e.browser.openPopup();
       await connectButton(popup).click();
 
       const alert = await alertText(popup);
       expect(alert).toContain('Car Connect cannot reach its server.');
       expect(alert).toContain('server address in Options');
     } finally {
-      await stack.startServer();
+      await e2e.stack.startServer();
     }
   });
 });

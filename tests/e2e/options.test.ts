@@ -1,10 +1,9 @@
 // The options page in a real Chromium: units, Connect options, the server address, and what a wrong server looks like.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
 import { approve, signIn } from './connect-window';
-import { launchExtension, type ExtensionBrowser } from './extension';
+import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
-import { E2E_SERVER_PORT, E2E_SERVER_URL } from './paths';
+import { E2E_SERVER_URL } from './paths';
 import {
   alertText,
   card,
@@ -15,30 +14,15 @@ import {
   openAuthWindow,
 } from './popup';
 
-let stack: Stack;
-let browser: ExtensionBrowser;
-
-beforeAll(async () => {
-  stack = await startStack({ serverPort: E2E_SERVER_PORT });
-});
-afterAll(async () => {
-  await stack.close();
-});
-
-beforeEach(async () => {
-  browser = await launchExtension();
-});
-afterEach(async () => {
-  await browser.close();
-});
+const e2e = useExtensionAndBackend();
 
 describe('options', () => {
   it('shows distances in miles once imperial units are chosen', async () => {
-    const popup = await browser.openPopup();
-    const [name = ''] = await connectVehicles(browser, popup, { brand: 'TESLA', keepVehicles: 1 });
+    const popup = await e2e.browser.openPopup();
+    const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', keepVehicles: 1 });
     expect(await figure(card(popup, name), 'Odometer').innerText()).toMatch(/ km$/);
 
-    const options = await browser.openOptions();
+    const options = await e2e.browser.openOptions();
     await options.getByRole('radio', { name: 'Imperial (miles)' }).check();
 
     await expect.poll(() => figure(card(popup, name), 'Odometer').innerText()).toMatch(/ mi$/);
@@ -46,12 +30,12 @@ describe('options', () => {
   });
 
   it('opens Connect at the preferred make, for one vehicle', async () => {
-    const options = await browser.openOptions();
+    const options = await e2e.browser.openOptions();
     await options.getByRole('combobox', { name: 'Car brand' }).selectOption('FORD');
     await options.getByRole('checkbox', { name: 'Connect one vehicle at a time' }).check();
 
-    const popup = await browser.openPopup();
-    const window = await openAuthWindow(browser, connectButton(popup));
+    const popup = await e2e.browser.openPopup();
+    const window = await openAuthWindow(e2e.browser, connectButton(popup));
     const query = new URL(window.url()).searchParams;
     expect({ make: query.get('make'), single: query.get('single_select') }).toEqual({
       make: 'FORD',
@@ -67,7 +51,7 @@ describe('options', () => {
   });
 
   it('saves a server address only when a Car Connect server answers there', async () => {
-    const options = await browser.openOptions();
+    const options = await e2e.browser.openOptions();
     const address = options.getByRole('textbox', { name: 'Server address' });
     const status = options.locator('#server-status');
 
@@ -85,13 +69,13 @@ describe('options', () => {
 
 describe('a server that does not accept this extension', () => {
   it('says so and points to the options page', async () => {
-    await withOtherServer(stack, browser, { EXTENSION_IDS: 'someone-else@example.org' }, async () => {
-      const popup = await browser.openPopup();
+    await withOtherServer(e2e.stack, e2e.browser, { EXTENSION_IDS: 'someone-else@example.org' }, async () => {
+      const popup = await e2e.browser.openPopup();
       await connectButton(popup).click();
 
       expect(await alertText(popup)).toContain('The server does not accept this copy of Car Connect.');
       const [options] = await Promise.all([
-        browser.nextPage(),
+        e2e.browser.nextPage(),
         popup.getByRole('alert').getByRole('button', { name: 'Options' }).click(),
       ]);
       await options.getByRole('heading', { name: 'Car Connect options' }).waitFor();

@@ -1,44 +1,28 @@
 // What a driver does with connected vehicles, in a real Chromium against the server and the emulator.
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../support/stack';
+import { describe, expect, it } from 'vitest';
+import { useExtensionAndBackend } from './fixture';
 import { approve, signInAndPickVehicles } from './connect-window';
-import { launchExtension, STEP_TIMEOUT, type ExtensionBrowser } from './extension';
-import { E2E_SERVER_PORT } from './paths';
+import { STEP_TIMEOUT } from './extension';
 import { card, connectButton, connectVehicles, expectCards, figure, openAuthWindow, tabTo } from './popup';
 
-let stack: Stack;
-let browser: ExtensionBrowser;
-
-beforeAll(async () => {
-  // Vehicle data is read from Smartcar on every request, so a dead refresh token shows at once.
-  stack = await startStack({ serverPort: E2E_SERVER_PORT, env: { VEHICLE_DATA_MAX_AGE_SECONDS: '0' } });
-});
-afterAll(async () => {
-  await stack.close();
-});
-
-beforeEach(async () => {
-  browser = await launchExtension();
-});
-afterEach(async () => {
-  await browser.close();
-});
+// Vehicle data is read from Smartcar on every request, so a dead refresh token shows at once.
+const e2e = useExtensionAndBackend({ VEHICLE_DATA_MAX_AGE_SECONDS: '0' });
 
 /** Waits for the badge the service worker sets. */
 async function expectBadge(text: string): Promise<void> {
-  await expect.poll(async () => (await browser.readBadge()).text, { timeout: STEP_TIMEOUT }).toBe(text);
+  await expect.poll(async () => (await e2e.browser.readBadge()).text, { timeout: STEP_TIMEOUT }).toBe(text);
 }
 
 describe('a connected vehicle', () => {
   it('locks and unlocks, showing the pending state and the result', async () => {
-    const popup = await browser.openPopup();
-    const [name = ''] = await connectVehicles(browser, popup, { brand: 'TESLA', keepVehicles: 1 });
+    const popup = await e2e.browser.openPopup();
+    const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', keepVehicles: 1 });
     const tesla = card(popup, name);
     await expectBadge('1');
 
     // Smartcar takes its time, as a real car does.
-    stack.emulator.injectFault({ endpoint: 'unlock', delayMs: 1500, times: 1 });
+    e2e.stack.emulator.injectFault({ endpoint: 'unlock', delayMs: 1500, times: 1 });
     await tesla.getByRole('button', { name: 'Unlock' }).click();
     await tesla.getByRole('status').getByText('Unlocking…').waitFor();
     expect(await tesla.getByRole('button', { name: 'Lock', exact: true }).isDisabled()).toBe(true);
@@ -48,17 +32,17 @@ describe('a connected vehicle', () => {
     await tesla.getByRole('button', { name: 'Lock', exact: true }).click();
     await tesla.getByRole('status').getByText('Locked just now.').waitFor();
     expect(await figure(tesla, 'Doors').innerText()).toBe('Locked');
-    expect(stack.emulator.calls().byEndpoint).toMatchObject({ unlock: 1, lock: 1 });
+    expect(e2e.stack.emulator.calls().byEndpoint).toMatchObject({ unlock: 1, lock: 1 });
   });
 
   it('disconnects one vehicle after asking, and keeps the other', async () => {
-    const popup = await browser.openPopup();
-    const [first = '', second = ''] = await connectVehicles(browser, popup, {
+    const popup = await e2e.browser.openPopup();
+    const [first = '', second = ''] = await connectVehicles(e2e.browser, popup, {
       brand: 'TESLA',
       keepVehicles: 2,
     });
     await expectBadge('2');
-    const before = stack.emulator.calls().byEndpoint.disconnect ?? 0;
+    const before = e2e.stack.emulator.calls().byEndpoint.disconnect ?? 0;
 
     await card(popup, first).getByRole('button', { name: 'Disconnect' }).click();
     const question = card(popup, first).getByRole('group', { name: 'Disconnect' });
@@ -68,12 +52,12 @@ describe('a connected vehicle', () => {
     await card(popup, first).waitFor({ state: 'detached' });
     await expectCards(popup, [second]);
     await expectBadge('1');
-    expect(stack.emulator.calls().byEndpoint.disconnect).toBe(before + 1);
+    expect(e2e.stack.emulator.calls().byEndpoint.disconnect).toBe(before + 1);
   });
 
   it('signs out of everything after asking', async () => {
-    const popup = await browser.openPopup();
-    await connectVehicles(browser, popup, { brand: 'FORD', keepVehicles: 2 });
+    const popup = await e2e.browser.openPopup();
+    await connectVehicles(e2e.browser, popup, { brand: 'FORD', keepVehicles: 2 });
 
     await popup.getByRole('button', { name: 'Sign out' }).click();
     await popup.getByRole('group', { name: 'Sign out' }).getByRole('button', { name: 'Sign out' }).click();
@@ -82,15 +66,15 @@ describe('a connected vehicle', () => {
     await connectButton(popup).getByText('Connect a vehicle').waitFor();
     expect(await popup.getByTestId('vehicle-card').count()).toBe(0);
     await expectBadge('');
-    const { local } = await browser.readStorage();
+    const { local } = await e2e.browser.readStorage();
     expect(local.session).toBeUndefined();
   });
 });
 
 describe('from the keyboard', () => {
   it('locks, opens the permissions, and cancels a disconnect with Escape', async () => {
-    const popup = await browser.openPopup();
-    const [name = ''] = await connectVehicles(browser, popup, { brand: 'KIA', keepVehicles: 1 });
+    const popup = await e2e.browser.openPopup();
+    const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'KIA', keepVehicles: 1 });
     const kia = card(popup, name);
     await popup.bringToFront();
 
@@ -117,11 +101,11 @@ describe('from the keyboard', () => {
 describe('a connection Smartcar no longer accepts', () => {
   it('offers Reconnect, which runs Connect for that make and brings the vehicle back', async () => {
     const email = `driver-${randomUUID()}@example.com`;
-    const popup = await browser.openPopup();
-    const [name = ''] = await connectVehicles(browser, popup, { brand: 'TESLA', email, keepVehicles: 1 });
-    for (const { token, kind } of stack.emulator.issuedTokens()) {
-      if (kind === 'refresh') stack.emulator.revokeToken(token);
-      else stack.emulator.expireToken(token);
+    const popup = await e2e.browser.openPopup();
+    const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', email, keepVehicles: 1 });
+    for (const { token, kind } of e2e.stack.emulator.issuedTokens()) {
+      if (kind === 'refresh') e2e.stack.emulator.revokeToken(token);
+      else e2e.stack.emulator.expireToken(token);
     }
 
     await popup.getByRole('button', { name: 'Refresh' }).click();
@@ -129,9 +113,9 @@ describe('a connection Smartcar no longer accepts', () => {
     await stale.getByText('Needs reconnecting').waitFor();
     expect(await stale.innerText()).toContain('Smartcar no longer accepts this connection');
     await expectBadge('!');
-    expect((await browser.readBadge()).title).toBe('A vehicle needs reconnecting');
+    expect((await e2e.browser.readBadge()).title).toBe('A vehicle needs reconnecting');
 
-    const window = await openAuthWindow(browser, stale.getByRole('button', { name: 'Reconnect' }));
+    const window = await openAuthWindow(e2e.browser, stale.getByRole('button', { name: 'Reconnect' }));
     expect(new URL(window.url()).searchParams.get('make')).toBe('TESLA');
     await signInAndPickVehicles(window, { email, makeChosen: true, keepVehicles: 1 });
     await approve(window);

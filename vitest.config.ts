@@ -20,8 +20,9 @@ export default defineConfig({
           name: 'server',
           include: ['tests/server/**/*.test.ts', 'tests/emulator/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // Some tests start, kill and restart whole server processes; a slow CI machine needs room.
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

@@ -44,7 +44,7 @@ describe('two server processes on one PostgreSQL', () => {
     await dropDatabase();
   });
 
-  it('refresh an expired access token exactly once for 100 concurrent requests', async () => {
+  it('refreshes an expired access token exactly once for 100 concurrent requests', async () => {
     const [first, second] = servers.map((server) => apiClient(server.url));
     if (!first || !second) throw new Error('two servers expected');
     emulator.setTokenLifetimes({ accessTokenTtlSeconds: 60 });

@@ -1,15 +1,13 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
-import rateLimit from '@fastify/rate-limit';
 import { sql } from 'drizzle-orm';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ErrorBody } from '../protocol/api';
 import type { Config } from './config';
 import { ApiError } from './errors';
 import { scheduleMaintenance } from './maintenance';
-import { databaseRateLimitStore } from './rate-limit-store';
+import { createRateLimiter } from './rate-limits';
 import { registerApiRoutes } from './routes/api';
 import { openServices } from './services';
-import { hashToken } from './tokens';
 
 /** Anything that could carry a credential, wherever it appears in a log line. */
 const REDACTED_LOG_PATHS = [
@@ -102,34 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       .send(errorBody('not_found', `No such endpoint: ${request.method} ${request.url.slice(0, 100)}.`)),
   );
 
-  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(database.db) });
-  const limits = {
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-  };
-  const perAddress = app.createRateLimit({
-    ...limits,
-    keyGenerator: (request) => `${request.routeOptions.url ?? ''} address ${request.ip}`,
-  });
-  // Shared by the limited routes: a session cannot get around its limit by changing address.
-  const perSession = app.createRateLimit({
-    ...limits,
-    keyGenerator: (request) => `session ${hashToken(request.headers.authorization ?? '')}`,
-  });
-  const rateLimited = async (request: FastifyRequest) => {
-    const checks = [perAddress(request)];
-    if (request.headers.authorization !== undefined) checks.push(perSession(request));
-    for (const check of await Promise.all(checks)) {
-      if (!check.isAllowed && check.isExceeded) {
-        throw new ApiError(
-          429,
-          'rate_limited',
-          'Too many attempts. Wait a minute, then try again.',
-          check.ttlInSeconds,
-        );
-      }
-    }
-  };
+  const rateLimited = await createRateLimiter(app, database.db, config.rateLimitPerMinute);
 
   app.get('/healthz', () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {

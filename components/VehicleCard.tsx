@@ -74,7 +74,7 @@ export function VehicleCard({ vehicle, operation, now, send }: VehicleCardProps)
             type="button"
             class="primary"
             onClick={() => {
-              send({ type: 'connect', make });
+              send({ type: 'connect', make: make ?? undefined });
             }}
           >
             {t('reconnect')}

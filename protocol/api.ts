@@ -48,7 +48,7 @@ export const SecurityRequest = z.strictObject({
 });
 export type SecurityRequest = z.infer<typeof SecurityRequest>;
 
-/** Figures read from the vehicle, each present only when its permission was granted and the read succeeded. */
+/** Figures read from the vehicle, each present only when its permission was granted and a read succeeded. */
 export interface VehicleData {
   odometer?: { distance: number };
   battery?: { percentRemaining: number; range: number };
@@ -57,48 +57,98 @@ export interface VehicleData {
   security?: { isLocked: boolean };
 }
 
+/**
+ * When each figure in `data` was read (ISO time). A batch item can fail while the others succeed,
+ * so a figure keeps its last good value and its own age.
+ */
+export type VehicleReadTimes = { [K in keyof VehicleData]?: string };
+
 export type VehicleStatus = 'connected' | 'reconnect_required';
+
+/** A lock or unlock that was sent to the car and is not confirmed yet (Smartcar timed out or is still working). */
+export interface PendingCommand {
+  action: SecurityRequest['action'];
+  /** ISO time the command was sent. */
+  sentAt: string;
+}
+
+/** Why the last read of a vehicle failed, kept until a read succeeds. */
+export interface ReadFailure {
+  code: ErrorCode;
+  message: string;
+  /** ISO time of the failed read. */
+  at: string;
+}
+
+/** Billed Smartcar requests for this vehicle in the current calendar month (UTC), against the server's budget. */
+export interface VehicleUsage {
+  /** The month counted, as `YYYY-MM`. */
+  month: string;
+  billed: number;
+  budget: number;
+}
 
 export interface Vehicle {
   id: string;
-  make: string;
-  model: string;
-  year: number;
+  /** Null until the first read of the vehicle has answered (a read can take minutes). */
+  make: string | null;
+  model: string | null;
+  year: number | null;
   /** Smartcar permission names granted for this vehicle. */
   permissions: string[];
   status: VehicleStatus;
   /** Unit system of the distances and ranges in `data`. */
   units: UnitSystem;
   data: VehicleData;
-  /** ISO time the data was read from Smartcar, or null if it never was. */
+  readAt: VehicleReadTimes;
+  /** ISO time of the last read that succeeded, or null if none has yet. */
   fetchedAt: string | null;
+  /** A read of this vehicle is under way at the server; ask again to see its result. */
+  reading: boolean;
+  /** ISO time the server will next read the vehicle by itself (paced by the request budget), or null. */
+  nextReadAt: string | null;
+  lastFailure: ReadFailure | null;
+  pendingCommand: PendingCommand | null;
+  usage: VehicleUsage;
 }
 
 export interface ExchangeResponse {
   /** Opaque session token for `Authorization: Bearer`; the server keeps only its hash. */
   session: string;
   vehicles: Vehicle[];
+  /** Connections whose vehicle list Smartcar has not answered yet; ask again to see their vehicles. */
+  pendingConnections: number;
 }
 
 export interface VehiclesResponse {
   vehicles: Vehicle[];
+  pendingConnections: number;
 }
 
-/** `POST /api/vehicles/:id/security` answers the vehicle with its new lock status. */
+/**
+ * `POST /api/vehicles/:id/security` answers 200 with the confirmed lock status, or 202 when the
+ * command was sent but Smartcar has not confirmed it yet (`vehicle.pendingCommand` is set).
+ */
 export interface SecurityResponse {
   vehicle: Vehicle;
 }
+
+/** `POST /api/vehicles/refresh`: the person asked for fresh data now; answers 202 with `reading` set. */
+export type RefreshResponse = VehiclesResponse;
 
 export const ERROR_CODES = [
   'bad_request',
   'not_found',
   'unauthorized',
+  'session_expired',
+  'extension_not_allowed',
   'not_permitted',
   'redirect_uri_not_allowed',
   'invalid_state',
   'invalid_code',
   'reconnect_required',
   'rate_limited',
+  'request_budget_spent',
   'upstream_error',
   'upstream_unavailable',
   'internal',
@@ -106,5 +156,10 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: {
+    code: ErrorCode;
+    message: string;
+    /** ISO time after which trying again can succeed (rate limits, the monthly budget). */
+    retryAt?: string;
+  };
 }

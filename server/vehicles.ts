@@ -251,5 +251,11 @@ function toApiVehicle({ vehicle, status }: { vehicle: VehicleRow; status: string
     units: vehicle.units,
     data: vehicle.data,
     fetchedAt: vehicle.fetchedAt?.toISOString() ?? null,
+    readAt: {},
+    reading: false,
+    nextReadAt: null,
+    lastFailure: null,
+    pendingCommand: null,
+    usage: { month: new Date().toISOString().slice(0, 7), billed: 0, budget: 500 },
   };
 }

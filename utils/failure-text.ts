@@ -74,6 +74,8 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
     nextStep: t('failureNext_reconnect_required'),
   }),
   unauthorized: () => ({ title: t('failure_unauthorized'), nextStep: startAgain() }),
+  session_expired: () => ({ title: t('failure_unauthorized'), nextStep: startAgain() }),
+  request_budget_spent: somethingWentWrong,
   not_permitted: () => ({ title: t('failure_not_permitted'), nextStep: t('failureNext_not_permitted') }),
   not_found: () => ({ title: t('failure_not_found'), nextStep: t('failureNext_refresh') }),
   bad_request: somethingWentWrong,

@@ -20,8 +20,6 @@ export type ClientFailureCode =
   | 'interrupted'
   /** Likewise for a lock, unlock, disconnect or sign-out: the server may or may not have done it. */
   | 'operation_interrupted'
-  /** The server refused this extension's origin (403): its EXTENSION_IDS does not list this ID. */
-  | 'extension_not_allowed'
   | 'unexpected';
 
 export type FailureCode = ErrorCode | ClientFailureCode;

@@ -70,13 +70,17 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
       return user;
     });
     vehicles.forget(owner.userId);
-    return { session: owner.sessionToken, vehicles: await vehicles.list(owner.userId) };
+    return {
+      session: owner.sessionToken,
+      vehicles: await vehicles.list(owner.userId),
+      pendingConnections: 0,
+    };
   });
 
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
     const { units } = parse(VehiclesQuery, request.query);
     const caller = await sessions.requireCaller(request);
-    return { vehicles: await vehicles.list(caller.userId, units) };
+    return { vehicles: await vehicles.list(caller.userId, units), pendingConnections: 0 };
   });
 
   app.post('/api/vehicles/:id/security', async (request): Promise<SecurityResponse> => {

@@ -34,6 +34,12 @@ const tesla: Vehicle = {
     security: { isLocked: true },
   },
   fetchedAt: FETCHED_AT,
+  readAt: {},
+  reading: false,
+  nextReadAt: null,
+  lastFailure: null,
+  pendingCommand: null,
+  usage: { month: '2026-01', billed: 5, budget: 500 },
 };
 
 const mustang: Vehicle = {
@@ -50,6 +56,12 @@ const mustang: Vehicle = {
     security: { isLocked: false },
   },
   fetchedAt: FETCHED_AT,
+  readAt: {},
+  reading: false,
+  nextReadAt: null,
+  lastFailure: null,
+  pendingCommand: null,
+  usage: { month: '2026-01', billed: 5, budget: 500 },
 };
 
 interface Scene {

@@ -14,7 +14,17 @@ export function makeVehicle(overrides: Partial<Vehicle> = {}): Vehicle {
       battery: { percentRemaining: 0.8, range: 320 },
       security: { isLocked: true },
     },
+    readAt: {
+      odometer: '2026-01-15T10:30:00.000Z',
+      battery: '2026-01-15T10:30:00.000Z',
+      security: '2026-01-15T10:30:00.000Z',
+    },
     fetchedAt: '2026-01-15T10:30:00.000Z',
+    reading: false,
+    nextReadAt: null,
+    lastFailure: null,
+    pendingCommand: null,
+    usage: { month: '2026-01', billed: 5, budget: 500 },
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EmulatorContext } from './context.js';
 import { isKnownError } from './errors.js';
-import { BRANDS, FLEET, createVehicle, type Vehicle } from './fleet.js';
+import { BRANDS, accountModels, createVehicle, type Vehicle } from './fleet.js';
 import { html, page, type Html } from './html.js';
 import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permissions.js';
 import type { EmulatorClient } from './store.js';
@@ -387,7 +387,7 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
 
     const failure = failureFor(account);
     const now = ctx.store.now();
-    let vehicles = FLEET.filter((model) => model.make === make).map((model) =>
+    let vehicles = accountModels(account, make).map((model) =>
       ctx.store.vehicle(createVehicle(account, model, now, failure)),
     );
     if (flow.singleSelectVin !== undefined) {

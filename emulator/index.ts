@@ -9,6 +9,7 @@ import {
   GECKO_ID,
 } from '../protocol/extension-identity.js';
 import { CallLog } from './calls.js';
+import { compatibilityRoutes } from './compatibility.js';
 import { connectRoutes } from './connect.js';
 import {
   CONTROL_PREFIX,
@@ -79,6 +80,8 @@ export const DEV_CLIENT: EmulatorClient = {
     firefoxRedirectUrl(GECKO_ID),
     'https://example.com/auth',
   ],
+  managementToken: 'emulator-management-token',
+  webhookIds: ['emulator-webhook-id'],
 };
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -151,6 +154,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await app.register(connectRoutes, ctx);
   await app.register(oauthRoutes, ctx);
   await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
+  await app.register(compatibilityRoutes, { prefix: '/v2.0', ...ctx });
   const controls = createControls(ctx);
   if (options.control === true) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
 

@@ -59,7 +59,8 @@ function field(form: Form, name: string): string | undefined {
   return single === undefined || single === '' || single === 'undefined' ? undefined : single;
 }
 
-function basicCredentials(header: string | undefined): [string, string] | undefined {
+/** `Authorization: Basic` client credentials, as the SDK sends them. */
+export function basicCredentials(header: string | undefined): [string, string] | undefined {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');

@@ -300,6 +300,21 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     return new ApiError(type, code, fault.status);
   };
 
+  /** Counts the call and plays any armed fault; true when the fault has answered. */
+  const arrive = async (
+    name: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    vehicleId?: string,
+  ): Promise<boolean> => {
+    calls.record(name, bearer(request), vehicleId);
+    const fault = faults.take([name]);
+    return (
+      fault !== undefined &&
+      (await playFault(fault, request, reply, (played) => sendApiError(request, reply, faultError(played))))
+    );
+  };
+
   /** Counts the call, plays any armed fault, then authenticates. Undefined when already answered. */
   const enter = async (
     name: string,
@@ -307,15 +322,8 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     reply: FastifyReply,
     vehicleId?: string,
   ): Promise<Grant | undefined> => {
+    if (await arrive(name, request, reply, vehicleId)) return undefined;
     const token = bearer(request);
-    calls.record(name, token, vehicleId);
-    const fault = faults.take([name]);
-    if (
-      fault &&
-      (await playFault(fault, request, reply, (played) => sendApiError(request, reply, faultError(played))))
-    ) {
-      return undefined;
-    }
     const grant = token === undefined ? undefined : store.authenticate(token);
     if (!grant) throw new ApiError('AUTHENTICATION');
     return grant;
@@ -458,6 +466,36 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     store.disconnect(grant.clientId, request.params.id);
     return { status: 'success' };
   });
+
+  // Webhook subscriptions (smartcar/node-sdk lib/vehicle.js `subscribe`, `unsubscribe`): subscribing takes
+  // the vehicle's access token, unsubscribing the application management token. Neither is billed.
+  app.post<{ Params: { id: string; webhookId: string } }>(
+    '/vehicles/:id/webhooks/:webhookId',
+    async (request, reply) => {
+      const grant = await enter('subscribe', request, reply, request.params.id);
+      if (!grant) return reply;
+      const { vehicle } = reachable(grant, request.params.id);
+      const { webhookId } = request.params;
+      if (!store.client(grant.clientId)?.webhookIds?.includes(webhookId)) throw new ApiError('VALIDATION');
+      if (!(await admit(grant, request, reply))) return reply;
+      return { webhookId, vehicleId: vehicle.id };
+    },
+  );
+
+  app.delete<{ Params: { id: string; webhookId: string } }>(
+    '/vehicles/:id/webhooks/:webhookId',
+    async (request, reply) => {
+      if (await arrive('unsubscribe', request, reply, request.params.id)) return reply;
+      const token = bearer(request);
+      const client = token === undefined ? undefined : store.clientByManagementToken(token);
+      if (!client) throw new ApiError('AUTHENTICATION');
+      if (!client.webhookIds?.includes(request.params.webhookId)) throw new ApiError('VALIDATION');
+      if (!limits.takeFromApplication(client.clientId, 1)) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API');
+      const ms = latency.platformMs();
+      if (ms > 0) await pause(ms, request);
+      return { status: 'success' };
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/vehicles/:id/batch', async (request, reply) => {
     const grant = await enter('batch', request, reply, request.params.id);

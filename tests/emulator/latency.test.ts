@@ -42,7 +42,9 @@ describe('Latency', () => {
   it('scales every draw', () => {
     const full = draws(new Latency(realistic), 20);
     const scaled = draws(new Latency({ ...realistic, scale: 0.01 }), 20);
-    scaled.forEach((ms, index) => expect(ms).toBeCloseTo((full[index] ?? 0) * 0.01, 6));
+    scaled.forEach((ms, index) => {
+      expect(ms).toBeCloseTo((full[index] ?? 0) * 0.01, 6);
+    });
   });
 
   it('makes a batch as slow as its slowest item', () => {

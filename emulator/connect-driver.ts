@@ -31,7 +31,7 @@ function attributes(tag: string): Map<string, string> {
   );
 }
 
-/** Which Connect page this is, told apart by the element ids the real Connect uses (contract 1.3). */
+/** Which Connect page this is, told apart by the element ids the real Connect uses (smartcar/node-sdk test/end-to-end/helpers/index.js). */
 function pageKind(page: string): ConnectPage {
   if (page.includes('id="continue-button"')) return 'preamble';
   if (page.includes('id="brand-search"')) return 'brand';

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EmulatorContext } from './context.js';
 import { isKnownError } from './errors.js';
-import { BRANDS, FLEET, createVehicle, type Vehicle } from './fleet.js';
+import { BRANDS, accountModels, createVehicle, type Vehicle } from './fleet.js';
 import { html, page, type Html } from './html.js';
 import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permissions.js';
 import type { EmulatorClient } from './store.js';
@@ -43,7 +43,7 @@ function all(query: Query, name: string): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Test-mode logins that end the flow with a Connect error instead of an account (contract 1.3). */
+/** Test-mode logins that end the flow with a Connect error instead of an account (Smartcar test-mode logins). */
 const ERROR_LOGINS: Record<string, Record<string, string>> = {
   'smartcar@vehicle-incompatible.com': {
     error: 'vehicle_incompatible',
@@ -240,7 +240,7 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
   };
 
   const grantAccess = (reply: FastifyReply, flow: Flow, account: string, vehicles: Vehicle[]) => {
-    // Optional permissions a vehicle is incapable of are silently left out (seed 001).
+    // Optional permissions a vehicle is incapable of are silently left out.
     const permissionsOf = (vehicle: Vehicle) =>
       new Set(flow.scope.permissions.filter((p) => vehicle.capabilities.has(p)));
     const grant = ctx.store.createGrant(
@@ -387,7 +387,7 @@ export async function connectRoutes(app: FastifyInstance, ctx: EmulatorContext):
 
     const failure = failureFor(account);
     const now = ctx.store.now();
-    let vehicles = FLEET.filter((model) => model.make === make).map((model) =>
+    let vehicles = accountModels(account, make).map((model) =>
       ctx.store.vehicle(createVehicle(account, model, now, failure)),
     );
     if (flow.singleSelectVin !== undefined) {

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { CallCounts } from './calls.js';
 import type { EmulatorContext } from './context.js';
 import type { Fault, FaultSpec } from './faults.js';
+import { LATENCY_PROFILES, type LatencySettings } from './latency.js';
+import type { BillingReport, Limits } from './limits.js';
 import type { IssuedToken, TokenLifetimes } from './store.js';
 
 export const CONTROL_PREFIX = '/__emulator';
@@ -32,6 +34,26 @@ const lifetimesSchema = z
 
 const tokenSchema = z.object({ token: z.string().min(1) }).strict();
 
+const count = z.number().int().min(0);
+export const limitsSchema = z
+  .object({
+    appBucketSize: count.nullable(),
+    appRefillPerMinute: z.number().min(0),
+    vehicleRequestsPerWindow: count.nullable(),
+    vehicleWindowSeconds: z.number().int().min(1),
+    monthlyRequestsPerVehicle: count.nullable(),
+  })
+  .strict();
+
+export const latencySchema = z
+  .object({
+    profile: z.enum(LATENCY_PROFILES),
+    scale: z.number().min(0),
+    seed: z.number().int(),
+    vehicleLatencyMs: z.number().min(0).nullable(),
+  })
+  .strict();
+
 export interface EmulatorControls {
   /** Every access and refresh token the emulator has issued, with its current status. */
   issuedTokens(): IssuedToken[];
@@ -50,9 +72,19 @@ export interface EmulatorControls {
   expireToken(token: string): boolean;
   /** Revokes a token (access or refresh); false if the emulator never issued it. */
   revokeToken(token: string): boolean;
+  limits(): Limits;
+  /** Changes some limits; returns the limits in force. */
+  setLimits(limits: Partial<Limits>): Limits;
+  /** Billed requests per vehicle this month (batch items, not HTTP requests). */
+  billing(): BillingReport;
+  /** Forgets billed requests and rate-limit use: a new month, a full application bucket. */
+  resetUsage(): void;
+  latency(): LatencySettings;
+  /** Changes the latency profile, scale, seed or fixed vehicle latency; returns the settings in force. */
+  setLatency(settings: Partial<LatencySettings>): LatencySettings;
 }
 
-export function createControls({ store, calls, faults }: EmulatorContext): EmulatorControls {
+export function createControls({ store, calls, faults, limits, latency }: EmulatorContext): EmulatorControls {
   return {
     issuedTokens: () => store.issuedTokens(),
     calls: () => calls.snapshot(),
@@ -78,6 +110,20 @@ export function createControls({ store, calls, faults }: EmulatorContext): Emula
     },
     expireToken: (token) => store.expireToken(token),
     revokeToken: (token) => store.revokeToken(token),
+    limits: () => ({ ...limits.limits }),
+    setLimits: (changes) => {
+      limits.limits = limitsSchema.parse({ ...limits.limits, ...changes });
+      return { ...limits.limits };
+    },
+    billing: () => limits.billing(),
+    resetUsage: () => {
+      limits.reset();
+    },
+    latency: () => latency.settings,
+    setLatency: (changes) => {
+      latency.settings = latencySchema.parse({ ...latency.settings, ...changes });
+      return latency.settings;
+    },
   };
 }
 
@@ -118,6 +164,16 @@ export function controlRoutes(app: FastifyInstance, controls: EmulatorControls, 
       return found ? reply.code(204).send() : reply.code(404).send({ error: 'unknown_token' });
     });
   }
+
+  app.get('/limits', () => controls.limits());
+  app.put('/limits', (request) => controls.setLimits(limitsSchema.partial().parse(request.body)));
+  app.get('/billing', () => controls.billing());
+  app.delete('/usage', (_request, reply) => {
+    controls.resetUsage();
+    return reply.code(204).send();
+  });
+  app.get('/latency', () => controls.latency());
+  app.put('/latency', (request) => controls.setLatency(latencySchema.partial().parse(request.body)));
 
   app.get('/lifetimes', () => controls.tokenLifetimes());
   app.put('/lifetimes', (request) => controls.setTokenLifetimes(lifetimesSchema.parse(request.body)));

@@ -1,5 +1,7 @@
 // Smartcar's v2.0 API error catalogue and the OAuth error shape of /oauth/token.
-// Descriptions and docURLs follow Smartcar's public error pages (contract section 5.1).
+// Descriptions and docURLs follow Smartcar's public error pages
+// (https://smartcar.com/docs/errors/api-errors/*; sources per behaviour in emulator/README.md).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export type ResolutionType = 'RETRY_LATER' | 'REAUTHENTICATE' | 'CONTACT_SUPPORT' | null;
 
@@ -146,6 +148,13 @@ const CATALOGUE: Record<string, CatalogueEntry> = {
     resolution: 'RETRY_LATER',
     suggestedUserMessage: RETRY_MESSAGE,
   },
+  'UPSTREAM.RATE_LIMIT': {
+    status: 502,
+    description:
+      'The vehicle manufacturer has rate limited requests to this vehicle. Please retry your request later.',
+    resolution: 'RETRY_LATER',
+    suggestedUserMessage: RETRY_MESSAGE,
+  },
   'UPSTREAM.UNKNOWN_ISSUE': {
     status: 502,
     description:
@@ -159,6 +168,12 @@ const CATALOGUE: Record<string, CatalogueEntry> = {
       'An internal Smartcar error has occurred. Our team has been notified and is working to resolve this issue.',
     resolution: 'RETRY_LATER',
     suggestedUserMessage: RETRY_MESSAGE,
+  },
+  'BILLING.VEHICLE_REQUEST_LIMIT': {
+    status: 430,
+    description:
+      'You have exceeded the number of API requests that are allowed for this vehicle in the current billing period. Please log into the Smartcar dashboard and visit the Billing tab to learn more.',
+    resolution: 'CONTACT_SUPPORT',
   },
   'BILLING.VEHICLE_LIMIT': {
     status: 430,
@@ -220,7 +235,7 @@ export function smartcarError(
   return body;
 }
 
-/** Thrown by vehicle API handlers; the plugin's error handler turns it into the v2 body. */
+/** Thrown by vehicle API handlers; the error handler turns it into the v2 body. */
 export class ApiError extends Error {
   constructor(
     readonly type: string,
@@ -229,6 +244,12 @@ export class ApiError extends Error {
   ) {
     super(`${type}:${String(code)}`);
   }
+}
+
+/** Answers with the v2 body of an ApiError, its status the body's `statusCode`. */
+export function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  const body = smartcarError(error.type, error.code, request.id, error.status);
+  return reply.code(body.statusCode).send(body);
 }
 
 export interface OAuthErrorBody {

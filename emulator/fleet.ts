@@ -207,9 +207,35 @@ export const FLEET: readonly VehicleModel[] = [
     odometerKm: 41_305,
     home: { latitude: 48.1642, longitude: 11.5686 },
   },
+  // node-sdk's end-to-end tests expect a NISSAN electric car in the US compatibility matrix.
+  {
+    make: 'NISSAN',
+    model: 'LEAF',
+    year: 2022,
+    vin: '1N4AZ1CP5NC300824',
+    powertrain: 'ELECTRIC',
+    batteryKwh: 40,
+    fullRangeKm: 240,
+    odometerKm: 19_480,
+    home: { latitude: 35.9606, longitude: -86.8253 },
+  },
 ];
 
 export const BRANDS: readonly string[] = [...new Set(FLEET.map((model) => model.make))];
+
+/**
+ * The models an account of this brand owns: the brand's fleet, or for a `fleet-<N>@…` login N vehicles
+ * (the brand's models in turn, each with its own VIN), to try paging and many vehicles on one login.
+ */
+export function accountModels(account: string, make: string): VehicleModel[] {
+  const models = FLEET.filter((model) => model.make === make);
+  const size = Number(/^fleet-(\d{1,2})@/.exec(account)?.[1] ?? 0);
+  if (size === 0 || models.length === 0) return models;
+  return Array.from({ length: size }, (_, index) => {
+    const model = models[index % models.length] as VehicleModel;
+    return { ...model, vin: `${model.vin.slice(0, 11)}${String(index).padStart(6, '0')}` };
+  });
+}
 
 export function capabilities(model: VehicleModel): Set<Permission> {
   const lacks = new Set(model.lacks ?? []);

@@ -9,11 +9,21 @@ import {
   GECKO_ID,
 } from '../protocol/extension-identity.js';
 import { CallLog } from './calls.js';
+import { compatibilityRoutes } from './compatibility.js';
 import { connectRoutes } from './connect.js';
-import { CONTROL_PREFIX, controlRoutes, createControls, type EmulatorControls } from './control.js';
+import {
+  CONTROL_PREFIX,
+  controlRoutes,
+  createControls,
+  latencySchema,
+  limitsSchema,
+  type EmulatorControls,
+} from './control.js';
 import type { EmulatorContext } from './context.js';
-import { smartcarError } from './errors.js';
+import { ApiError, sendApiError } from './errors.js';
 import { FaultRegistry } from './faults.js';
+import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency.js';
+import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits.js';
 import { oauthRoutes } from './oauth.js';
 import { Store, type EmulatorClient } from './store.js';
 import { vehicleApiRoutes } from './vehicle-api.js';
@@ -22,6 +32,10 @@ export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatu
 export type { CallCounts } from './calls.js';
 export type { EmulatorControls } from './control.js';
 export type { Fault, FaultSpec } from './faults.js';
+export type { LatencyProfile, LatencySettings } from './latency.js';
+export type { BillingReport, Limits } from './limits.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export { optionsFromEnv } from './env.js';
 export { completeConnect, type ConnectChoices, type ConnectPage } from './connect-driver.js';
 
 export interface EmulatorOptions {
@@ -36,6 +50,16 @@ export interface EmulatorOptions {
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
   refreshGraceSeconds?: number;
+  /** `instant` (default) or `realistic`: Smartcar's documented 3–45 s per vehicle request, up to 300 s. */
+  latency?: LatencyProfile;
+  /** Multiplies every latency (default 1), e.g. 0.01 to run the realistic shape a hundred times faster. */
+  latencyScale?: number;
+  /** Seed of the realistic profile's random source (default 1). */
+  latencySeed?: number;
+  /** Every request that reaches a vehicle takes this long (scaled), whatever the profile. */
+  vehicleLatencyMs?: number;
+  /** Rate limits and the monthly allowance; Smartcar's documented values by default (DEFAULT_LIMITS). */
+  limits?: Partial<Limits>;
 }
 
 /** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
@@ -56,19 +80,31 @@ export const DEV_CLIENT: EmulatorClient = {
     firefoxRedirectUrl(GECKO_ID),
     'https://example.com/auth',
   ],
+  managementToken: 'emulator-management-token',
+  webhookIds: ['emulator-webhook-id'],
 };
 
 const DAY_SECONDS = 24 * 60 * 60;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const store = new Store(options.clients ?? [DEV_CLIENT], {
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
+    refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
+  });
   const ctx: EmulatorContext = {
-    store: new Store(options.clients ?? [DEV_CLIENT], {
-      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
-      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
-      refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
-    }),
+    store,
     calls: new CallLog(),
     faults: new FaultRegistry(),
+    limits: new RateLimits(limitsSchema.parse({ ...DEFAULT_LIMITS, ...options.limits }), store.now),
+    latency: new Latency(
+      latencySchema.parse({
+        profile: options.latency ?? DEFAULT_LATENCY.profile,
+        scale: options.latencyScale ?? DEFAULT_LATENCY.scale,
+        seed: options.latencySeed ?? DEFAULT_LATENCY.seed,
+        vehicleLatencyMs: options.vehicleLatencyMs ?? DEFAULT_LATENCY.vehicleLatencyMs,
+      }),
+    ),
   };
 
   const app = Fastify({
@@ -83,16 +119,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     void reply.header('sc-request-id', request.id);
   });
 
+  // Every error is Smartcar's v2 body (the token endpoint and the control API set their own):
+  // an unknown path or method, a body Fastify cannot parse, a thrown ApiError.
   app.setNotFoundHandler((request, reply) => {
     const version = /^\/v(\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
     const code = version !== undefined && version !== '2.0' ? 'VERSION' : 'PATH';
-    const body = smartcarError('RESOURCE_NOT_FOUND', code, request.id);
-    return reply.code(404).send(body);
+    return sendApiError(request, reply, new ApiError('RESOURCE_NOT_FOUND', code));
+  });
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ApiError) return sendApiError(request, reply, error);
+    // Fastify's own 4xx (bad JSON, unsupported media type, oversized body...) are the client's mistake.
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500) return sendApiError(request, reply, new ApiError('VALIDATION'));
+    request.log.error(error);
+    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
+  });
+
+  // The SDK sends `Content-Type: application/json` with an empty body on DELETE and on POSTs without
+  // a body (subscribe); that is not an error. Malformed JSON is a VALIDATION error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch {
+      done(new ApiError('VALIDATION'), undefined);
+    }
   });
 
   await app.register(connectRoutes, ctx);
   await app.register(oauthRoutes, ctx);
   await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
+  await app.register(compatibilityRoutes, { prefix: '/v2.0', ...ctx });
   const controls = createControls(ctx);
   if (options.control === true) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
 

@@ -1,16 +1,20 @@
 // `npm run emulator`: the emulator on its own, for the development server and manual testing.
-import { DEV_CLIENT, startEmulator } from './index.js';
+import { DEV_CLIENT, optionsFromEnv, startEmulator } from './index.js';
 
 const port = Number(process.env.EMULATOR_PORT ?? 4010);
 const control = process.env.EMULATOR_CONTROL === '1';
 
-const emulator = await startEmulator({ port, control });
+const emulator = await startEmulator({ ...optionsFromEnv(process.env), port, control });
+const latency = emulator.latency();
 
 console.log(`Smartcar emulator listening on ${emulator.origin}`);
 console.log(`  SMARTCAR_API_ORIGIN=${emulator.origin} SMARTCAR_AUTH_ORIGIN=${emulator.origin}`);
 console.log(`  client id:      ${DEV_CLIENT.clientId}`);
 console.log(`  client secret:  ${DEV_CLIENT.clientSecret}`);
 console.log(`  redirect URIs:  ${DEV_CLIENT.redirectUris.join(', ')}`);
+console.log(
+  `  latency:        ${latency.profile}${latency.scale === 1 ? '' : ` ×${latency.scale}`} (EMULATOR_LATENCY=instant for none)`,
+);
 console.log(
   `  control API:    ${control ? `${emulator.origin}/__emulator` : 'off (EMULATOR_CONTROL=1 enables it)'}`,
 );

@@ -10,20 +10,29 @@ type Form = Partial<Record<string, string | string[]>>;
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 
-const CODE_REJECTIONS: Record<CodeRejection, string> = {
-  unknown: 'Invalid authorization code.',
-  used: 'The authorization code has already been used.',
-  expired: 'The authorization code has expired.',
-  client: 'The authorization code was issued to another client.',
-  redirect_uri: 'The redirect_uri does not match the one the authorization code was issued for.',
-};
+/**
+ * Why a code or refresh token is refused, as the official SDKs' tests show Smartcar answering:
+ * a code it cannot redeem is `invalid_request` "Invalid code: …" (smartcar/java-sdk
+ * src/integration/java/com/smartcar/sdk/AuthTest.java), a refresh token it does not know is
+ * "Invalid refresh_token: …" (smartcar/python-sdk tests/e2e), a used or expired one is
+ * `invalid_grant` "Invalid or expired refresh token." (smartcar/node-sdk test/end-to-end), and a
+ * redirect URI other than the code's is `invalid_grant` (smartcar/node-sdk issue 137).
+ */
+function codeRejection(rejection: CodeRejection, code: string): OAuthError {
+  return rejection === 'redirect_uri'
+    ? new OAuthError(
+        400,
+        'invalid_grant',
+        'Invalid redirect_uri: it does not match the one the code was issued for.',
+      )
+    : new OAuthError(400, 'invalid_request', `Invalid code: ${code}`);
+}
 
-const REFRESH_REJECTIONS: Record<RefreshRejection, string> = {
-  unknown: 'Invalid refresh token.',
-  expired: 'The refresh token has expired.',
-  revoked: 'The refresh token has been revoked.',
-  client: 'The refresh token was issued to another client.',
-};
+function refreshRejection(rejection: RefreshRejection, refreshToken: string): OAuthError {
+  return rejection === 'unknown' || rejection === 'client'
+    ? new OAuthError(400, 'invalid_request', `Invalid refresh_token: ${refreshToken}`)
+    : new OAuthError(400, 'invalid_grant', 'Invalid or expired refresh token.');
+}
 
 /** Statuses for OAuth errors named by an injected fault. */
 const OAUTH_STATUS: Record<string, number> = {
@@ -50,7 +59,8 @@ function field(form: Form, name: string): string | undefined {
   return single === undefined || single === '' || single === 'undefined' ? undefined : single;
 }
 
-function basicCredentials(header: string | undefined): [string, string] | undefined {
+/** `Authorization: Basic` client credentials, as the SDK sends them. */
+export function basicCredentials(header: string | undefined): [string, string] | undefined {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
@@ -124,7 +134,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       const code = field(form, 'code');
       if (code === undefined) throw new OAuthError(400, 'invalid_request', 'The code parameter is required.');
       const result = ctx.store.redeemCode(code, client.clientId, field(form, 'redirect_uri'));
-      if (typeof result === 'string') throw new OAuthError(400, 'invalid_grant', CODE_REJECTIONS[result]);
+      if (typeof result === 'string') throw codeRejection(result, code);
       return sendTokens(reply, result);
     }
     const refreshToken = field(form, 'refresh_token');
@@ -132,7 +142,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       throw new OAuthError(400, 'invalid_request', 'The refresh_token parameter is required.');
     }
     const result = ctx.store.refresh(refreshToken, client.clientId);
-    if (typeof result === 'string') throw new OAuthError(400, 'invalid_grant', REFRESH_REJECTIONS[result]);
+    if (typeof result === 'string') throw refreshRejection(result, refreshToken);
     return sendTokens(reply, result);
   });
 }

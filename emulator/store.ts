@@ -8,6 +8,10 @@ export interface EmulatorClient {
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
+  /** The application management token (AMT): the Bearer token of webhook unsubscribe. */
+  managementToken?: string;
+  /** Webhooks registered in the dashboard, which vehicles can be subscribed to. */
+  webhookIds?: string[];
 }
 
 export interface TokenLifetimes {
@@ -90,6 +94,10 @@ export class Store {
 
   client(clientId: string): EmulatorClient | undefined {
     return this.clients.find((client) => client.clientId === clientId);
+  }
+
+  clientByManagementToken(token: string): EmulatorClient | undefined {
+    return this.clients.find((client) => client.managementToken === token);
   }
 
   /** The vehicle record for an account's car, created on first login so its state persists across logins. */

@@ -2,7 +2,7 @@
 // per-endpoint permissions, Smartcar's v2 error bodies and sc-* response headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context.js';
-import { ApiError, errorForStatus, smartcarError } from './errors.js';
+import { ApiError, errorForStatus, sendApiError, smartcarError } from './errors.js';
 import { answersInstead, pause, playFault, type Fault } from './faults.js';
 import {
   readBattery,
@@ -244,16 +244,31 @@ function bearer(request: FastifyRequest): string | undefined {
 }
 
 /**
- * `/permissions` inside a batch answers the whole list, unpaged. Whether the real batch endpoint
- * accepts it is not confirmed; clients should fall back to `GET /permissions` when the item fails.
+ * The paths a batch may hold: those the official SDKs' end-to-end and integration tests batch
+ * against the live platform (smartcar/java-sdk src/integration/.../VehicleTest.java `testBatch`,
+ * smartcar/node-sdk test/end-to-end/vehicle.js, smartcar/python-sdk tests/e2e/test_vehicle.py).
+ * Any other path fails the whole batch with 400 VALIDATION, as python-sdk's
+ * `test_batch_misspelled_permission` expects; no source shows `/permissions` in a batch.
  */
-const PERMISSIONS_PATH = '/permissions';
-const permissionsEndpoint: ReadEndpoint = {
-  name: 'permissions',
-  path: PERMISSIONS_PATH,
-  permission: null,
-  read: ({ granted }) => ({ permissions: [...granted], paging: { count: granted.size, offset: 0 } }),
-};
+const BATCH_PATHS = new Set([
+  '/',
+  '/vin',
+  '/odometer',
+  '/location',
+  '/engine/oil',
+  '/tires/pressure',
+  '/fuel',
+  '/battery',
+  '/battery/capacity',
+  '/charge',
+  '/charge/limit',
+  '/security',
+  '/diagnostics/dtcs',
+  '/diagnostics/system_status',
+]);
+const BATCH_ENDPOINTS = new Map(
+  READ_ENDPOINTS.filter(({ path }) => BATCH_PATHS.has(path)).map((endpoint) => [endpoint.path, endpoint]),
+);
 
 /** Canonical batch path: leading slash, no trailing slash (`tires/pressure` -> `/tires/pressure`). */
 function canonicalPath(path: string): string {
@@ -273,45 +288,31 @@ function paging(request: FastifyRequest, defaultLimit: number): { limit: number;
 }
 
 export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
-  const { store, calls, faults } = ctx;
-
-  // The SDK sends `Content-Type: application/json` with an empty body on DELETE; that is not an error.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(new ApiError('VALIDATION'), undefined);
-    }
-  });
+  const { store, calls, faults, limits, latency } = ctx;
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('sc-unit-system', unitSystem(request));
-  });
-
-  const sendError = (request: FastifyRequest, reply: FastifyReply, error: ApiError) => {
-    const body = smartcarError(error.type, error.code, request.id, error.status);
-    return reply.code(body.statusCode).send(body);
-  };
-
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ApiError) return sendError(request, reply, error);
-    // Fastify's own 4xx (unsupported media type, oversized body...) are the client's mistake.
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status < 500) return sendError(request, reply, new ApiError('VALIDATION'));
-    request.log.error(error);
-    return sendError(request, reply, new ApiError('SERVER', 'INTERNAL'));
   });
 
   const faultError = (fault: Fault): ApiError => {
     const [type, code] =
       fault.type !== undefined ? [fault.type, fault.code ?? null] : errorForStatus(fault.status ?? 429);
     return new ApiError(type, code, fault.status);
+  };
+
+  /** Counts the call and plays any armed fault; true when the fault has answered. */
+  const arrive = async (
+    name: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    vehicleId?: string,
+  ): Promise<boolean> => {
+    calls.record(name, bearer(request), vehicleId);
+    const fault = faults.take([name]);
+    return (
+      fault !== undefined &&
+      (await playFault(fault, request, reply, (played) => sendApiError(request, reply, faultError(played))))
+    );
   };
 
   /** Counts the call, plays any armed fault, then authenticates. Undefined when already answered. */
@@ -321,18 +322,37 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     reply: FastifyReply,
     vehicleId?: string,
   ): Promise<Grant | undefined> => {
+    if (await arrive(name, request, reply, vehicleId)) return undefined;
     const token = bearer(request);
-    calls.record(name, token, vehicleId);
-    const fault = faults.take([name]);
-    if (
-      fault &&
-      (await playFault(fault, request, reply, (played) => sendError(request, reply, faultError(played))))
-    ) {
-      return undefined;
-    }
     const grant = token === undefined ? undefined : store.authenticate(token);
     if (!grant) throw new ApiError('AUTHENTICATION');
     return grant;
+  };
+
+  /**
+   * The platform's limits, then its latency. `vehicleId` marks a request that reaches the vehicle (a
+   * billed one); `items` is how many requests it stands for (a batch). False when the client hung up.
+   */
+  const admit = async (
+    grant: Grant,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    { vehicleId, items = 1 }: { vehicleId?: string; items?: number } = {},
+  ): Promise<boolean> => {
+    if (!limits.takeFromApplication(grant.clientId, items)) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API');
+    if (vehicleId !== undefined) {
+      const retryAfter = limits.takeFromVehicle(vehicleId);
+      if (retryAfter !== undefined) {
+        void reply.header('retry-after', String(retryAfter));
+        throw new ApiError('RATE_LIMIT', 'VEHICLE');
+      }
+      if (limits.allowanceLeft(vehicleId) < 1) throw new ApiError('BILLING', 'VEHICLE_REQUEST_LIMIT');
+    }
+    const ms = vehicleId === undefined ? latency.platformMs() : latency.vehicleMs(items);
+    if (ms > 0) await pause(ms, request);
+    if (!request.raw.socket.destroyed) return true;
+    reply.hijack();
+    return false;
   };
 
   /** The vehicle if the grant reaches it; a disconnected or foreign vehicle is a PERMISSION error. */
@@ -343,8 +363,12 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     return { vehicle, granted };
   };
 
-  const checkPermission = (granted: Set<Permission>, permission: Permission, vehicle: Vehicle): void => {
-    if (!granted.has(permission)) throw new ApiError('PERMISSION');
+  const requirePermission = (granted: Set<Permission>, permission: Permission | null): void => {
+    if (permission !== null && !granted.has(permission)) throw new ApiError('PERMISSION');
+  };
+
+  /** What a vehicle that always fails (a `TYPE.CODE@smartcar.com` login) answers once reached. */
+  const reachVehicle = (vehicle: Vehicle): void => {
     if (vehicle.failure) throw new ApiError(vehicle.failure.type, vehicle.failure.code);
   };
 
@@ -355,6 +379,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     'sc-unit-system': units,
   });
 
+  /** A successful read, billed to the vehicle. */
   const read = (
     endpoint: ReadEndpoint,
     vehicle: Vehicle,
@@ -362,18 +387,20 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     units: UnitSystem,
     query: Query = {},
   ): Outcome => {
-    if (endpoint.permission) checkPermission(granted, endpoint.permission, vehicle);
+    reachVehicle(vehicle);
     const now = store.now();
-    return {
+    const outcome = {
       status: 200,
       headers: dataHeaders(vehicle, now, units),
       body: endpoint.read({ vehicle, granted, now, units, query }),
     };
+    limits.bill(vehicle.id);
+    return outcome;
   };
 
   app.get('/vehicles', async (request, reply) => {
     const grant = await enter('vehicles', request, reply);
-    if (!grant) return reply;
+    if (!grant || !(await admit(grant, request, reply))) return reply;
     const { limit, offset } = paging(request, 10);
     const ids = [...grant.vehicles.keys()];
     return { vehicles: ids.slice(offset, offset + limit), paging: { count: ids.length, offset } };
@@ -383,6 +410,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     const grant = await enter('user', request, reply);
     if (!grant) return reply;
     if (!grant.scope.has('read_user_profile')) throw new ApiError('PERMISSION');
+    if (!(await admit(grant, request, reply))) return reply;
     return { id: stableUuid(`user|${grant.account}`) };
   });
 
@@ -392,6 +420,8 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
       const grant = await enter(endpoint.name, request, reply, request.params.id);
       if (!grant) return reply;
       const { vehicle, granted } = reachable(grant, request.params.id);
+      requirePermission(granted, endpoint.permission);
+      if (!(await admit(grant, request, reply, { vehicleId: vehicle.id }))) return reply;
       const outcome = read(endpoint, vehicle, granted, unitSystem(request), request.query as Query);
       return reply.headers(outcome.headers).send(outcome.body);
     });
@@ -402,6 +432,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     if (!grant) return reply;
     const { granted } = reachable(grant, request.params.id);
     const { limit, offset } = paging(request, 25);
+    if (!(await admit(grant, request, reply))) return reply;
     const all = [...granted];
     return { permissions: all.slice(offset, offset + limit), paging: { count: all.length, offset } };
   });
@@ -417,8 +448,12 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
       if (!grant) return reply;
       const { vehicle, granted } = reachable(grant, request.params.id);
       if (!command) throw new ApiError('VALIDATION', 'PARAMETER');
-      checkPermission(granted, endpoint.permission, vehicle);
+      requirePermission(granted, endpoint.permission);
+      if (!(await admit(grant, request, reply, { vehicleId: vehicle.id }))) return reply;
+      reachVehicle(vehicle);
       command.apply(vehicle);
+      // A command acts on the vehicle, so it is billed like a read.
+      limits.bill(vehicle.id);
       return ACTION_SUCCESS;
     });
   }
@@ -427,9 +462,40 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     const grant = await enter('disconnect', request, reply, request.params.id);
     if (!grant) return reply;
     reachable(grant, request.params.id);
+    if (!(await admit(grant, request, reply))) return reply;
     store.disconnect(grant.clientId, request.params.id);
     return { status: 'success' };
   });
+
+  // Webhook subscriptions (smartcar/node-sdk lib/vehicle.js `subscribe`, `unsubscribe`): subscribing takes
+  // the vehicle's access token, unsubscribing the application management token. Neither is billed.
+  app.post<{ Params: { id: string; webhookId: string } }>(
+    '/vehicles/:id/webhooks/:webhookId',
+    async (request, reply) => {
+      const grant = await enter('subscribe', request, reply, request.params.id);
+      if (!grant) return reply;
+      const { vehicle } = reachable(grant, request.params.id);
+      const { webhookId } = request.params;
+      if (!store.client(grant.clientId)?.webhookIds?.includes(webhookId)) throw new ApiError('VALIDATION');
+      if (!(await admit(grant, request, reply))) return reply;
+      return { webhookId, vehicleId: vehicle.id };
+    },
+  );
+
+  app.delete<{ Params: { id: string; webhookId: string } }>(
+    '/vehicles/:id/webhooks/:webhookId',
+    async (request, reply) => {
+      if (await arrive('unsubscribe', request, reply, request.params.id)) return reply;
+      const token = bearer(request);
+      const client = token === undefined ? undefined : store.clientByManagementToken(token);
+      if (!client) throw new ApiError('AUTHENTICATION');
+      if (!client.webhookIds?.includes(request.params.webhookId)) throw new ApiError('VALIDATION');
+      if (!limits.takeFromApplication(client.clientId, 1)) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API');
+      const ms = latency.platformMs();
+      if (ms > 0) await pause(ms, request);
+      return { status: 'success' };
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/vehicles/:id/batch', async (request, reply) => {
     const grant = await enter('batch', request, reply, request.params.id);
@@ -437,25 +503,23 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     const { vehicle, granted } = reachable(grant, request.params.id);
     const requests = (request.body as { requests?: unknown } | undefined)?.requests;
     if (!Array.isArray(requests) || requests.length === 0) throw new ApiError('VALIDATION', 'PARAMETER');
-    const paths = requests.map((item: unknown) => {
+    const endpoints = requests.map((item: unknown) => {
       const path = (item as { path?: unknown } | null)?.path;
       if (typeof path !== 'string') throw new ApiError('VALIDATION', 'PARAMETER');
-      return canonicalPath(path);
+      return BATCH_ENDPOINTS.get(canonicalPath(path));
     });
+    if (!endpoints.every((endpoint) => endpoint !== undefined)) throw new ApiError('VALIDATION');
     const units = unitSystem(request);
     const token = bearer(request);
     // Each item is a call to its endpoint: counted, and subject to that endpoint's faults. A batch is one
     // HTTP request, so `*` faults act on it as a whole (above) and drops stay armed for a direct call.
-    const items = paths.map((path) => {
-      const endpoint =
-        path === PERMISSIONS_PATH
-          ? permissionsEndpoint
-          : READ_ENDPOINTS.find((candidate) => candidate.path === path);
-      if (!endpoint) return { path, endpoint };
+    const items = endpoints.map((endpoint) => {
       calls.record(endpoint.name, token, vehicle.id, { batchItem: true });
       const fault = faults.take([endpoint.name], { wildcard: false, accept: ({ drop }) => drop !== true });
-      return { path, endpoint, fault };
+      return { endpoint, fault };
     });
+    // "Each endpoint in a batch counts against your request limit" (docs /api-reference/batch).
+    if (!(await admit(grant, request, reply, { vehicleId: vehicle.id, items: items.length }))) return reply;
     // Smartcar answers a batch once every item is done, so the slowest item delays the whole answer.
     const delayMs = Math.max(0, ...items.map(({ fault }) => fault?.delayMs ?? 0));
     if (delayMs > 0) {
@@ -465,11 +529,13 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
         return reply;
       }
     }
-    const responses = items.map(({ path, endpoint, fault }) => {
+    const responses = items.map(({ endpoint, fault }) => {
       let outcome: Outcome;
       try {
-        if (!endpoint) throw new ApiError('RESOURCE_NOT_FOUND', 'PATH');
         if (fault && answersInstead(fault)) throw faultError(fault);
+        requirePermission(granted, endpoint.permission);
+        // Each successful item is billed; one past the vehicle's allowance fails on its own.
+        if (limits.allowanceLeft(vehicle.id) < 1) throw new ApiError('BILLING', 'VEHICLE_REQUEST_LIMIT');
         outcome = read(endpoint, vehicle, granted, units);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
@@ -480,7 +546,7 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
           body,
         };
       }
-      return { path, body: outcome.body, code: outcome.status, headers: outcome.headers };
+      return { path: endpoint.path, body: outcome.body, code: outcome.status, headers: outcome.headers };
     });
     return { responses };
   });

@@ -1,6 +1,6 @@
 // AuthClient (getAuthUrl, exchangeCode, exchangeRefreshToken) against the emulator over real sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeConnect, type Emulator } from '../../emulator/index.js';
+import { completeConnect, DEV_CLIENT, type Emulator } from '../../emulator/index.js';
 import {
   chromeRedirectUrl,
   DEV_EXTENSION_ID,
@@ -19,9 +19,19 @@ import smartcar from 'smartcar';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+const OTHER_CLIENT = {
+  clientId: 'other-client-id',
+  clientSecret: 'other-secret',
+  redirectUris: [REDIRECT_URI],
+};
+
+function otherAuthClient() {
+  return new smartcar.AuthClient({ ...OTHER_CLIENT, redirectUri: REDIRECT_URI, mode: 'test' });
+}
+
 let emulator: Emulator;
 beforeAll(async () => {
-  emulator = await startForSdk();
+  emulator = await startForSdk({ clients: [DEV_CLIENT, OTHER_CLIENT] });
 });
 afterAll(() => emulator.close());
 
@@ -68,14 +78,26 @@ describe('exchangeCode', () => {
     const code = (await connect(client, ['read_odometer'])).get('code') ?? '';
     await client.exchangeCode(code);
     const error = await smartcarError(client.exchangeCode(code));
-    expect(error.statusCode).toBe(400);
-    expect(error.type).toBe('invalid_grant');
-    expect(error.message).toMatch(/^invalid_grant:undefined - /);
+    expect([error.statusCode, error.message]).toEqual([
+      400,
+      `invalid_request:undefined - Invalid code: ${code}`,
+    ]);
   });
 
-  it('rejects an unknown code with invalid_grant', async () => {
+  it('rejects an unknown code with invalid_request "Invalid code: …", as java-sdk’s AuthTest expects', async () => {
     const error = await smartcarError(devAuthClient().exchangeCode('not-a-code'));
-    expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+    expect([error.statusCode, error.type, error.description]).toEqual([
+      400,
+      'invalid_request',
+      'Invalid code: not-a-code',
+    ]);
+  });
+
+  it('rejects a code issued to another client, and leaves it to its own client', async () => {
+    const code = (await connect(otherAuthClient(), ['read_odometer'])).get('code') ?? '';
+    const error = await smartcarError(devAuthClient().exchangeCode(code));
+    expect([error.statusCode, error.type]).toEqual([400, 'invalid_request']);
+    await expect(otherAuthClient().exchangeCode(code)).resolves.toHaveProperty('accessToken');
   });
 
   it('rejects a wrong client secret with invalid_client', async () => {
@@ -155,29 +177,37 @@ describe('exchangeRefreshToken', () => {
     await expect(client.exchangeRefreshToken(first.refreshToken)).resolves.toHaveProperty('refreshToken');
   });
 
-  it('rejects an unknown refresh token with invalid_grant', async () => {
+  it('rejects an unknown refresh token with "Invalid refresh_token: …", as python-sdk’s e2e tests show', async () => {
     const error = await smartcarError(devAuthClient().exchangeRefreshToken('nope'));
-    expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+    expect([error.statusCode, error.type, error.description]).toEqual([
+      400,
+      'invalid_request',
+      'Invalid refresh_token: nope',
+    ]);
   });
 
-  it('rejects a refresh token of another client with invalid_grant', async () => {
-    const access = await connectAndExchange(devAuthClient(), ['read_vehicle_info']);
-    const other = await startForSdk({
-      clients: [{ clientId: 'other', clientSecret: 'other-secret', redirectUris: [REDIRECT_URI] }],
-    });
+  it('rejects a used refresh token after its grace period with invalid_grant, as node-sdk’s e2e tests show', async () => {
+    const client = devAuthClient();
+    const first = await connectAndExchange(client, ['read_vehicle_info']);
+    emulator.setTokenLifetimes({ refreshGraceSeconds: 0 });
     try {
-      // Same token, different emulator: it was never issued there.
-      const foreign = new smartcar.AuthClient({
-        clientId: 'other',
-        clientSecret: 'other-secret',
-        redirectUri: REDIRECT_URI,
-      });
-      const error = await smartcarError(foreign.exchangeRefreshToken(access.refreshToken));
-      expect([error.statusCode, error.type]).toEqual([400, 'invalid_grant']);
+      await client.exchangeRefreshToken(first.refreshToken);
+      const error = await smartcarError(client.exchangeRefreshToken(first.refreshToken));
+      expect([error.statusCode, error.message]).toEqual([
+        400,
+        'invalid_grant:undefined - Invalid or expired refresh token.',
+      ]);
     } finally {
-      await other.close();
-      process.env.SMARTCAR_API_ORIGIN = emulator.origin;
-      process.env.SMARTCAR_AUTH_ORIGIN = emulator.origin;
+      emulator.setTokenLifetimes({ refreshGraceSeconds: 60 });
     }
+  });
+
+  it('rejects a valid refresh token of another client, and leaves it to its own client', async () => {
+    const access = await connectAndExchange(otherAuthClient(), ['read_vehicle_info']);
+    const error = await smartcarError(devAuthClient().exchangeRefreshToken(access.refreshToken));
+    expect([error.statusCode, error.type]).toEqual([400, 'invalid_request']);
+    await expect(otherAuthClient().exchangeRefreshToken(access.refreshToken)).resolves.toHaveProperty(
+      'accessToken',
+    );
   });
 });

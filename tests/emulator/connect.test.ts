@@ -75,6 +75,8 @@ describe('request validation', () => {
       { scope: 'read_odometer read_minds' },
       'Unknown permission "read_minds" in scope.',
     ],
+    ['an empty scope', { scope: '' }, 'The scope parameter is required.'],
+    ['a scope of spaces only', { scope: '   ' }, 'The scope parameter is required.'],
     [
       'a response_type other than code',
       { response_type: 'token' },

@@ -31,7 +31,7 @@ export const LEASE_MS = 30_000;
 const LIST_RETRY_MS = 60_000;
 /** Network errors and 5xx are tried again this often, in the background, with these waits. */
 const TRANSIENT_RETRIES = 2;
-const TRANSIENT_RETRY_WAIT_MS = 2_000;
+const TRANSIENT_RETRY_WAIT_MS = 1_000;
 
 /** The figures a read asks for: what the grant allows and the vehicle has not shown it lacks. */
 export function figuresToRead(
@@ -305,12 +305,13 @@ export class VehicleReader {
 
 /**
  * A read of the lock status settles a pending lock or unlock when it shows the asked state, or
- * when the command is old enough that Smartcar must have finished with it.
+ * when Smartcar is done with the command (its call ended, or it is old enough that it must have):
+ * the car's state is then the truth.
  */
 function confirmsCommand(vehicle: VehicleRow, read: VehicleData, startedAt: Date): boolean {
   const command = vehicle.pendingCommand;
   if (!command || !read.security) return false;
-  if (read.security.isLocked === (command.action === 'LOCK')) return true;
+  if (read.security.isLocked === (command.action === 'LOCK') || command.ended) return true;
   return new Date(command.sentAt).getTime() + COMMAND_SETTLED_MS < startedAt.getTime();
 }
 

@@ -197,6 +197,10 @@ export class VehicleService {
           // Smartcar may have passed the command on before it failed to answer: count it
           // (conservatively) and let a lock-status read settle it.
           await this.budget.record(vehicleId, 1);
+          const current = await this.row(userId, vehicleId);
+          if (current.vehicle.pendingCommand?.sentAt === pendingCommand.sentAt) {
+            await this.update(current.vehicle, { pendingCommand: { ...pendingCommand, ended: true } });
+          }
           await this.requestRead(row.vehicle, 'security');
           void this.reader.read(userId, vehicleId);
           return false;
@@ -413,7 +417,10 @@ function toApiVehicle({ vehicle, status }: Row, context: AnswerContext, units?: 
     reading: active && vehicle.readRequested !== null,
     nextReadAt: nextReadAt && new Date(Math.max(nextReadAt.getTime(), now)).toISOString(),
     lastFailure: vehicle.lastFailure,
-    pendingCommand: vehicle.pendingCommand,
+    pendingCommand: vehicle.pendingCommand && {
+      action: vehicle.pendingCommand.action,
+      sentAt: vehicle.pendingCommand.sentAt,
+    },
     usage: {
       month: monthOf(context.now),
       billed: context.billed.get(vehicle.id) ?? 0,

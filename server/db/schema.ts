@@ -75,6 +75,9 @@ export const connections = pgTable('connections', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** A lock or unlock not confirmed yet; `ended` once Smartcar's call ended without telling the outcome. */
+export type StoredCommand = PendingCommand & { ended?: boolean };
+
 /** What a vehicle read asks for: everything the popup shows, or only the lock status (after a command). */
 export type ReadScope = 'all' | 'security';
 
@@ -111,7 +114,7 @@ export const vehicles = pgTable(
     /** A process reading the vehicle holds this lease (renewed while it works), so only one does. */
     readLeaseUntil: timestamp('read_lease_until', { withTimezone: true }),
     lastFailure: jsonb('last_failure').$type<ReadFailure>(),
-    pendingCommand: jsonb('pending_command').$type<PendingCommand>(),
+    pendingCommand: jsonb('pending_command').$type<StoredCommand>(),
     createdAt: createdAt(),
   },
   (table) => [

@@ -38,7 +38,7 @@ export const VehicleIdParams = z.strictObject({
   id: z.string().min(1).max(100),
 });
 
-/** `GET /api/vehicles?units=imperial`: data in another unit system is read again in this one. */
+/** `GET /api/vehicles?units=imperial`: the unit system to answer in (converted, never read again). */
 export const VehiclesQuery = z.strictObject({
   units: z.enum(UNIT_SYSTEMS).optional(),
 });
@@ -78,6 +78,8 @@ export interface ReadFailure {
   message: string;
   /** ISO time of the failed read. */
   at: string;
+  /** ISO time before which Smartcar said not to ask again (its rate limits, the monthly allowance). */
+  retryAt?: string;
 }
 
 /** Billed Smartcar requests for this vehicle in the current calendar month (UTC), against the server's budget. */

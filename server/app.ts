@@ -85,7 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       if (error.retryAfter) void reply.header('retry-after', String(error.retryAfter));
-      return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.retryAfter));
     }
     // Fastify's own 4xx (bad JSON, wrong content type, body too large) keep their status.
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
@@ -115,8 +115,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   return app;
 }
 
-function errorBody(code: ErrorBody['error']['code'], message: string): ErrorBody {
-  return { error: { code, message } };
+function errorBody(code: ErrorBody['error']['code'], message: string, retryAfterSeconds?: number): ErrorBody {
+  const retryAt = retryAfterSeconds
+    ? new Date(Date.now() + retryAfterSeconds * 1000).toISOString()
+    : undefined;
+  return { error: { code, message, ...(retryAt ? { retryAt } : {}) } };
 }
 
 function isAllowedOrigin(origin: string, extensionIds: string[]): boolean {

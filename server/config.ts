@@ -24,7 +24,11 @@ const Env = z.object({
   SMARTCAR_SCOPE: z.string().optional(),
   SMARTCAR_AUTH_ORIGIN: z.url().optional(),
   SMARTCAR_API_ORIGIN: z.url().optional(),
-  SMARTCAR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  // Smartcar answers a vehicle request in 3-45 s on average and up to 300 s; its SDK waits 310 s.
+  SMARTCAR_TIMEOUT_MS: z.coerce.number().int().min(100).default(310_000),
+  SMARTCAR_REQUEST_BUDGET: z.coerce.number().int().min(1).default(500),
+  SMARTCAR_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  SMARTCAR_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(15),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -36,7 +40,8 @@ const Env = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
-  VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
+  // Smartcar asks for fewer than 20 requests per vehicle per hour: a read of 5 figures every 15 minutes.
+  VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(900),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -67,6 +72,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiOrigin: e.SMARTCAR_API_ORIGIN,
       timeoutMs: e.SMARTCAR_TIMEOUT_MS,
     },
+    reads: {
+      /** Billed requests per vehicle per calendar month (UTC) that reads and commands stay within. */
+      budget: e.SMARTCAR_REQUEST_BUDGET,
+      /** Smartcar calls in flight at once in this process; more wait their turn. */
+      concurrency: e.SMARTCAR_CONCURRENCY,
+      /** How long a request the person waits on (a connect, a lock) waits for Smartcar before answering that it is under way. */
+      waitMs: e.SMARTCAR_WAIT_SECONDS * 1000,
+      /** Automatic reads of a vehicle are never closer together than this, whatever the budget allows. */
+      minIntervalMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,
+    },
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.DATA_DIR),
     encryption: {
@@ -78,6 +93,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY === 'true',
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
-    vehicleDataMaxAgeMs: e.VEHICLE_DATA_MAX_AGE_SECONDS * 1000,
   };
 }

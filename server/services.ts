@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db';
 import { Sessions } from './sessions';
+import { RequestBudget } from './budget';
 import { SmartcarGateway } from './smartcar';
 import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from './vault/cipher';
 import { TokenVault } from './vault/token-vault';
@@ -26,7 +27,7 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
     ? parseKey(config.encryption.key)
     : loadOrCreateDevelopmentKey(config.dataDir);
   const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
-  const smartcar = new SmartcarGateway(config.smartcar);
+  const smartcar = new SmartcarGateway(config.smartcar, log);
   const vault = new TokenVault(database.db, cipher, smartcar);
   try {
     await vault.assertKeysAvailable();
@@ -34,6 +35,7 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
     await database.close();
     throw error;
   }
-  const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, log);
+  const budget = new RequestBudget(database.db, config.reads.budget, config.reads.minIntervalMs);
+  const vehicles = new VehicleService(database.db, vault, smartcar, budget, config.reads, log);
   return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db) };
 }

@@ -4,8 +4,9 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
-import smartcar, { type Access, type AuthClient, type BatchResponse, type SmartcarError } from 'smartcar';
-import type { UnitSystem, VehicleData } from '../protocol/api';
+import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
+import type { FastifyBaseLogger } from 'fastify';
+import type { VehicleData } from '../protocol/api';
 import type { Config } from './config';
 import { ApiError } from './errors';
 
@@ -16,32 +17,95 @@ export interface TokenSet {
   refreshExpiresAt: Date;
 }
 
-/** What one batch call tells about a vehicle: its attributes and the data the popup shows. */
-export interface VehicleReading {
-  id: string;
+/** The figures the popup shows, each with the batch path that reads it and the permission it needs. */
+export const FIGURES = {
+  odometer: { path: '/odometer', permission: 'read_odometer', item: 'odometer' },
+  battery: { path: '/battery', permission: 'read_battery', item: 'battery' },
+  fuel: { path: '/fuel', permission: 'read_fuel', item: 'fuel' },
+  location: { path: '/location', permission: 'read_location', item: 'location' },
+  security: { path: '/security', permission: 'read_security', item: 'lockStatus' },
+} as const;
+export type Figure = keyof typeof FIGURES;
+export const FIGURE_NAMES = Object.keys(FIGURES) as Figure[];
+
+/** Make, model and year: the batch path `/`, asked only until known (they never change). */
+const ATTRIBUTES = { path: '/', permission: 'read_vehicle_info', item: 'attributes' } as const;
+
+export interface ReadRequest {
+  attributes: boolean;
+  figures: Figure[];
+}
+
+export interface Attributes {
   make: string;
   model: string;
   year: number;
-  data: VehicleData;
-  /** The granted permissions, when asked for and the batch answered them. */
-  permissions?: string[];
 }
 
-/**
- * One batch request reads everything the popup shows. Paths the grant does not cover fail
- * inside the batch without failing it.
- */
-const READING_PATHS = ['/', '/odometer', '/battery', '/fuel', '/location', '/security'];
+/** What one batch call answered: each item on its own, so one failed figure keeps the others. */
+export interface BatchReading {
+  attributes?: Attributes;
+  data: VehicleData;
+  /** Items Smartcar answered with an error, and that error. */
+  failures: { item: Figure | 'attributes'; error: UpstreamError }[];
+  /** Items that succeeded: what Smartcar bills for this batch. */
+  billed: number;
+}
 
-/** Reads are retried this often on a timeout, a 5xx, a dropped connection or a short 429. */
-const READ_RETRIES = 2;
-/** A longer `retry-after` than this is passed on to the caller instead of waited out. */
+/** Smartcar's own words about a failure, for the log and for deciding what to do next. */
+export interface UpstreamDetail {
+  status?: number;
+  type?: string;
+  code?: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+}
+
+/** A failed Smartcar call: what the person is told, plus what Smartcar said. */
+export class UpstreamError extends ApiError {
+  constructor(
+    statusCode: number,
+    code: ApiError['code'],
+    message: string,
+    readonly upstream: UpstreamDetail,
+  ) {
+    super(statusCode, code, message, upstream.retryAfterSeconds);
+    this.name = 'UpstreamError';
+  }
+
+  /** A dropped connection, a timeout or a server error: worth another try later. */
+  get transient(): boolean {
+    const { status } = this.upstream;
+    return status === undefined || status === 408 || (status >= 500 && status !== 501);
+  }
+
+  /** Smartcar's rate limits and allowance, which retries only make worse; undefined for anything else. */
+  get limit(): 'application' | 'vehicle' | 'automaker' | 'billing' | undefined {
+    const { status, type, code } = this.upstream;
+    if (status === 430 || type === 'BILLING') return 'billing';
+    if (type === 'UPSTREAM' && code === 'RATE_LIMIT') return 'automaker';
+    if (status !== 429) return undefined;
+    return type === 'RATE_LIMIT' && code === 'VEHICLE' ? 'vehicle' : 'application';
+  }
+
+  /** The vehicle cannot give this figure at all (an electric car has no fuel tank). */
+  get incapable(): boolean {
+    return this.upstream.type === 'COMPATIBILITY' || this.upstream.status === 501;
+  }
+}
+
+/** Transient failures of the token endpoint are retried this often; vehicle calls are retried by their callers. */
+const REFRESH_RETRIES = 2;
+/** A longer `retry-after` than this from the token endpoint is passed on instead of waited out. */
 const MAX_RETRY_AFTER_SECONDS = 5;
 
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
 
-  constructor(private readonly settings: Config['smartcar']) {
+  constructor(
+    private readonly settings: Config['smartcar'],
+    private readonly log: FastifyBaseLogger,
+  ) {
     if (settings.apiOrigin) process.env.SMARTCAR_API_ORIGIN = settings.apiOrigin;
     if (settings.authOrigin) process.env.SMARTCAR_AUTH_ORIGIN = settings.authOrigin;
     // The SDK has no per-call timeout option; every request it makes reads this shared setting.
@@ -71,6 +135,7 @@ export class SmartcarGateway {
     try {
       return toTokenSet(await this.authClient(redirectUri).exchangeCode(code));
     } catch (error) {
+      this.logFailure(error, { call: 'exchangeCode' });
       if (isInvalidGrant(error)) {
         throw new ApiError(
           400,
@@ -89,7 +154,18 @@ export class SmartcarGateway {
     // Retrying is safe: Smartcar keeps a used refresh token valid for a short grace period.
     try {
       return toTokenSet(
-        await retried(() => this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken)),
+        await pRetry(() => this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken), {
+          retries: REFRESH_RETRIES,
+          minTimeout: 200,
+          factor: 3,
+          shouldRetry: ({ error }) => isTransientAtTokenEndpoint(error),
+          onFailedAttempt: async ({ error, attemptNumber }) => {
+            this.logFailure(error, { call: 'refresh', attempt: attemptNumber });
+            // The token endpoint says how long to wait after a 429; wait that long before the next try.
+            const seconds = retryAfterSeconds(error);
+            if (seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS) await sleep(seconds * 1000);
+          },
+        }),
       );
     } catch (error) {
       if (isInvalidGrant(error)) throw new RefreshTokenRejected();
@@ -97,63 +173,64 @@ export class SmartcarGateway {
     }
   }
 
+  /** Every vehicle the grant covers, paging `GET /vehicles` to the end (free). */
   async vehicleIds(accessToken: string): Promise<string[]> {
-    return (await read(() => smartcar.getVehicles(accessToken))).vehicles;
+    return this.paged({ call: 'vehicles' }, async (offset) => {
+      const page = await smartcar.getVehicles(accessToken, offset > 0 ? { offset } : undefined);
+      return { items: page.vehicles, count: page.paging.count };
+    });
   }
 
-  /** The permissions a grant gave for a vehicle; fixed until the vehicle is connected again. */
+  /** The permissions a grant gave for a vehicle (free); fixed until the vehicle is connected again. */
   async permissions(id: string, accessToken: string): Promise<string[]> {
-    return (await read(() => new smartcar.Vehicle(id, accessToken).permissions())).permissions;
+    const vehicle = new smartcar.Vehicle(id, accessToken);
+    return this.paged({ call: 'permissions', vehicleId: id }, async (offset) => {
+      const page = await vehicle.permissions(offset > 0 ? { offset } : undefined);
+      return { items: page.permissions, count: page.paging.count };
+    });
   }
 
   /**
-   * Reads a vehicle with one batch call. `withPermissions` adds `/permissions` to the batch, which
-   * is not confirmed to be accepted by every Smartcar deployment; callers fall back to
-   * `permissions()` when the reading comes back without them.
+   * Reads what `request` asks with one batch call, in metric units (answers convert). Only
+   * documented batch paths: Smartcar fails a whole batch that holds any other.
    */
-  async readVehicle(
-    id: string,
-    accessToken: string,
-    units: UnitSystem,
-    options: { withPermissions?: boolean } = {},
-  ): Promise<VehicleReading> {
-    const paths = options.withPermissions ? [...READING_PATHS, '/permissions'] : READING_PATHS;
-    const batch = await read(() => new smartcar.Vehicle(id, accessToken, { unitSystem: units }).batch(paths));
-    const attributes = readItem(batch, 'attributes');
-    if (!attributes) throw new ApiError(502, 'upstream_error', 'Smartcar did not return this vehicle.');
-    const data: VehicleData = {};
-    const odometer = readItem(batch, 'odometer');
-    if (odometer) data.odometer = { distance: Number(odometer.distance) };
-    const battery = readItem(batch, 'battery');
-    if (battery)
-      data.battery = { percentRemaining: Number(battery.percentRemaining), range: Number(battery.range) };
-    const fuel = readItem(batch, 'fuel');
-    if (fuel)
-      data.fuel = {
-        percentRemaining: Number(fuel.percentRemaining),
-        range: Number(fuel.range),
-        amountRemaining: Number(fuel.amountRemaining),
-      };
-    const location = readItem(batch, 'location');
-    if (location)
-      data.location = { latitude: Number(location.latitude), longitude: Number(location.longitude) };
-    const security = readItem(batch, 'lockStatus');
-    if (security) data.security = { isLocked: Boolean(security.isLocked) };
-    const permissions = readItem(batch, 'permissions')?.permissions;
-    return {
-      id,
-      make: String(attributes.make),
-      model: String(attributes.model),
-      year: Number(attributes.year),
-      data,
-      ...(Array.isArray(permissions) ? { permissions: permissions.map(String) } : {}),
+  async readVehicle(id: string, accessToken: string, request: ReadRequest): Promise<BatchReading> {
+    const asked = [...(request.attributes ? [ATTRIBUTES] : []), ...request.figures.map((f) => FIGURES[f])];
+    const batch = await this.vehicleCall({ call: 'batch', vehicleId: id }, () =>
+      new smartcar.Vehicle(id, accessToken, { unitSystem: 'metric' }).batch(asked.map((item) => item.path)),
+    );
+    const reading: BatchReading = { data: {}, failures: [], billed: 0 };
+    const item = (name: Figure | 'attributes', itemName: string) => {
+      const answer = batch[itemName];
+      if (!answer) return undefined;
+      try {
+        const body = answer();
+        reading.billed += 1;
+        return body;
+      } catch (error) {
+        this.logFailure(error, { call: 'batch', item: name, vehicleId: id });
+        reading.failures.push({ item: name, error: toApiError(error) });
+        return undefined;
+      }
     };
+    if (request.attributes) {
+      const body = item('attributes', ATTRIBUTES.item);
+      if (body)
+        reading.attributes = { make: String(body.make), model: String(body.model), year: Number(body.year) };
+    }
+    for (const figure of request.figures) {
+      const body = item(figure, FIGURES[figure].item);
+      if (body) Object.assign(reading.data, { [figure]: figureValue(figure, body) });
+    }
+    return reading;
   }
 
   /** Not retried: a lock command that timed out may still have reached the car. */
   async setLock(id: string, accessToken: string, action: 'LOCK' | 'UNLOCK'): Promise<void> {
     const vehicle = new smartcar.Vehicle(id, accessToken);
-    await vehicleCall(() => (action === 'LOCK' ? vehicle.lock() : vehicle.unlock()), { retry: false });
+    await this.vehicleCall({ call: action === 'LOCK' ? 'lock' : 'unlock', vehicleId: id }, () =>
+      action === 'LOCK' ? vehicle.lock() : vehicle.unlock(),
+    );
   }
 
   /**
@@ -162,11 +239,68 @@ export class SmartcarGateway {
    */
   async disconnect(id: string, accessToken: string): Promise<void> {
     try {
-      await retried(() => new smartcar.Vehicle(id, accessToken).disconnect());
+      await pRetry(() => new smartcar.Vehicle(id, accessToken).disconnect(), {
+        retries: DISCONNECT_RETRIES,
+        minTimeout: 200,
+        factor: 3,
+        shouldRetry: ({ error }) => toApiError(error).transient,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          this.logFailure(error, { call: 'disconnect', vehicleId: id, attempt: attemptNumber });
+        },
+      });
     } catch (error) {
       if (isSmartcarError(error) && error.statusCode === 403) return;
       if (isSmartcarError(error) && error.statusCode === 401) throw new AccessTokenRejected();
       throw toApiError(error);
+    }
+  }
+
+  /** Pages a list to the end: Smartcar answers a page at a time, and a person may approve many vehicles. */
+  private async paged(
+    context: FailureContext,
+    page: (offset: number) => Promise<{ items: string[]; count: number }>,
+  ): Promise<string[]> {
+    const all: string[] = [];
+    for (;;) {
+      const { items, count } = await this.vehicleCall(context, () => page(all.length));
+      all.push(...items);
+      if (items.length === 0 || all.length >= count) return all;
+    }
+  }
+
+  /** One vehicle API call, not retried here; failures are logged once and turned into API errors. */
+  private async vehicleCall<T>(context: FailureContext, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.logFailure(error, context);
+      if (isSmartcarError(error) && error.statusCode === 401) throw new AccessTokenRejected();
+      throw toApiError(error);
+    }
+  }
+
+  /** The operator's one line per failed Smartcar answer: Smartcar's status, type, code and request id. */
+  private logFailure(error: unknown, context: FailureContext): void {
+    if (isSmartcarError(error)) {
+      this.log.warn(
+        {
+          smartcar: {
+            ...context,
+            status: error.statusCode,
+            type: error.type,
+            code: error.code,
+            requestId: error.requestId,
+            retryAfter: error.retryAfter,
+          },
+        },
+        'Smartcar answered with an error',
+      );
+    } else {
+      const cause = error as { name?: string; code?: string } | null;
+      this.log.warn(
+        { smartcar: { ...context, error: cause?.name, errorCode: cause?.code } },
+        'Smartcar could not be reached',
+      );
     }
   }
 
@@ -204,46 +338,36 @@ export class RefreshTokenRejected extends Error {
   }
 }
 
-/** A batch item's body, or undefined when that item failed (missing permission, not capable...). */
-function readItem(batch: BatchResponse, name: string): Record<string, unknown> | undefined {
-  const read = batch[name];
-  if (!read) return undefined;
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
+interface FailureContext {
+  call: string;
+  vehicleId?: string;
+  item?: string;
+  attempt?: number;
 }
 
-/** Runs an idempotent Smartcar call, retrying transient failures with backoff. */
-function retried<T>(call: () => Promise<T>): Promise<T> {
-  return pRetry(call, {
-    retries: READ_RETRIES,
-    minTimeout: 200,
-    factor: 3,
-    shouldRetry: ({ error }) => isTransient(error),
-    // Smartcar says how long to wait after a 429; wait that long before the next try.
-    onFailedAttempt: async ({ error }) => {
-      const seconds = retryAfterSeconds(error);
-      if (seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS) await sleep(seconds * 1000);
-    },
-  });
+/** Disconnect is idempotent: a transient failure is tried again this often. */
+const DISCONNECT_RETRIES = 2;
+
+/** A batch item's body in the shape the popup shows. */
+function figureValue<F extends Figure>(figure: F, body: Record<string, unknown>): VehicleData[F] {
+  const number = (key: string) => Number(body[key]);
+  const values: { [K in Figure]: () => VehicleData[K] } = {
+    odometer: () => ({ distance: number('distance') }),
+    battery: () => ({ percentRemaining: number('percentRemaining'), range: number('range') }),
+    fuel: () => ({
+      percentRemaining: number('percentRemaining'),
+      range: number('range'),
+      amountRemaining: number('amountRemaining'),
+    }),
+    location: () => ({ latitude: number('latitude'), longitude: number('longitude') }),
+    security: () => ({ isLocked: Boolean(body.isLocked) }),
+  };
+  return values[figure]();
 }
 
-/** A vehicle API call, retried when idempotent, with failures turned into API errors. */
-async function vehicleCall<T>(call: () => Promise<T>, options: { retry: boolean }): Promise<T> {
-  try {
-    return await (options.retry ? retried(call) : call());
-  } catch (error) {
-    if (isSmartcarError(error) && error.statusCode === 401) throw new AccessTokenRejected();
-    throw toApiError(error);
-  }
-}
-
-const read = <T>(call: () => Promise<T>) => vehicleCall(call, { retry: true });
-
-function isTransient(error: unknown): boolean {
-  if (!isSmartcarError(error)) return true; // the connection failed or dropped
+/** The token endpoint: a dropped connection, a timeout, a 5xx or a short 429 are worth another try. */
+function isTransientAtTokenEndpoint(error: unknown): boolean {
+  if (!isSmartcarError(error)) return true;
   if (error.statusCode === 429) return (retryAfterSeconds(error) ?? 0) <= MAX_RETRY_AFTER_SECONDS;
   return error.statusCode === 408 || (error.statusCode >= 500 && error.statusCode !== 501);
 }
@@ -272,36 +396,53 @@ function isInvalidGrant(error: unknown): boolean {
 }
 
 /** Smartcar's failures in words a driver understands; upstream detail stays in the logs. */
-export function toApiError(error: unknown): ApiError {
+export function toApiError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
   if (!isSmartcarError(error)) {
-    return new ApiError(503, 'upstream_unavailable', 'Smartcar could not be reached. Try again in a moment.');
+    return new UpstreamError(
+      503,
+      'upstream_unavailable',
+      'Smartcar could not be reached. Try again in a moment.',
+      {},
+    );
   }
-  if (error.statusCode === 429) {
-    const retryAfter = Number(error.retryAfter) || undefined;
-    return new ApiError(
+  const detail: UpstreamDetail = {
+    status: error.statusCode,
+    ...(error.type ? { type: error.type } : {}),
+    ...(error.code ? { code: error.code } : {}),
+    ...(error.requestId ? { requestId: error.requestId } : {}),
+    ...(retryAfterSeconds(error) !== undefined ? { retryAfterSeconds: retryAfterSeconds(error) } : {}),
+  };
+  const answer = (status: number, code: ApiError['code'], message: string) =>
+    new UpstreamError(status, code, message, detail);
+  if (error.statusCode === 430 || error.type === 'BILLING') {
+    return answer(429, 'request_budget_spent', "This vehicle has used this month's Smartcar requests.");
+  }
+  if (error.type === 'UPSTREAM' && error.code === 'RATE_LIMIT') {
+    return answer(
       429,
       'rate_limited',
-      'Smartcar asked us to slow down. Try again shortly.',
-      retryAfter,
+      'The car maker limits how often this vehicle can be asked. Try again later.',
     );
+  }
+  if (error.statusCode === 429) {
+    return error.type === 'RATE_LIMIT' && error.code === 'VEHICLE'
+      ? answer(429, 'rate_limited', 'This vehicle was asked too often. Try again later.')
+      : answer(429, 'rate_limited', 'Smartcar asked this server to slow down. Try again later.');
   }
   if (error.statusCode === 401) {
     // From the token endpoint: Smartcar does not accept this server's client ID and secret.
-    return new ApiError(
+    return answer(
       502,
       'upstream_error',
       'Smartcar refused this server. Its operator must check its credentials.',
     );
   }
   if (error.statusCode === 403) {
-    return new ApiError(409, 'reconnect_required', 'This vehicle needs to be connected again.');
+    return answer(409, 'reconnect_required', 'This vehicle needs to be connected again.');
   }
   if (error.statusCode === 408 || error.statusCode >= 500) {
-    return new ApiError(
-      503,
-      'upstream_unavailable',
-      'Smartcar is not answering right now. Try again in a moment.',
-    );
+    return answer(503, 'upstream_unavailable', 'Smartcar is not answering right now. Try again in a moment.');
   }
-  return new ApiError(502, 'upstream_error', 'Smartcar could not complete this request.');
+  return answer(502, 'upstream_error', 'Smartcar could not complete this request.');
 }

@@ -1,79 +1,230 @@
-// A user's vehicles as the extension sees them: answered from stored data while it is fresh,
-// otherwise read again from Smartcar with one batch call per vehicle.
-import { and, eq, notExists } from 'drizzle-orm';
+// A user's vehicles as the extension sees them: always answered from storage at once. Reads of
+// the car run in the background (see reads.ts) when an automatic read is due (paced by the
+// request budget), when the person asks, or after a lock whose outcome Smartcar has not confirmed.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { UnitSystem, Vehicle } from '../protocol/api';
+import type { UnitSystem, Vehicle, VehicleData } from '../protocol/api';
+import { budgetSpent, holdError, monthOf, startOfNextMonth, type Hold, type RequestBudget } from './budget';
+import type { Config } from './config';
 import type { Database } from './db';
-import { connections, users, vehicles } from './db/schema';
+import { connections, users, vehicles, type ReadScope } from './db/schema';
 import { ApiError, notFound } from './errors';
-import type { SmartcarGateway, VehicleReading } from './smartcar';
-
-export type VehicleSnapshot = VehicleReading & { permissions: string[] };
+import { COMMAND_SETTLED_MS, LEASE_MS, VehicleReader, deleteEmptyConnections, readCost } from './reads';
+import { UpstreamError, type SmartcarGateway } from './smartcar';
 import { reconnectRequired, type TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
+interface Row {
+  vehicle: VehicleRow;
+  status: string;
+}
 
 /**
- * How long a process reuses a user's answer while its data is fresh, so a popup opened again and
- * again costs no database work. Another process's change (a lock, a disconnect) shows here
- * within this time; this process's own changes show at once.
+ * How long a process reuses a user's answer while nothing is being read, so a popup opened again
+ * and again costs no database work. Another process's change shows here within this time; this
+ * process's own changes show at once.
  */
 export const ANSWER_CACHE_MS = 5_000;
 
 interface CachedAnswer {
+  units: UnitSystem | undefined;
+  answer: VehiclesAnswer;
+  /** The answer must be built again from this time on (ms since the epoch): a read falls due. */
+  until: number;
+}
+
+export interface VehiclesAnswer {
   vehicles: Vehicle[];
-  /** When the first of its vehicles' data goes stale (ms since the epoch). */
-  freshUntil: number;
+  pendingConnections: number;
+}
+
+/** What a lock or unlock came to within the time the person waits. */
+export interface LockOutcome {
+  vehicle: Vehicle;
+  confirmed: boolean;
 }
 
 export class VehicleService {
-  /** Concurrent requests for the same stale vehicle share one upstream call. */
-  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly answers = new LRUCache<string, CachedAnswer>({ max: 10_000, ttl: ANSWER_CACHE_MS });
+  private readonly reader: VehicleReader;
+  /** How long a request the person waits on waits for Smartcar. */
+  private readonly waitMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly vault: TokenVault,
     private readonly smartcar: SmartcarGateway,
-    private readonly maxAgeMs: number,
+    private readonly budget: RequestBudget,
+    settings: Config['reads'],
     private readonly log: FastifyBaseLogger,
-  ) {}
-
-  /** Reads every vehicle a new connection covers; runs before anything is stored. */
-  async readAll(accessToken: string, units: UnitSystem): Promise<VehicleSnapshot[]> {
-    const ids = await this.smartcar.vehicleIds(accessToken);
-    return Promise.all(
-      ids.map(async (id) => {
-        const reading = await this.smartcar.readVehicle(id, accessToken, units, { withPermissions: true });
-        return {
-          ...reading,
-          permissions: reading.permissions ?? (await this.smartcar.permissions(id, accessToken)),
-        };
-      }),
-    );
+  ) {
+    this.waitMs = settings.waitMs;
+    // A background job that changed a user's vehicles drops the cached answer.
+    this.reader = new VehicleReader(db, vault, smartcar, budget, log, settings.concurrency, (userId) => {
+      this.forget(userId);
+    });
   }
 
   /**
-   * Attaches a connection's vehicles to the user, inside the caller's transaction. A vehicle
-   * connected again moves to the new connection; a connection left with no vehicle is deleted.
+   * Lists a newly stored connection's vehicles (free) and starts reading them; waits for the list
+   * at most the configured time. A list Smartcar has not answered by then is finished in the
+   * background and counted in `pendingConnections`.
    */
-  async attach(
-    tx: Database,
-    userId: string,
-    connectionId: string,
-    snapshots: VehicleSnapshot[],
-    units: UnitSystem,
-  ) {
-    const fetchedAt = new Date();
-    for (const snapshot of snapshots) {
-      const row = { ...snapshot, userId, connectionId, units, fetchedAt };
-      await tx
-        .insert(vehicles)
-        .values(row)
-        .onConflictDoUpdate({ target: [vehicles.userId, vehicles.id], set: row });
+  async addConnection(userId: string, connectionId: string): Promise<void> {
+    this.forget(userId);
+    await Promise.race([this.reader.list(userId, connectionId), sleep(this.waitMs)]);
+  }
+
+  /** The user's vehicles from storage; starts the reads that are due, and lists connections not listed yet. */
+  async list(userId: string, units?: UnitSystem): Promise<VehiclesAnswer> {
+    const cached = this.answers.get(userId);
+    if (cached && cached.units === units && Date.now() < cached.until) return cached.answer;
+
+    const now = new Date();
+    const [rows, pending] = await Promise.all([this.rows(userId), this.pendingConnections(userId)]);
+    for (const connectionId of pending) void this.reader.list(userId, connectionId);
+    const context = await this.context(rows, now);
+    const due: { row: Row; scope: ReadScope }[] = [];
+    for (const row of rows) {
+      if (row.status !== 'active') continue;
+      const scope = dueRead(row.vehicle, context, now);
+      if (scope) due.push({ row, scope });
     }
-    await deleteEmptyConnections(tx, userId);
+    for (const { row, scope } of due) {
+      await this.requestRead(row.vehicle, scope);
+      row.vehicle.readRequested = row.vehicle.readRequested === 'all' ? 'all' : scope;
+      void this.reader.read(userId, row.vehicle.id);
+    }
+    const answer = {
+      vehicles: rows.map((row) => toApiVehicle(row, context, units)),
+      pendingConnections: pending.length,
+    };
+    const quiet = pending.length === 0 && answer.vehicles.every((vehicle) => !vehicle.reading);
+    if (quiet) {
+      const nextRead = Math.min(
+        ...answer.vehicles.map((vehicle) => (vehicle.nextReadAt ? Date.parse(vehicle.nextReadAt) : Infinity)),
+      );
+      this.answers.set(userId, { units, answer, until: Math.min(nextRead, Date.now() + ANSWER_CACHE_MS) });
+    }
+    return answer;
+  }
+
+  /**
+   * The person asked for fresh data: reads every connected vehicle now, whatever the pacing,
+   * unless Smartcar's limits or the month's budget say to wait (then that error, when no vehicle
+   * could be read).
+   */
+  async refresh(userId: string, units?: UnitSystem): Promise<VehiclesAnswer> {
+    const now = new Date();
+    const rows = (await this.rows(userId)).filter((row) => row.status === 'active');
+    const context = await this.context(rows, now);
+    if (context.application) throw holdError(context.application, now);
+    let refused: ApiError | undefined;
+    let started = 0;
+    for (const { vehicle } of rows) {
+      const hold = context.holds.get(vehicle.id);
+      if (hold) {
+        refused ??= holdError(hold, now);
+        continue;
+      }
+      if (!this.budget.allows(context.billed.get(vehicle.id) ?? 0, readCost(vehicle, 'all'))) {
+        refused ??= budgetSpent(now);
+        continue;
+      }
+      await this.requestRead(vehicle, 'all');
+      void this.reader.read(userId, vehicle.id);
+      started += 1;
+    }
+    this.forget(userId);
+    if (refused && started === 0) throw refused;
+    return this.list(userId, units);
+  }
+
+  /**
+   * Locks or unlocks the vehicle; needs the `control_security` permission. Not retried: a command
+   * that timed out may still have reached the car. Waits a bounded time for Smartcar: a command
+   * not answered by then is "sent, not yet confirmed", and the next lock-status read confirms it.
+   */
+  async setLock(
+    userId: string,
+    vehicleId: string,
+    action: 'LOCK' | 'UNLOCK',
+    units?: UnitSystem,
+  ): Promise<LockOutcome> {
+    const row = await this.row(userId, vehicleId);
+    if (!row.vehicle.permissions?.includes('control_security')) {
+      throw new ApiError(
+        403,
+        'not_permitted',
+        row.vehicle.permissions === null
+          ? "This vehicle's permissions are still being read. Try again in a moment."
+          : 'Locking was not allowed for this vehicle. Connect it again to allow it.',
+      );
+    }
+    if (row.status !== 'active') throw reconnectRequired();
+    const now = new Date();
+    const hold = await this.budget.holdFor(vehicleId, now);
+    if (hold) throw holdError(hold, now);
+    const [billed] = (await this.budget.billed([vehicleId], now)).values();
+    if (!this.budget.allows(billed ?? 0, 1)) throw budgetSpent(now);
+
+    const pendingCommand = { action, sentAt: now.toISOString() };
+    await this.update(row.vehicle, { pendingCommand });
+    this.forget(userId);
+    const command = this.reader.limited(() =>
+      this.vault.withAccessToken(row.vehicle.connectionId, (token) =>
+        this.smartcar.setLock(vehicleId, token, action),
+      ),
+    );
+    const settled = command.then(
+      async () => {
+        await this.budget.record(vehicleId, 1);
+        const current = await this.row(userId, vehicleId);
+        const security = { isLocked: action === 'LOCK' };
+        await this.update(current.vehicle, {
+          data: { ...current.vehicle.data, security },
+          readAt: { ...current.vehicle.readAt, security: new Date().toISOString() },
+          ...(current.vehicle.pendingCommand?.sentAt === pendingCommand.sentAt
+            ? { pendingCommand: null }
+            : {}),
+        });
+        return true;
+      },
+      async (error: unknown) => {
+        if (error instanceof UpstreamError && error.transient) {
+          // Smartcar may have passed the command on before it failed to answer: count it
+          // (conservatively) and let a lock-status read settle it.
+          await this.budget.record(vehicleId, 1);
+          const current = await this.row(userId, vehicleId);
+          if (current.vehicle.pendingCommand?.sentAt === pendingCommand.sentAt) {
+            await this.update(current.vehicle, { pendingCommand: { ...pendingCommand, ended: true } });
+          }
+          await this.requestRead(row.vehicle, 'security');
+          void this.reader.read(userId, vehicleId);
+          return false;
+        }
+        // Refused: nothing happened at the car.
+        const current = await this.row(userId, vehicleId);
+        if (current.vehicle.pendingCommand?.sentAt === pendingCommand.sentAt) {
+          await this.update(current.vehicle, { pendingCommand: null });
+        }
+        if (error instanceof UpstreamError) await this.budget.holdAfter(error, vehicleId);
+        throw error;
+      },
+    );
+    const waited = await Promise.race([settled, sleep(this.waitMs).then(() => undefined)]);
+    // A command still running is let go: its own completion updates the row.
+    if (waited === undefined) {
+      settled.catch((error: unknown) => {
+        if (!(error instanceof ApiError)) this.log.error({ err: error }, 'lock command failed');
+      });
+    }
+    this.forget(userId);
+    const current = await this.row(userId, vehicleId);
+    const context = await this.context([current], new Date());
+    return { vehicle: toApiVehicle(current, context, units), confirmed: waited === true };
   }
 
   /** Revokes Smartcar's access to the vehicle, then forgets it and, if it was the last one, its tokens. */
@@ -100,7 +251,7 @@ export class VehicleService {
           this.revoke(row.vehicle).catch((error: unknown) => {
             // Signing out must not depend on Smartcar being up; the grant then lapses on its own.
             this.log.warn(
-              { vehicleId: row.vehicle.id, code: errorCode(error) },
+              { vehicleId: row.vehicle.id, code: error instanceof ApiError ? error.code : 'internal' },
               'disconnect failed at sign-out',
             );
           }),
@@ -108,6 +259,11 @@ export class VehicleService {
     );
     await this.db.delete(users).where(eq(users.id, userId));
     this.forget(userId);
+  }
+
+  /** Drops this process's cached answer for the user; call after the user's vehicles change. */
+  forget(userId: string): void {
+    this.answers.delete(userId);
   }
 
   private async revoke(vehicle: VehicleRow): Promise<void> {
@@ -121,61 +277,30 @@ export class VehicleService {
     }
   }
 
-  /** The user's vehicles; those with data older than the max age, or in other units, are read again. */
-  async list(userId: string, units?: UnitSystem): Promise<Vehicle[]> {
-    const cached = this.answers.get(userId);
-    if (
-      cached &&
-      Date.now() < cached.freshUntil &&
-      cached.vehicles.every((v) => !units || v.units === units)
-    ) {
-      return cached.vehicles;
-    }
-    let rows = await this.rows(userId);
-    const stale = rows.filter((row) => row.status === 'active' && this.isStale(row.vehicle, units));
-    if (stale.length > 0) {
-      await Promise.all(stale.map((row) => this.refreshShared(row.vehicle, units ?? row.vehicle.units)));
-      rows = await this.rows(userId);
-    }
-    const vehicles = rows.map(toApiVehicle);
-    const freshUntil = Math.min(
-      ...rows
-        .filter((row) => row.status === 'active')
-        .map((row) => (row.vehicle.fetchedAt?.getTime() ?? 0) + this.maxAgeMs),
-    );
-    this.answers.set(userId, { vehicles, freshUntil });
-    return vehicles;
-  }
-
-  /** Drops this process's cached answer for the user; call after the user's vehicles change. */
-  forget(userId: string): void {
-    this.answers.delete(userId);
-  }
-
-  /** Locks or unlocks the vehicle and records the new status; needs the `control_security` permission. */
-  async setLock(userId: string, vehicleId: string, action: 'LOCK' | 'UNLOCK'): Promise<Vehicle> {
-    const row = await this.row(userId, vehicleId);
-    if (!row.vehicle.permissions.includes('control_security')) {
-      throw new ApiError(
-        403,
-        'not_permitted',
-        'Locking was not allowed for this vehicle. Connect it again to allow it.',
-      );
-    }
-    if (row.status !== 'active') throw reconnectRequired();
-    await this.vault.withAccessToken(row.vehicle.connectionId, (token) =>
-      this.smartcar.setLock(vehicleId, token, action),
-    );
-    const data = { ...row.vehicle.data, security: { isLocked: action === 'LOCK' } };
+  /** Marks a read as wanted, in storage first, so another process or a restart finishes it. */
+  private async requestRead(vehicle: VehicleRow, scope: ReadScope): Promise<void> {
     await this.db
       .update(vehicles)
-      .set({ data })
-      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-    this.forget(userId);
-    return toApiVehicle({ ...row, vehicle: { ...row.vehicle, data } });
+      .set({
+        readRequested: scope === 'all' ? 'all' : sql`coalesce(${vehicles.readRequested}, ${scope})`,
+      })
+      .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
   }
 
-  private rows(userId: string) {
+  private update(vehicle: VehicleRow, changes: Partial<VehicleRow>) {
+    return this.db
+      .update(vehicles)
+      .set(changes)
+      .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
+  }
+
+  private async context(rows: Row[], now: Date): Promise<AnswerContext> {
+    const ids = rows.map((row) => row.vehicle.id);
+    const [billed, holds] = await Promise.all([this.budget.billed(ids, now), this.budget.holds(ids, now)]);
+    return { now, billed, holds: holds.vehicles, application: holds.application, budget: this.budget };
+  }
+
+  private rows(userId: string): Promise<Row[]> {
     return this.db
       .select({ vehicle: vehicles, status: connections.status })
       .from(vehicles)
@@ -184,7 +309,21 @@ export class VehicleService {
       .orderBy(vehicles.createdAt, vehicles.id);
   }
 
-  private async row(userId: string, vehicleId: string) {
+  private async pendingConnections(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: connections.id })
+      .from(connections)
+      .where(
+        and(
+          eq(connections.userId, userId),
+          eq(connections.status, 'active'),
+          isNull(connections.vehiclesListedAt),
+        ),
+      );
+    return rows.map((row) => row.id);
+  }
+
+  private async row(userId: string, vehicleId: string): Promise<Row> {
     const [row] = await this.db
       .select({ vehicle: vehicles, status: connections.status })
       .from(vehicles)
@@ -193,69 +332,99 @@ export class VehicleService {
     if (!row) throw notFound('This vehicle');
     return row;
   }
-
-  private isStale(vehicle: VehicleRow, units: UnitSystem | undefined): boolean {
-    if (units && units !== vehicle.units) return true;
-    return !vehicle.fetchedAt || Date.now() - vehicle.fetchedAt.getTime() >= this.maxAgeMs;
-  }
-
-  private refreshShared(vehicle: VehicleRow, units: UnitSystem): Promise<void> {
-    const key = `${vehicle.userId}/${vehicle.id}/${units}`;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.refresh(vehicle, units).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
-  }
-
-  /** A failed read keeps the stored data (its `fetchedAt` shows its age); a dead connection shows as such. */
-  private async refresh(vehicle: VehicleRow, units: UnitSystem): Promise<void> {
-    try {
-      const reading = await this.vault.withAccessToken(vehicle.connectionId, (token) =>
-        this.smartcar.readVehicle(vehicle.id, token, units),
-      );
-      await this.db
-        .update(vehicles)
-        .set({ ...reading, units, fetchedAt: new Date() })
-        .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      this.log.warn({ vehicleId: vehicle.id, code: error.code }, 'vehicle data not refreshed');
-    }
-  }
 }
 
-/** A connection whose last vehicle is gone holds tokens nobody needs: delete them. */
-async function deleteEmptyConnections(tx: Database, userId: string) {
-  await tx
-    .delete(connections)
-    .where(
-      and(
-        eq(connections.userId, userId),
-        notExists(tx.select().from(vehicles).where(eq(vehicles.connectionId, connections.id))),
-      ),
-    );
+interface AnswerContext {
+  now: Date;
+  /** Billed requests this month per Smartcar vehicle id. */
+  billed: Map<string, number>;
+  holds: Map<string, Hold>;
+  application: Hold | undefined;
+  budget: RequestBudget;
 }
 
-const errorCode = (error: unknown) => (error instanceof ApiError ? error.code : 'internal');
+/** When the server will next read the vehicle by itself: paced by the budget, after any hold. */
+function nextAutomaticRead(vehicle: VehicleRow, context: AnswerContext): Date {
+  const billed = context.billed.get(vehicle.id) ?? 0;
+  const interval = context.budget.autoReadInterval(billed, readCost(vehicle, 'all'), context.now);
+  const paced =
+    interval === null
+      ? startOfNextMonth(context.now).getTime()
+      : (vehicle.readAttemptedAt?.getTime() ?? -Infinity) + interval;
+  const hold = Math.max(
+    context.holds.get(vehicle.id)?.until.getTime() ?? 0,
+    context.application?.until.getTime() ?? 0,
+  );
+  return new Date(Math.max(paced, hold));
+}
 
-function toApiVehicle({ vehicle, status }: { vehicle: VehicleRow; status: string }): Vehicle {
+/** The read a vehicle is due for now, if any. */
+function dueRead(vehicle: VehicleRow, context: AnswerContext, now: Date): ReadScope | undefined {
+  const leased = vehicle.readLeaseUntil !== null && vehicle.readLeaseUntil > now;
+  // Requested and nobody at it: a process died mid-read, or the read has not started yet.
+  if (vehicle.readRequested) return leased ? undefined : vehicle.readRequested;
+  if (nextAutomaticRead(vehicle, context) <= now) return 'all';
+  // A command whose own answer never came (the process that sent it stopped): read the lock status.
+  const command = vehicle.pendingCommand;
+  if (command && Date.parse(command.sentAt) + COMMAND_SETTLED_MS + LEASE_MS < now.getTime())
+    return 'security';
+  return undefined;
+}
+
+const KM_PER_MILE = 1.609344;
+const LITRES_PER_GALLON = 3.785411784;
+
+/** Stored data in another unit system: distances in miles, fuel in US gallons, as Smartcar's imperial. */
+function convert(data: VehicleData, from: UnitSystem, to: UnitSystem): VehicleData {
+  if (from === to) return data;
+  const distance = (value: number) => round(to === 'imperial' ? value / KM_PER_MILE : value * KM_PER_MILE);
+  const volume = (value: number) =>
+    round(to === 'imperial' ? value / LITRES_PER_GALLON : value * LITRES_PER_GALLON);
+  return {
+    ...data,
+    ...(data.odometer ? { odometer: { distance: distance(data.odometer.distance) } } : {}),
+    ...(data.battery ? { battery: { ...data.battery, range: distance(data.battery.range) } } : {}),
+    ...(data.fuel
+      ? {
+          fuel: {
+            ...data.fuel,
+            range: distance(data.fuel.range),
+            amountRemaining: volume(data.fuel.amountRemaining),
+          },
+        }
+      : {}),
+  };
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+function toApiVehicle({ vehicle, status }: Row, context: AnswerContext, units?: UnitSystem): Vehicle {
+  const answerUnits = units ?? vehicle.units;
+  const active = status === 'active';
+  const nextReadAt = active ? nextAutomaticRead(vehicle, context) : null;
+  const now = context.now.getTime();
   return {
     id: vehicle.id,
     make: vehicle.make,
     model: vehicle.model,
     year: vehicle.year,
-    permissions: vehicle.permissions,
-    status: status === 'active' ? 'connected' : 'reconnect_required',
-    units: vehicle.units,
-    data: vehicle.data,
+    permissions: vehicle.permissions ?? [],
+    status: active ? 'connected' : 'reconnect_required',
+    units: answerUnits,
+    data: convert(vehicle.data, vehicle.units, answerUnits),
+    readAt: vehicle.readAt,
     fetchedAt: vehicle.fetchedAt?.toISOString() ?? null,
-    readAt: {},
-    reading: false,
-    nextReadAt: null,
-    lastFailure: null,
-    pendingCommand: null,
-    usage: { month: new Date().toISOString().slice(0, 7), billed: 0, budget: 500 },
+    reading: active && vehicle.readRequested !== null,
+    nextReadAt: nextReadAt && new Date(Math.max(nextReadAt.getTime(), now)).toISOString(),
+    lastFailure: vehicle.lastFailure,
+    pendingCommand: vehicle.pendingCommand && {
+      action: vehicle.pendingCommand.action,
+      sentAt: vehicle.pendingCommand.sentAt,
+    },
+    usage: {
+      month: monthOf(context.now),
+      billed: context.billed.get(vehicle.id) ?? 0,
+      budget: context.budget.budget,
+    },
   };
 }

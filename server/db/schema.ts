@@ -12,7 +12,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { VehicleData } from '../../protocol/api';
+import type { PendingCommand, ReadFailure, VehicleData, VehicleReadTimes } from '../../protocol/api';
 
 const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -67,11 +67,21 @@ export const connections = pgTable('connections', {
   /** Consecutive failed refreshes and when the last one failed, for backing off. */
   refreshFailures: integer('refresh_failures').notNull().default(0),
   refreshFailedAt: timestamp('refresh_failed_at', { withTimezone: true }),
+  /** When its vehicle list was stored; null while Smartcar has not answered it yet. */
+  vehiclesListedAt: timestamp('vehicles_listed_at', { withTimezone: true }),
+  /** A process listing its vehicles holds this lease (renewed while it works), so only one does. */
+  listLeaseUntil: timestamp('list_lease_until', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** A user's vehicle, with the attributes and data last read from Smartcar. */
+/** A lock or unlock not confirmed yet; `ended` once Smartcar's call ended without telling the outcome. */
+export type StoredCommand = PendingCommand & { ended?: boolean };
+
+/** What a vehicle read asks for: everything the popup shows, or only the lock status (after a command). */
+export type ReadScope = 'all' | 'security';
+
+/** A user's vehicle, with the attributes and data last read from Smartcar, and its read's progress. */
 export const vehicles = pgTable(
   'vehicles',
   {
@@ -82,13 +92,29 @@ export const vehicles = pgTable(
     connectionId: uuid('connection_id')
       .notNull()
       .references(() => connections.id, { onDelete: 'cascade' }),
-    make: text('make').notNull(),
-    model: text('model').notNull(),
-    year: integer('year').notNull(),
-    permissions: jsonb('permissions').$type<string[]>().notNull(),
+    /** Null until a read answers them (or forever, without `read_vehicle_info`). */
+    make: text('make'),
+    model: text('model'),
+    year: integer('year'),
+    /** Null until `GET /permissions` has answered for the current grant. */
+    permissions: jsonb('permissions').$type<string[]>(),
+    /** Unit system of `data`; reads store metric, answers convert. */
     units: text('units').$type<'metric' | 'imperial'>().notNull().default('metric'),
-    data: jsonb('data').$type<VehicleData>().notNull(),
+    data: jsonb('data').$type<VehicleData>().notNull().default({}),
+    /** When each figure in `data` was read. */
+    readAt: jsonb('read_at').$type<VehicleReadTimes>().notNull().default({}),
+    /** Figures the vehicle answered it cannot give (an electric car has no fuel): never asked again. */
+    incapable: jsonb('incapable').$type<string[]>().notNull().default([]),
+    /** When the last read succeeded. */
     fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+    /** When the last read began, successful or not: automatic reads are paced from it. */
+    readAttemptedAt: timestamp('read_attempted_at', { withTimezone: true }),
+    /** A read that is wanted and not finished yet (survives a process that dies mid-read). */
+    readRequested: text('read_requested').$type<ReadScope>(),
+    /** A process reading the vehicle holds this lease (renewed while it works), so only one does. */
+    readLeaseUntil: timestamp('read_lease_until', { withTimezone: true }),
+    lastFailure: jsonb('last_failure').$type<ReadFailure>(),
+    pendingCommand: jsonb('pending_command').$type<StoredCommand>(),
     createdAt: createdAt(),
   },
   (table) => [
@@ -102,4 +128,29 @@ export const rateLimits = pgTable('rate_limits', {
   key: text('key').primaryKey(),
   count: integer('count').notNull(),
   resetAt: timestamp('reset_at', { withTimezone: true }).notNull(),
+});
+
+/** Billed Smartcar requests per Smartcar vehicle id and calendar month (UTC, `YYYY-MM`). */
+export const vehicleUsage = pgTable(
+  'vehicle_usage',
+  {
+    vehicleId: text('vehicle_id').notNull(),
+    month: text('month').notNull(),
+    billed: integer('billed').notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.vehicleId, table.month] })],
+);
+
+/**
+ * Times before which Smartcar must not be asked again, after it said so: `application` for its
+ * application-wide rate limit (with a failure count for exponential back-off), `vehicle:<id>` for
+ * one vehicle's rate limits and monthly allowance.
+ */
+export const smartcarHolds = pgTable('smartcar_holds', {
+  key: text('key').primaryKey(),
+  until: timestamp('until', { withTimezone: true }).notNull(),
+  failures: integer('failures').notNull().default(0),
+  /** The answer to give meanwhile, as an API error code and sentence. */
+  code: text('code').notNull(),
+  message: text('message').notNull(),
 });

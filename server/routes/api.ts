@@ -9,6 +9,7 @@ import {
   type SecurityResponse,
   type ConnectResponse,
   type ExchangeResponse,
+  type RefreshResponse,
   type VehiclesResponse,
 } from '../../protocol/api';
 import type { Config } from '../config';
@@ -62,32 +63,37 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
       );
     }
     const tokens = await smartcar.exchangeCode(binding.redirectUri, code);
-    const snapshots = await vehicles.readAll(tokens.accessToken, units);
-    const owner = await db.transaction(async (tx) => {
+    // Stored before anything else can fail: the code is spent, so these tokens are the grant.
+    const { owner, connectionId } = await db.transaction(async (tx) => {
       const user = caller ?? (await sessions.createUserWithSession(tx));
-      const connectionId = await vault.saveConnection(tx, user.userId, tokens);
-      await vehicles.attach(tx, user.userId, connectionId, snapshots, units);
-      return user;
+      return { owner: user, connectionId: await vault.saveConnection(tx, user.userId, tokens) };
     });
-    vehicles.forget(owner.userId);
-    return {
-      session: owner.sessionToken,
-      vehicles: await vehicles.list(owner.userId),
-      pendingConnections: 0,
-    };
+    await vehicles.addConnection(owner.userId, connectionId);
+    return { session: owner.sessionToken, ...(await vehicles.list(owner.userId, units)) };
   });
 
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
     const { units } = parse(VehiclesQuery, request.query);
     const caller = await sessions.requireCaller(request);
-    return { vehicles: await vehicles.list(caller.userId, units), pendingConnections: 0 };
+    return vehicles.list(caller.userId, units);
   });
 
-  app.post('/api/vehicles/:id/security', async (request): Promise<SecurityResponse> => {
+  app.post('/api/vehicles/refresh', limited, async (request, reply): Promise<RefreshResponse> => {
+    const { units } = parse(VehiclesQuery, request.query);
+    const caller = await sessions.requireCaller(request);
+    const answer = await vehicles.refresh(caller.userId, units);
+    void reply.code(202);
+    return answer;
+  });
+
+  app.post('/api/vehicles/:id/security', async (request, reply): Promise<SecurityResponse> => {
     const { id } = parse(VehicleIdParams, request.params);
     const { action } = parse(SecurityRequest, request.body);
     const caller = await sessions.requireCaller(request);
-    return { vehicle: await vehicles.setLock(caller.userId, id, action) };
+    const { vehicle, confirmed } = await vehicles.setLock(caller.userId, id, action);
+    // 202: sent, and Smartcar has not confirmed it yet (`vehicle.pendingCommand` says so).
+    void reply.code(confirmed ? 200 : 202);
+    return { vehicle };
   });
 
   app.delete('/api/vehicles/:id', async (request, reply) => {

@@ -1,5 +1,5 @@
 // Calls the server the way the extension does: JSON bodies, the extension's Origin, a bearer session.
-import type { ExchangeResponse } from '../../protocol/api';
+import type { ExchangeResponse, VehiclesResponse } from '../../protocol/api';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
 import { completeConnect, type ConnectChoices } from '../../emulator/connect-driver';
 
@@ -51,7 +51,26 @@ export function apiClient(serverUrl: string) {
     };
   };
 
-  /** The whole flow: connect, Connect pages, exchange. */
+  /**
+   * Asks for the vehicles until no read is under way and every connection is listed, the way the
+   * extension polls; answers the last list.
+   */
+  const settled = async (session: string, query = ''): Promise<VehiclesResponse> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const answer = await call<VehiclesResponse>('GET', `/api/vehicles${query}`, { session });
+      if (answer.status !== 200) throw new Error(`listing vehicles failed: ${answer.text}`);
+      const busy = answer.json.pendingConnections > 0 || answer.json.vehicles.some((v) => v.reading);
+      if (!busy) return answer.json;
+      if (Date.now() > deadline) throw new Error(`vehicles still reading: ${answer.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  /**
+   * The whole flow: connect, Connect pages, exchange, then the reads the exchange started (the
+   * exchange answers before Smartcar has read the vehicles). `exchange` is the exchange's own answer.
+   */
   const connectVehicles = async (options: { session?: string; choices?: ConnectChoices } = {}) => {
     const { code, state } = await authorize(options);
     const exchange = await call<ExchangeResponse>('POST', '/api/exchange', {
@@ -59,8 +78,9 @@ export function apiClient(serverUrl: string) {
       ...(options.session ? { session: options.session } : {}),
     });
     if (exchange.status !== 200) throw new Error(`exchange failed: ${exchange.text}`);
-    return exchange.json;
+    const list = await settled(exchange.json.session);
+    return { ...list, session: exchange.json.session, exchange: exchange.json };
   };
 
-  return { call, authorize, connectVehicles };
+  return { call, authorize, connectVehicles, settled };
 }

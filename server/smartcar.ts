@@ -82,15 +82,16 @@ export class SmartcarGateway {
     }
   }
 
-  /** Rejects with `RefreshTokenRejected` when Smartcar says the refresh token is dead. */
+  /**
+   * One call to the token endpoint. Not retried here: the vault retries under its lease, where it
+   * knows whether Smartcar may already have used the token (token-vault.ts). Rejects with
+   * `RefreshTokenRejected` when Smartcar says the refresh token is dead.
+   */
   async refresh(refreshToken: string): Promise<TokenSet> {
     // Any allowed redirect URI works: the refresh grant does not send one.
     const [redirectUri] = this.authClients.keys();
-    // Retrying is safe: Smartcar keeps a used refresh token valid for a short grace period.
     try {
-      return toTokenSet(
-        await retried(() => this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken)),
-      );
+      return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
     } catch (error) {
       if (isInvalidGrant(error)) throw new RefreshTokenRejected();
       throw toApiError(error);

@@ -5,11 +5,16 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-/** Where a held refresh stops: before Smartcar sees it, or after Smartcar answered. */
-export type RefreshStep = 'sent' | 'answered';
+/**
+ * Where a held refresh stops: sent but not seen by Smartcar; answered by Smartcar but not yet back;
+ * or just handed back to the server (its commit may or may not follow).
+ */
+export type RefreshStep = 'sent' | 'answered' | 'delivered';
 
 export interface TokenProxy {
   origin: string;
+  /** Refresh requests the server sent. */
+  requested(): number;
   /** Refresh answers that reached the server. */
   delivered(): number;
   /** Refreshes the emulator carried out. */
@@ -18,7 +23,7 @@ export interface TokenProxy {
   mostAtOnce(): number;
   /** The next `count` refresh answers are lost after the emulator has rotated the pair. */
   dropAnswers(count: number): void;
-  /** Stops the next refresh at `step`; resolves once it got there. The held request is never answered. */
+  /** Stops the next refresh at `step`; resolves once it got there. A held request is never answered. */
   holdAt(step: RefreshStep): Promise<void>;
   close(): Promise<void>;
 }
@@ -33,6 +38,7 @@ const HOP_HEADERS = new Set([
 ]);
 
 export async function startTokenProxy(target: string): Promise<TokenProxy> {
+  let requested = 0;
   let delivered = 0;
   let rotated = 0;
   let toDrop = 0;
@@ -46,6 +52,7 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
     const body = Buffer.concat(chunks);
     const isRefresh = new URLSearchParams(body.toString()).get('grant_type') === 'refresh_token';
     if (isRefresh) {
+      requested += 1;
       open += 1;
       mostAtOnce = Math.max(mostAtOnce, open);
       response.on('close', () => (open -= 1));
@@ -68,7 +75,7 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
     });
     const answer = Buffer.from(await upstream.arrayBuffer());
     if (isRefresh && upstream.ok) rotated += 1;
-    if (held) {
+    if (held?.step === 'answered') {
       held.reached(); // Smartcar rotated; the answer stays here
       return;
     }
@@ -80,7 +87,7 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
     if (isRefresh) delivered += 1;
     const passed = [...upstream.headers].filter(([name]) => !HOP_HEADERS.has(name));
     response.writeHead(upstream.status, Object.fromEntries(passed));
-    response.end(answer);
+    response.end(answer, () => held?.reached());
   };
 
   const server = createServer((request, response) => {
@@ -93,6 +100,7 @@ export async function startTokenProxy(target: string): Promise<TokenProxy> {
 
   return {
     origin: `http://127.0.0.1:${address.port}`,
+    requested: () => requested,
     delivered: () => delivered,
     rotated: () => rotated,
     mostAtOnce: () => mostAtOnce,

@@ -1,5 +1,6 @@
-// Periodic upkeep, in every server process: renew refresh tokens before their 60 days run out and
-// drop expired Connect states and rate-limit counters. Each step is safe to run concurrently.
+// Periodic upkeep, in every server process: retry refreshes whose answer was lost, renew refresh
+// tokens before their 60 days run out, and drop expired Connect states, sessions and rate-limit
+// counters. Each step is safe to run concurrently.
 import { lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from './db';
@@ -14,6 +15,12 @@ export async function runMaintenance(db: Database, vault: TokenVault, log: Fasti
   if (renewed + failed > 0) log.info({ renewed, failed }, 'renewed refresh tokens nearing expiry');
 }
 
+/**
+ * How often each process looks for refreshes whose answer was lost: several times inside the
+ * minute Smartcar keeps a used refresh token valid (token-vault.ts).
+ */
+const RECOVERY_INTERVAL_MS = 2_000;
+
 /** Runs maintenance now and then every `intervalMs`; the returned function stops it. */
 export function scheduleMaintenance(
   db: Database,
@@ -26,10 +33,17 @@ export function scheduleMaintenance(
       log.error({ err: error }, 'maintenance failed');
     });
   };
+  const recover = () => {
+    vault.recoverLostRefreshes().catch((error: unknown) => {
+      log.error({ err: error }, 'retrying lost refreshes failed');
+    });
+  };
   const first = setTimeout(run, 1_000).unref();
   const timer = setInterval(run, intervalMs).unref();
+  const recovery = setInterval(recover, RECOVERY_INTERVAL_MS).unref();
   return () => {
     clearTimeout(first);
     clearInterval(timer);
+    clearInterval(recovery);
   };
 }

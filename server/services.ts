@@ -28,7 +28,10 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
     : loadOrCreateDevelopmentKey(config.dataDir);
   const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
   const smartcar = new SmartcarGateway(config.smartcar, log);
-  const vault = new TokenVault(database.db, cipher, smartcar);
+  const vault = new TokenVault(database.db, cipher, smartcar, {
+    tokenCallTimeoutMs: config.smartcar.timeoutMs,
+    log,
+  });
   try {
     await vault.assertKeysAvailable();
   } catch (error) {

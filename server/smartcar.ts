@@ -2,7 +2,6 @@
 // SMARTCAR_API_ORIGIN / SMARTCAR_AUTH_ORIGIN from process.env on each call, which is how the
 // same code talks to the emulator or to the real platform.
 import { createRequire } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 import type { FastifyBaseLogger } from 'fastify';
@@ -94,10 +93,6 @@ export class UpstreamError extends ApiError {
   }
 }
 
-/** Transient failures of the token endpoint are retried this often; vehicle calls are retried by their callers. */
-const REFRESH_RETRIES = 2;
-/** A longer `retry-after` than this from the token endpoint is passed on instead of waited out. */
-const MAX_RETRY_AFTER_SECONDS = 5;
 
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
@@ -147,27 +142,18 @@ export class SmartcarGateway {
     }
   }
 
-  /** Rejects with `RefreshTokenRejected` when Smartcar says the refresh token is dead. */
+  /**
+   * One call to the token endpoint. Not retried here: the vault retries under its lease, where it
+   * knows whether Smartcar may already have used the token (token-vault.ts). Rejects with
+   * `RefreshTokenRejected` when Smartcar says the refresh token is dead.
+   */
   async refresh(refreshToken: string): Promise<TokenSet> {
     // Any allowed redirect URI works: the refresh grant does not send one.
     const [redirectUri] = this.authClients.keys();
-    // Retrying is safe: Smartcar keeps a used refresh token valid for a short grace period.
     try {
-      return toTokenSet(
-        await pRetry(() => this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken), {
-          retries: REFRESH_RETRIES,
-          minTimeout: 200,
-          factor: 3,
-          shouldRetry: ({ error }) => isTransientAtTokenEndpoint(error),
-          onFailedAttempt: async ({ error, attemptNumber }) => {
-            this.logFailure(error, { call: 'refresh', attempt: attemptNumber });
-            // The token endpoint says how long to wait after a 429; wait that long before the next try.
-            const seconds = retryAfterSeconds(error);
-            if (seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS) await sleep(seconds * 1000);
-          },
-        }),
-      );
+      return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
     } catch (error) {
+      this.logFailure(error, { call: 'refresh' });
       if (isInvalidGrant(error)) throw new RefreshTokenRejected();
       throw toApiError(error);
     }
@@ -363,13 +349,6 @@ function figureValue<F extends Figure>(figure: F, body: Record<string, unknown>)
     security: () => ({ isLocked: Boolean(body.isLocked) }),
   };
   return values[figure]();
-}
-
-/** The token endpoint: a dropped connection, a timeout, a 5xx or a short 429 are worth another try. */
-function isTransientAtTokenEndpoint(error: unknown): boolean {
-  if (!isSmartcarError(error)) return true;
-  if (error.statusCode === 429) return (retryAfterSeconds(error) ?? 0) <= MAX_RETRY_AFTER_SECONDS;
-  return error.statusCode === 408 || (error.statusCode >= 500 && error.statusCode !== 501);
 }
 
 function retryAfterSeconds(error: unknown): number | undefined {

@@ -23,6 +23,27 @@ export interface DatabaseHandle {
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
+/** Any number that no other application on the same PostgreSQL uses as an advisory lock. */
+const MIGRATION_LOCK = 7_419_260_301;
+
+/**
+ * Several processes may start at once on an empty database: one migrates while the others wait,
+ * then find nothing left to do. The lock is a session lock on one connection, held only here.
+ */
+async function migrateUnderLock(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Opens the database and brings its schema up to date.
  * `embeddedDir` may be `memory://` for a throwaway database (tests).
@@ -34,7 +55,7 @@ export async function openDatabase(options: {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     const db = drizzlePostgres(pool, { schema });
-    await migratePostgres(db, { migrationsFolder });
+    await migrateUnderLock(pool);
     const url = new URL(options.databaseUrl);
     url.password = '';
     return { db, location: url.toString(), close: () => pool.end() };

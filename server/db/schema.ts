@@ -35,6 +35,8 @@ export const sessions = pgTable('sessions', {
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
   createdAt: createdAt(),
+  /** Renewed on use, at most once an hour; an idle session expires. */
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 /** Pending Connect flows: single-use, short-lived, bound to a redirect URI and maybe a user. */
@@ -44,6 +46,8 @@ export const connectStates = pgTable(
     stateHash: text('state_hash').primaryKey(),
     redirectUri: text('redirect_uri').notNull(),
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The Origin that asked for it (per installation in Firefox); the exchange must come from it. */
+    origin: text('origin'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (table) => [index('connect_states_expires_at').on(table.expiresAt)],
@@ -64,9 +68,17 @@ export const connections = pgTable('connections', {
   refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }).notNull(),
   /** 'active', or 'reconnect_required' once the refresh token is dead. */
   status: text('status').notNull().default('active'),
-  /** Consecutive failed refreshes and when the last one failed, for backing off. */
+  /** Consecutive failed refreshes, and when the next may start: back-off shared by every process. */
   refreshFailures: integer('refresh_failures').notNull().default(0),
-  refreshFailedAt: timestamp('refresh_failed_at', { withTimezone: true }),
+  refreshRetryAt: timestamp('refresh_retry_at', { withTimezone: true }),
+  /**
+   * When the stored refresh token was first sent to Smartcar without an answer coming back. Smartcar
+   * may have rotated the pair; the old token then works only for a minute after that time.
+   */
+  refreshAttemptedAt: timestamp('refresh_attempted_at', { withTimezone: true }),
+  /** The process refreshing this connection, and until when it may; see token-vault.ts. */
+  refreshLeaseOwner: text('refresh_lease_owner'),
+  refreshLeaseUntil: timestamp('refresh_lease_until', { withTimezone: true }),
   /** When its vehicle list was stored; null while Smartcar has not answered it yet. */
   vehiclesListedAt: timestamp('vehicles_listed_at', { withTimezone: true }),
   /** A process listing its vehicles holds this lease (renewed while it works), so only one does. */

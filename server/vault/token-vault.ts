@@ -1,6 +1,31 @@
 // Keeps each connection's Smartcar tokens encrypted and fresh. A token is decrypted only to make
 // a Smartcar call and never leaves this module except as the argument of that call.
-import { and, eq, lt, ne } from 'drizzle-orm';
+//
+// Refreshing, across any number of server processes, follows these rules:
+//
+// - One refresh per connection at a time: a process first takes the connection's lease, a
+//   conditional UPDATE that succeeds only when no other lease is running and the back-off is over.
+//   No transaction and no pool connection is held while Smartcar answers: the lease is a column.
+//   A lease lasts one token call (the SDK's timeout plus a margin), so a process killed mid-refresh
+//   holds it up for seconds only.
+// - Smartcar rotates the pair on every refresh and keeps the used refresh token valid for one
+//   minute (https://smartcar.com/docs/api-reference/authorization/token-refresh). An answer can be
+//   lost after Smartcar used the token (dropped connection, timeout, process killed before the
+//   commit), so `refresh_attempted_at` records when the stored token was first sent without an
+//   answer coming back. While that minute runs, retries come within seconds (each process sweeps
+//   for such connections, see `recoverLostRefreshes`), never after the ordinary back-off.
+// - New tokens are written only if the stored refresh token is still the one that was sent, so a
+//   slow process whose lease ran out can never overwrite a newer pair with an older one.
+// - A connection becomes `reconnect_required` only when Smartcar answers `invalid_grant` for the
+//   refresh token we hold: the grant is gone (revoked, 60 days passed), or a lost answer could not
+//   be retried within the minute, which the rules above exist to prevent and which is logged.
+// - Back-off lives in the database (`refresh_failures`, `refresh_retry_at`), shared by every
+//   process, and is part of the lease's condition, so it is checked again when a lease is taken.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { and, eq, isNotNull, isNull, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import pLimit from 'p-limit';
 import type { Database } from '../db';
 import { connections } from '../db/schema';
 import { ApiError, notFound } from '../errors';
@@ -11,12 +36,53 @@ import type { TokenCipher } from './cipher';
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 /** The sweep renews connections whose refresh token would lapse within this time. */
 export const REFRESH_TOKEN_RENEWAL_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
-/** After a failed refresh, wait this long (doubling per failure, up to the cap) before trying again. */
+/** Smartcar keeps a used refresh token valid this long after its first use. */
+export const REFRESH_GRACE_MS = 60 * 1000;
+/** After a lost answer, retry this soon (doubling up to the cap), so several tries fit in the grace. */
+const LOST_ANSWER_RETRY_MS = 1_000;
+const LOST_ANSWER_RETRY_CAP_MS = 4_000;
+/** After a failure that left the token unused, wait this long (doubling up to the cap). */
 const REFRESH_BACKOFF_MS = 30_000;
 const REFRESH_BACKOFF_CAP_MS = 10 * 60 * 1000;
+/** A request tries at most this often itself, and waits at most this long between tries. */
+const TRIES_PER_REQUEST = 3;
+const LONGEST_WAIT_IN_REQUEST_MS = 5_000;
+/** How often a request waiting for another process's refresh looks again. */
+const LEASE_POLL_MS = 100;
+/** Token calls at once per process: more wait their turn without holding anything. */
+export const CONCURRENT_TOKEN_CALLS = 4;
 
 type ConnectionRow = typeof connections.$inferSelect;
-type NeedsRefresh = (row: ConnectionRow, now: number) => boolean;
+
+/** Why a connection is refreshed: as SQL for the lease's condition, and as a check on a row read. */
+interface RefreshReason {
+  where(now: Date): SQL | undefined;
+  holds(row: ConnectionRow, now: Date): boolean;
+}
+
+const accessTokenExpiring: RefreshReason = {
+  where: (now) => lte(connections.accessExpiresAt, new Date(now.getTime() + REFRESH_MARGIN_MS)),
+  holds: (row, now) => row.accessExpiresAt.getTime() - now.getTime() <= REFRESH_MARGIN_MS,
+};
+const refreshTokenExpiring: RefreshReason = {
+  where: (now) =>
+    lte(connections.refreshExpiresAt, new Date(now.getTime() + REFRESH_TOKEN_RENEWAL_MARGIN_MS)),
+  holds: (row, now) => row.refreshExpiresAt.getTime() - now.getTime() <= REFRESH_TOKEN_RENEWAL_MARGIN_MS,
+};
+/** A refresh whose answer never came: the stored token may already be used. */
+const answerLost: RefreshReason = {
+  where: () => isNotNull(connections.refreshAttemptedAt),
+  holds: (row) => row.refreshAttemptedAt !== null,
+};
+/** Smartcar refused this access token, unless another request replaced it meanwhile. */
+const accessTokenRejected = (sealed: Buffer): RefreshReason => ({
+  where: () => eq(connections.accessToken, sealed),
+  holds: (row) => row.accessToken.equals(sealed),
+});
+const either = (a: RefreshReason, b: RefreshReason): RefreshReason => ({
+  where: (now) => or(a.where(now), b.where(now)),
+  holds: (row, now) => a.holds(row, now) || b.holds(row, now),
+});
 
 export const reconnectRequired = () =>
   new ApiError(409, 'reconnect_required', 'Smartcar access has ended for this vehicle. Connect it again.');
@@ -24,20 +90,35 @@ export const reconnectRequired = () =>
 const upstreamUnavailable = () =>
   new ApiError(503, 'upstream_unavailable', 'Smartcar is not answering right now. Try again in a moment.');
 
-const accessTokenExpiring: NeedsRefresh = (row, now) =>
-  row.accessExpiresAt.getTime() - now <= REFRESH_MARGIN_MS;
-const refreshTokenExpiring: NeedsRefresh = (row, now) =>
-  row.refreshExpiresAt.getTime() - now <= REFRESH_TOKEN_RENEWAL_MARGIN_MS;
+/** An access token in the clear, and as stored, to tell later whether it was replaced. */
+interface AccessToken {
+  token: string;
+  sealed: Buffer;
+}
+
+type Attempt =
+  | ({ kind: 'token' } & AccessToken)
+  | { kind: 'reconnect' }
+  | { kind: 'failed'; error: unknown; retryAt: Date; row: ConnectionRow };
 
 export class TokenVault {
-  /** One refresh per connection at a time in this process; the row lock covers other processes. */
-  private readonly inFlight = new Map<string, Promise<string>>();
+  /** One refresh per connection at a time in this process; the lease covers other processes. */
+  private readonly inFlight = new Map<string, Promise<AccessToken>>();
+  private readonly tokenCalls = pLimit(CONCURRENT_TOKEN_CALLS);
+  /** Names this process in the leases it takes. */
+  private readonly leaseOwner = randomUUID();
+  private readonly leaseMs: number;
+  private readonly log: FastifyBaseLogger | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly cipher: TokenCipher,
     private readonly smartcar: SmartcarGateway,
-  ) {}
+    options: { tokenCallTimeoutMs: number; log?: FastifyBaseLogger },
+  ) {
+    this.leaseMs = options.tokenCallTimeoutMs + 5_000;
+    this.log = options.log;
+  }
 
   /** Stores a new connection's tokens, inside the caller's transaction; returns its id. */
   async saveConnection(tx: Database, userId: string, tokens: TokenSet): Promise<string> {
@@ -51,39 +132,41 @@ export class TokenVault {
    * before its time (revoked, expired early), the token is refreshed once and the call retried.
    */
   async withAccessToken<T>(connectionId: string, call: (accessToken: string) => Promise<T>): Promise<T> {
-    const token = await this.accessToken(connectionId);
+    const { token, sealed } = await this.accessToken(connectionId);
     try {
       return await call(token);
     } catch (error) {
       if (!(error instanceof AccessTokenRejected)) throw error;
     }
-    // Unless another request already replaced the rejected token, this one refreshes it.
-    const fresh = await this.refreshShared(connectionId, (row) => this.open(row, 'access') === token);
+    const fresh = await this.refreshShared(connectionId, accessTokenRejected(sealed));
     try {
-      return await call(fresh);
+      return await call(fresh.token);
     } catch (error) {
       throw error instanceof AccessTokenRejected ? reconnectRequired() : error;
     }
   }
 
   /** A valid access token for the connection, refreshed first if it is about to expire. */
-  private async accessToken(connectionId: string): Promise<string> {
+  private async accessToken(connectionId: string): Promise<AccessToken> {
+    const row = await this.read(connectionId);
+    const reason = either(accessTokenExpiring, answerLost);
+    return reason.holds(row, new Date()) ? this.refreshShared(connectionId, reason) : this.stored(row);
+  }
+
+  private stored(row: ConnectionRow): AccessToken {
+    return { token: this.open(row, 'access'), sealed: row.accessToken };
+  }
+
+  private async read(connectionId: string): Promise<ConnectionRow> {
     const [row] = await this.db.select().from(connections).where(eq(connections.id, connectionId));
     if (!row) throw notFound('This connection');
     if (row.status !== 'active') throw reconnectRequired();
-    const now = Date.now();
-    if (!accessTokenExpiring(row, now)) return this.open(row, 'access');
-    if (inBackoff(row, now)) {
-      // Smartcar failed us moments ago: use the old token while it lasts rather than hammer it.
-      if (row.accessExpiresAt.getTime() > now) return this.open(row, 'access');
-      throw upstreamUnavailable();
-    }
-    return this.refreshShared(connectionId, accessTokenExpiring);
+    return row;
   }
 
   /**
    * Renews every connection whose refresh token nears its 60 days, so a connection in use never
-   * lapses. Safe to run in every process at once: the row lock lets one of them do each.
+   * lapses. Safe to run in every process at once: the lease lets one of them do each.
    */
   async renewExpiringRefreshTokens(): Promise<{ renewed: number; failed: number }> {
     const due = await this.db
@@ -139,67 +222,154 @@ export class TokenVault {
     return stale.length;
   }
 
-  private refreshShared(connectionId: string, needsRefresh: NeedsRefresh): Promise<string> {
+  /**
+   * Retries refreshes whose answer was lost, while Smartcar still honours the used token. Runs
+   * every few seconds in every process; a lease lets one of them do each.
+   */
+  async recoverLostRefreshes(): Promise<number> {
+    const now = new Date();
+    const due = await this.db
+      .select({ id: connections.id })
+      .from(connections)
+      .where(and(eq(connections.status, 'active'), answerLost.where(now), this.leaseFree(now)));
+    await Promise.all(due.map(({ id }) => this.refreshShared(id, answerLost).catch(() => undefined)));
+    return due.length;
+  }
+
+  private refreshShared(connectionId: string, reason: RefreshReason): Promise<AccessToken> {
     let pending = this.inFlight.get(connectionId);
     if (!pending) {
-      pending = this.refreshUnderLock(connectionId, needsRefresh).finally(() =>
-        this.inFlight.delete(connectionId),
-      );
+      pending = this.refresh(connectionId, reason).finally(() => this.inFlight.delete(connectionId));
       this.inFlight.set(connectionId, pending);
     }
     return pending;
   }
 
-  private async refreshUnderLock(connectionId: string, needsRefresh: NeedsRefresh): Promise<string> {
-    const outcome = await this.db.transaction(async (tx) => {
-      // FOR UPDATE serialises refreshes across server processes; the rotated pair is committed
-      // before the lock is released, so no process ever refreshes with a superseded token.
-      const [row] = await tx.select().from(connections).where(eq(connections.id, connectionId)).for('update');
-      if (!row) return { kind: 'gone' } as const;
-      if (row.status !== 'active') return { kind: 'reconnect' } as const;
-      // Another process may have refreshed while this one waited for the lock.
-      if (!needsRefresh(row, Date.now())) return { kind: 'token', token: this.open(row, 'access') } as const;
-      let tokens: TokenSet;
-      try {
-        tokens = await this.smartcar.refresh(this.open(row, 'refresh'));
-      } catch (error) {
-        if (error instanceof RefreshTokenRejected) {
-          await tx
-            .update(connections)
-            .set({ status: 'reconnect_required', updatedAt: new Date() })
-            .where(eq(connections.id, connectionId));
-          return { kind: 'reconnect' } as const;
+  /** Refreshes under the lease, or waits for the process that holds it; see the rules at the top. */
+  private async refresh(connectionId: string, reason: RefreshReason): Promise<AccessToken> {
+    const giveUpAt = Date.now() + 2 * this.leaseMs + LONGEST_WAIT_IN_REQUEST_MS;
+    let tries = 0;
+    for (;;) {
+      const attempt = await this.tokenCalls(() => this.tryRefresh(connectionId, reason));
+      if (attempt) {
+        tries += 1;
+        if (attempt.kind === 'token') return attempt;
+        if (attempt.kind === 'reconnect') throw reconnectRequired();
+        const wait = attempt.retryAt.getTime() - Date.now();
+        if (tries < TRIES_PER_REQUEST && wait <= LONGEST_WAIT_IN_REQUEST_MS) {
+          await sleep(Math.max(0, wait));
+          continue;
         }
-        await tx
-          .update(connections)
-          .set({ refreshFailures: row.refreshFailures + 1, refreshFailedAt: new Date() })
-          .where(eq(connections.id, connectionId));
-        const stillValid = row.accessExpiresAt.getTime() > Date.now();
-        return stillValid
-          ? ({ kind: 'token', token: this.open(row, 'access') } as const)
-          : ({ kind: 'failed', error } as const);
+        // The stored token may still serve this request; the sweep or a later request tries again.
+        if (attempt.row.accessExpiresAt.getTime() > Date.now()) return this.stored(attempt.row);
+        throw attempt.error;
       }
-      await tx
+      // No lease: another process is refreshing, the back-off runs, or there is nothing to do.
+      const row = await this.read(connectionId);
+      const now = new Date();
+      if (!reason.holds(row, now)) return this.stored(row);
+      const leased = row.refreshLeaseUntil !== null && row.refreshLeaseUntil > now;
+      const retryIn = (row.refreshRetryAt?.getTime() ?? 0) - now.getTime();
+      if ((leased || retryIn <= 0) && Date.now() < giveUpAt) {
+        await sleep(LEASE_POLL_MS);
+        continue;
+      }
+      if (retryIn > 0 && retryIn <= LONGEST_WAIT_IN_REQUEST_MS && tries < TRIES_PER_REQUEST) {
+        tries += 1;
+        await sleep(retryIn);
+        continue;
+      }
+      if (row.accessExpiresAt > now) return this.stored(row);
+      throw upstreamUnavailable();
+    }
+  }
+
+  /** One refresh under the lease; undefined when the lease could not be taken. */
+  private async tryRefresh(connectionId: string, reason: RefreshReason): Promise<Attempt | undefined> {
+    const now = new Date();
+    const [before] = await this.db
+      .select({ attemptedAt: connections.refreshAttemptedAt })
+      .from(connections)
+      .where(eq(connections.id, connectionId));
+    const [row] = await this.db
+      .update(connections)
+      .set({
+        refreshLeaseOwner: this.leaseOwner,
+        refreshLeaseUntil: new Date(now.getTime() + this.leaseMs),
+        // Marked before the call: from here on Smartcar may use the token without us hearing back.
+        refreshAttemptedAt: sql`coalesce(${connections.refreshAttemptedAt}, ${now.toISOString()}::timestamptz)`,
+      })
+      .where(
+        and(
+          eq(connections.id, connectionId),
+          eq(connections.status, 'active'),
+          this.leaseFree(now),
+          or(isNull(connections.refreshRetryAt), lte(connections.refreshRetryAt, now)),
+          reason.where(now),
+        ),
+      )
+      .returning();
+    if (!row) return undefined;
+    const sentRefreshToken = row.refreshToken;
+    const unchanged = and(eq(connections.id, connectionId), eq(connections.refreshToken, sentRefreshToken));
+    const released = { refreshLeaseOwner: null, refreshLeaseUntil: null };
+
+    let tokens: TokenSet;
+    try {
+      tokens = await this.smartcar.refresh(this.open(row, 'refresh'));
+    } catch (error) {
+      if (error instanceof RefreshTokenRejected) {
+        if (before?.attemptedAt && Date.now() - before.attemptedAt.getTime() > REFRESH_GRACE_MS) {
+          this.log?.error(
+            { connectionId, since: before.attemptedAt.toISOString() },
+            'a refresh whose answer was lost was retried after Smartcar’s grace period; the grant is lost',
+          );
+        }
+        await this.db
+          .update(connections)
+          .set({ ...released, status: 'reconnect_required', updatedAt: new Date() })
+          .where(unchanged);
+        return { kind: 'reconnect' };
+      }
+      const failures = row.refreshFailures + 1;
+      const mayHaveBeenUsed = mayHaveReachedSmartcar(error);
+      const attemptedAt = mayHaveBeenUsed ? row.refreshAttemptedAt : (before?.attemptedAt ?? null);
+      const retryAt = new Date(Date.now() + retryDelay(failures, attemptedAt, error));
+      await this.db
         .update(connections)
         .set({
-          ...this.seal(connectionId, tokens),
-          refreshFailures: 0,
-          refreshFailedAt: null,
-          updatedAt: new Date(),
+          ...released,
+          refreshFailures: failures,
+          refreshRetryAt: retryAt,
+          refreshAttemptedAt: attemptedAt,
         })
-        .where(eq(connections.id, connectionId));
-      return { kind: 'token', token: tokens.accessToken } as const;
-    });
-    switch (outcome.kind) {
-      case 'gone':
-        throw notFound('This connection');
-      case 'reconnect':
-        throw reconnectRequired();
-      case 'failed':
-        throw outcome.error;
-      case 'token':
-        return outcome.token;
+        .where(unchanged);
+      this.log?.warn(
+        { connectionId, failures, code: error instanceof ApiError ? error.code : 'internal' },
+        'token refresh failed',
+      );
+      return { kind: 'failed', error, retryAt, row };
     }
+    const sealed = this.seal(connectionId, tokens);
+    const [saved] = await this.db
+      .update(connections)
+      .set({
+        ...sealed,
+        ...released,
+        refreshFailures: 0,
+        refreshRetryAt: null,
+        refreshAttemptedAt: null,
+        updatedAt: new Date(),
+      })
+      .where(unchanged)
+      .returning({ id: connections.id });
+    if (saved) return { kind: 'token', token: tokens.accessToken, sealed: sealed.accessToken };
+    // Our lease ran out and another process stored a newer pair: use that one.
+    return { kind: 'token', ...this.stored(await this.read(connectionId)) };
+  }
+
+  private leaseFree(now: Date) {
+    return or(isNull(connections.refreshLeaseUntil), lt(connections.refreshLeaseUntil, now));
   }
 
   private seal(connectionId: string, tokens: TokenSet) {
@@ -222,8 +392,23 @@ export class TokenVault {
 const aad = (connectionId: string, which: 'access' | 'refresh') =>
   `connections/${connectionId}/${which}_token`;
 
-function inBackoff(row: ConnectionRow, now: number): boolean {
-  if (!row.refreshFailedAt || row.refreshFailures === 0) return false;
-  const wait = Math.min(REFRESH_BACKOFF_MS * 2 ** (row.refreshFailures - 1), REFRESH_BACKOFF_CAP_MS);
-  return now - row.refreshFailedAt.getTime() < wait;
+/**
+ * How long to wait before the next try. A 429 says how long itself. While a token Smartcar may
+ * have used is still in its grace minute, tries come within seconds; otherwise the back-off doubles.
+ */
+function retryDelay(failures: number, attemptedAt: Date | null, error: unknown): number {
+  if (error instanceof ApiError && error.retryAfter) return error.retryAfter * 1000;
+  const inGrace = attemptedAt !== null && Date.now() - attemptedAt.getTime() < REFRESH_GRACE_MS;
+  return inGrace
+    ? Math.min(LOST_ANSWER_RETRY_MS * 2 ** (failures - 1), LOST_ANSWER_RETRY_CAP_MS)
+    : Math.min(REFRESH_BACKOFF_MS * 2 ** (failures - 1), REFRESH_BACKOFF_CAP_MS);
+}
+
+/**
+ * Whether Smartcar may have used the refresh token although we got no tokens back: anything but
+ * a clear refusal (a 429, or a 4xx about our request) counts, as a 5xx can follow the rotation.
+ */
+function mayHaveReachedSmartcar(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  return error.statusCode !== 429 && error.code !== 'upstream_error';
 }

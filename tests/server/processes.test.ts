@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator';
 import type { VehiclesResponse } from '../../protocol/api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { newEncryptionKey, startServerProcess, type ServerProcess } from '../support/server-process';
 import { TEST_CLIENT } from '../support/stack';
+import { startTokenProxy, type TokenProxy } from '../support/token-proxy';
+import { hashToken } from '../../server/tokens';
+import journal from '../../server/db/migrations/meta/_journal.json';
 
 let emulator: Emulator;
 const baseEnv = () => ({
@@ -27,21 +30,42 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-describe('two server processes on one PostgreSQL', () => {
+describe('server processes on one PostgreSQL', () => {
   let servers: ServerProcess[] = [];
+  let databaseUrl: string;
   let dropDatabase: () => Promise<void>;
+  let proxy: TokenProxy;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     const database = await createTestDatabase();
+    databaseUrl = database.url;
     dropDatabase = database.drop;
-    const env = { ...baseEnv(), DATABASE_URL: database.url, VEHICLE_DATA_MAX_AGE_SECONDS: '0' };
-    // Sequentially: each runs the migrations at start, which must not race on a fresh database.
-    servers = [await startServerProcess(env), await startServerProcess(env)];
+    proxy = await startTokenProxy(emulator.origin);
+    env = {
+      ...baseEnv(),
+      SMARTCAR_AUTH_ORIGIN: proxy.origin,
+      DATABASE_URL: database.url,
+      VEHICLE_DATA_MAX_AGE_SECONDS: '0',
+      // A short lease, so a refresh left behind by a killed process is taken over soon.
+      SMARTCAR_TIMEOUT_MS: '3000',
+    };
   });
 
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.stop()));
+    await proxy.close();
     await dropDatabase();
+  });
+
+  it('start three at once on an empty database, migrating it once', async () => {
+    servers = await Promise.all(Array.from({ length: 3 }, () => startServerProcess(env, undefined, 120_000)));
+    const applied = await query<{ n: number }>(
+      databaseUrl,
+      'select count(*)::int as n from drizzle.__drizzle_migrations',
+    );
+    expect(applied[0]?.n).toBe(journal.entries.length);
+    await servers.pop()?.stop();
   });
 
   it('refreshes an expired access token exactly once for 100 concurrent requests', async () => {
@@ -62,6 +86,58 @@ describe('two server processes on one PostgreSQL', () => {
     expect(emulator.calls().byEndpoint['token.refresh_token']).toBe(1);
     expect(answers.every((answer) => answer.json.vehicles.every((v) => v.status === 'connected'))).toBe(true);
   });
+
+  // The survivor takes the refresh over on its own, inside the minute Smartcar keeps the used
+  // refresh token valid, although no request comes in.
+  it.each(['sent', 'answered', 'delivered'] as const)(
+    'keeps the grant when a process is killed with its refresh %s',
+    async (step) => {
+      const survivor = servers[0];
+      if (!survivor) throw new Error('a running server expected');
+      const doomed = await startServerProcess(env);
+      emulator.setTokenLifetimes({ accessTokenTtlSeconds: 60 });
+      const { session } = await apiClient(doomed.url).connectVehicles({
+        choices: { email: `killed-${step}@example.com` },
+      });
+      emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+      const requested = proxy.requested();
+      const delivered = proxy.delivered();
+
+      const reached = proxy.holdAt(step);
+      void apiClient(doomed.url)
+        .call('GET', '/api/vehicles', { session })
+        .catch(() => undefined);
+      await reached;
+      await doomed.stop('SIGKILL');
+
+      await vi.waitFor(
+        async () => {
+          const [row] = await query<{ status: string; attempted: string | null }>(
+            databaseUrl,
+            `select c.status, c.refresh_attempted_at as attempted from connections c
+             join vehicles v on v.connection_id = c.id join sessions s on s.user_id = c.user_id
+             where s.token_hash = $1 limit 1`,
+            [hashToken(session)],
+          );
+          expect(row).toEqual({ status: 'active', attempted: null });
+        },
+        { timeout: 40_000, interval: 500 },
+      );
+      const list = await apiClient(survivor.url).call<VehiclesResponse>('GET', '/api/vehicles', { session });
+      expect(list.json.vehicles.map((v) => v.status)).toEqual(list.json.vehicles.map(() => 'connected'));
+      expect(list.json.vehicles.length).toBeGreaterThan(0);
+      const ended = await query<{ n: number }>(
+        databaseUrl,
+        "select count(*)::int as n from connections where status = 'reconnect_required'",
+      );
+      expect(ended[0]?.n).toBe(0);
+      console.info(
+        `killed with the refresh ${step}: ${proxy.requested() - requested} refresh request(s), ` +
+          `${proxy.delivered() - delivered} answered`,
+      );
+    },
+    60_000,
+  );
 });
 
 describe('graceful shutdown', () => {
@@ -177,5 +253,15 @@ async function inspect(env: Record<string, string>) {
     return await run(async (sql) => (await db.query<{ n: number }>(sql)).rows[0]?.n ?? -1);
   } finally {
     await db.close();
+  }
+}
+
+async function query<Row>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Row[];
+  } finally {
+    await client.end();
   }
 }

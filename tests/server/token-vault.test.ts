@@ -30,7 +30,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       env.DATABASE_URL = databaseUrl = db.url;
       dropDatabase = db.drop;
     }
-    stack = await startStack({ env });
+    stack = await startStack({ env, tokenProxy: true });
     api = apiClient(stack.serverUrl);
   });
 
@@ -136,6 +136,36 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     expect(answer.json.vehicles.every((v) => v.status === 'connected')).toBe(true);
     expect(refreshes()).toBe(2);
   });
+
+  // Smartcar keeps a used refresh token valid for a minute; six lost answers in a row used to push
+  // the doubling back-off past that minute and lose the grant.
+  it.each([
+    ['after Smartcar rotated the pair', 6],
+    ['before Smartcar saw the request', 3],
+  ] as const)(
+    'keeps the grant when %s and %i refresh answers in a row are lost',
+    async (when, lost) => {
+      const { session, vehicles } = await connect({ expiring: true });
+      const proxy = stack.tokenProxy;
+      if (!proxy) throw new Error('the stack has no token proxy');
+      const delivered = proxy.delivered();
+      if (when.startsWith('after')) proxy.dropAnswers(lost);
+      else stack.emulator.injectFault({ endpoint: 'token.refresh_token', drop: true, times: lost });
+
+      // The popup is opened now and then meanwhile; the server must get a new pair in time.
+      await vi.waitFor(
+        async () => {
+          expect((await vehiclesOf(session)).status).toBe(200);
+          expect(proxy.delivered()).toBeGreaterThan(delivered);
+        },
+        { timeout: 50_000, interval: 1_000 },
+      );
+      expect(refreshes()).toBe(lost + 1);
+      const after = await vehiclesOf(session);
+      expect(after.json.vehicles.map((v) => v.status)).toEqual(vehicles.map(() => 'connected'));
+    },
+    60_000,
+  );
 
   it('passes a long retry-after on to the extension instead of waiting', async () => {
     const { code, state } = await api.authorize({ choices: { email: `driver${++email}@example.com` } });
@@ -283,11 +313,17 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
         "select tablename from pg_tables where schemaname = 'public'",
       );
       const dumps = await Promise.all(
-        tables.rows.map(async ({ tablename }) =>
-          JSON.stringify((await client.query(`select * from "${tablename}"`)).rows),
-        ),
+        tables.rows.map(async ({ tablename }) => {
+          const rows = await client.query<{ row: string }>(
+            `select row_to_json(t)::text as row from "${tablename}" t`,
+          );
+          return rows.rows.map((row) => row.row).join('\n');
+        }),
       );
-      return dumps.join('\n');
+      // JSON writes bytea as `\\x` and hex digits: turn them back into the bytes they are.
+      return dumps
+        .join('\n')
+        .replace(/\\\\x([0-9a-f]*)/g, (_match, hex: string) => Buffer.from(hex, 'hex').toString('latin1'));
     } finally {
       await client.end();
     }

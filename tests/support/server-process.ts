@@ -33,7 +33,12 @@ export async function freePort(): Promise<number> {
  * Starts `server/main.ts` and waits until it is ready. Without DATA_DIR in `env` it gets a fresh
  * folder of its own, removed when it stops: two embedded databases must never share one.
  */
-export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  port?: number,
+  /** Several processes starting at once on a busy machine need longer. */
+  readyWithinMs = 30_000,
+): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
   const ownDataDir = env.DATA_DIR ? undefined : await mkdtemp(path.join(tmpdir(), 'car-connect-server-'));
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('server/main.ts')], {
@@ -55,7 +60,7 @@ export async function startServerProcess(env: Record<string, string>, port?: num
     if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
   });
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + readyWithinMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The server exited at start:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then(

@@ -9,6 +9,7 @@ import { startEmulator, type Emulator } from '../../emulator';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
 import { buildApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
+import { startTokenProxy, type TokenProxy } from './token-proxy';
 
 export const TEST_CLIENT = {
   clientId: 'test-client-id',
@@ -19,6 +20,8 @@ export const TEST_CLIENT = {
 export interface Stack {
   serverUrl: string;
   emulator: Emulator;
+  /** Between the server and the emulator's token endpoint, when asked for. */
+  tokenProxy: TokenProxy | undefined;
   /** The server's data folder: the embedded database and nothing else. */
   dataDir: string;
   stopServer(): Promise<void>;
@@ -33,10 +36,13 @@ export interface StackOptions {
   serverPort?: number;
   /** Extra server environment, e.g. DATABASE_URL or VEHICLE_DATA_MAX_AGE_SECONDS. */
   env?: Record<string, string>;
+  /** Send the server's token calls through a `TokenProxy`, to lose answers on purpose. */
+  tokenProxy?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const emulator = await startEmulator({ control: true, clients: [TEST_CLIENT] });
+  const tokenProxy = options.tokenProxy ? await startTokenProxy(emulator.origin) : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-test-'));
   let logText = '';
   const logStream = new PassThrough();
@@ -46,7 +52,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
     SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
     SMARTCAR_API_ORIGIN: emulator.origin,
-    SMARTCAR_AUTH_ORIGIN: emulator.origin,
+    SMARTCAR_AUTH_ORIGIN: tokenProxy?.origin ?? emulator.origin,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',
     PORT: String(options.serverPort ?? 0),
@@ -72,12 +78,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return {
     serverUrl: `http://${config.host}:${port}`,
     emulator,
+    tokenProxy,
     dataDir,
     startServer,
     stopServer,
     logs: () => logText,
     close: async () => {
       await stopServer();
+      await tokenProxy?.close();
       await emulator.close();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -229,6 +229,9 @@ const ACTION_SUCCESS = { status: 'success', message: 'Successfully sent request 
 
 type Headers = Record<string, string>;
 
+/** `retry-after` of an injected RATE_LIMIT:VEHICLE that names none (assumed). */
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
 interface Outcome {
   status: number;
   headers: Headers;
@@ -311,7 +314,14 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     const fault = faults.take([name]);
     return (
       fault !== undefined &&
-      (await playFault(fault, request, reply, (played) => sendApiError(request, reply, faultError(played))))
+      (await playFault(fault, request, reply, (played) => {
+        const error = faultError(played);
+        // Smartcar always sends retry-after with RATE_LIMIT:VEHICLE; a fault that names none gets a minute.
+        if (error.type === 'RATE_LIMIT' && error.code === 'VEHICLE' && played.retryAfter === undefined) {
+          void reply.header('retry-after', String(DEFAULT_RETRY_AFTER_SECONDS));
+        }
+        return sendApiError(request, reply, error);
+      }))
     );
   };
 

@@ -111,6 +111,12 @@ describe('faults', () => {
     ]);
   });
 
+  it('send a retry-after with a vehicle rate limit that names none, as Smartcar always does', async () => {
+    emulator.injectFault({ endpoint: 'odometer', status: 429, times: 1 });
+    const error = await smartcarError(vehicle.odometer());
+    expect([error.statusCode, error.code, error.retryAfter]).toEqual([429, 'VEHICLE', '60']);
+  });
+
   it('with only a status pick the matching Smartcar error', async () => {
     emulator.injectFault({ endpoint: '*', status: 500 });
     const error = await smartcarError(vehicle.location());

@@ -159,7 +159,7 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
       vi.useRealTimers();
       expect(later.pendingConnections).toBe(0);
       expect(only(later).data.fuel?.percentRemaining).toBeGreaterThan(0);
-      expect(requests('token.authorization_code')).toBe(1);
+      expect(listings()).toBe(4);
     });
   });
 

@@ -148,7 +148,7 @@ export class VehicleReader {
   private async readUnderLease(userId: string, vehicleId: string): Promise<void> {
     const vehicle = await this.leaseVehicle(userId, vehicleId);
     if (!vehicle?.readRequested) return;
-    const startedAt = new Date();
+    const startedAt = vehicle.readAttemptedAt ?? new Date();
     let outcome: Partial<VehicleRow>;
     try {
       outcome = await this.limited(() =>
@@ -186,7 +186,7 @@ export class VehicleReader {
       attributes: scope === 'all' && vehicle.make === null && permissions.includes('read_vehicle_info'),
       figures: figuresToRead(known, scope),
     };
-    const changes: Partial<VehicleRow> = { permissions, readAttemptedAt: startedAt, lastFailure: null };
+    const changes: Partial<VehicleRow> = { permissions, lastFailure: null };
     if (!request.attributes && request.figures.length === 0) return changes;
 
     const [billed] = (await this.budget.billed([vehicle.id], startedAt)).values();
@@ -258,7 +258,8 @@ export class VehicleReader {
     const now = new Date();
     const [row] = await this.db
       .update(vehicles)
-      .set({ readLeaseUntil: new Date(now.getTime() + LEASE_MS) })
+      // The attempt counts for pacing whether or not it succeeds.
+      .set({ readLeaseUntil: new Date(now.getTime() + LEASE_MS), readAttemptedAt: now })
       .where(
         and(
           eq(vehicles.userId, userId),

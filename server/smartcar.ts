@@ -274,7 +274,8 @@ export class SmartcarGateway {
             ...context,
             status: error.statusCode,
             type: error.type,
-            code: error.code,
+            // Not `code`: log redaction hides every field of that name (OAuth codes).
+            errorCode: error.code,
             requestId: error.requestId,
             retryAfter: error.retryAfter,
           },
@@ -284,7 +285,7 @@ export class SmartcarGateway {
     } else {
       const cause = error as { name?: string; code?: string } | null;
       this.log.warn(
-        { smartcar: { ...context, error: cause?.name, errorCode: cause?.code } },
+        { smartcar: { ...context, error: cause?.name, cause: cause?.code } },
         'Smartcar could not be reached',
       );
     }

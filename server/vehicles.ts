@@ -93,7 +93,7 @@ export class VehicleService {
       if (scope) due.push({ row, scope });
     }
     for (const { row, scope } of due) {
-      await this.requestRead(row.vehicle, scope);
+      if (!row.vehicle.readRequested) await this.requestRead(row.vehicle, scope, { unlessReadSince: true });
       row.vehicle.readRequested = row.vehicle.readRequested === 'all' ? 'all' : scope;
       void this.reader.read(userId, row.vehicle.id);
     }
@@ -277,14 +277,35 @@ export class VehicleService {
     }
   }
 
-  /** Marks a read as wanted, in storage first, so another process or a restart finishes it. */
-  private async requestRead(vehicle: VehicleRow, scope: ReadScope): Promise<void> {
+  /**
+   * Marks a read as wanted, in storage first, so another process or a restart finishes it. With
+   * `unlessReadSince`, only if no read has begun since `vehicle` was loaded (an automatic read
+   * that another request already started is not asked for twice).
+   */
+  private async requestRead(
+    vehicle: VehicleRow,
+    scope: ReadScope,
+    options: { unlessReadSince?: boolean } = {},
+  ): Promise<void> {
     await this.db
       .update(vehicles)
       .set({
         readRequested: scope === 'all' ? 'all' : sql`coalesce(${vehicles.readRequested}, ${scope})`,
       })
-      .where(and(eq(vehicles.userId, vehicle.userId), eq(vehicles.id, vehicle.id)));
+      .where(
+        and(
+          eq(vehicles.userId, vehicle.userId),
+          eq(vehicles.id, vehicle.id),
+          ...(options.unlessReadSince
+            ? [
+                isNull(vehicles.readRequested),
+                vehicle.readAttemptedAt
+                  ? eq(vehicles.readAttemptedAt, vehicle.readAttemptedAt)
+                  : isNull(vehicles.readAttemptedAt),
+              ]
+            : []),
+        ),
+      );
   }
 
   private update(vehicle: VehicleRow, changes: Partial<VehicleRow>) {

@@ -120,32 +120,6 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       }
     });
 
-    it('reaches Smartcar 2 + N times to connect N vehicles', async () => {
-      stack.emulator.resetCalls();
-      const { vehicles } = await api.connectVehicles({
-        choices: { brand: 'FORD', email: 'calls@example.com' },
-      });
-      const { requests, byEndpoint } = stack.emulator.calls();
-      expect(vehicles.length).toBe(3);
-      expect(requests).toEqual({ 'token.authorization_code': 1, vehicles: 1, batch: vehicles.length });
-      // Permissions came inside each batch.
-      expect(byEndpoint.permissions).toBe(vehicles.length);
-    });
-
-    it('asks for permissions on their own when the batch does not answer them', async () => {
-      stack.emulator.injectFault({
-        endpoint: 'permissions',
-        status: 404,
-        type: 'RESOURCE_NOT_FOUND',
-        code: 'PATH',
-        times: 1,
-      });
-      const { vehicles } = await api.connectVehicles({
-        choices: { brand: 'FORD', email: 'fallback@example.com', vins: ['1FA6P8CF4M5100257'] },
-      });
-      expect(vehicles[0]?.permissions).toContain('read_fuel');
-    });
-
     it('shows only the vehicles the user picked', async () => {
       const result = await api.connectVehicles({ choices: { brand: 'FORD', vins: ['1FA6P8CF4M5100257'] } });
       expect(result.vehicles.map((vehicle) => `${vehicle.make} ${vehicle.model}`)).toEqual(['FORD Mustang']);
@@ -240,23 +214,28 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       expect(bobList.json.vehicles.every((v) => v.make === 'FORD')).toBe(true);
     });
 
-    it('serves fresh data without calling Smartcar, and reads stale data once for many requests', async () => {
+    it('answers from storage without calling Smartcar, and starts a due read once for many requests', async () => {
       const { session, vehicles } = await api.connectVehicles({ choices: { email: 'stale@example.com' } });
       stack.emulator.resetCalls();
       await Promise.all(Array.from({ length: 20 }, () => api.call('GET', '/api/vehicles', { session })));
-      expect(stack.emulator.calls().byEndpoint.batch).toBeUndefined();
+      expect(stack.emulator.calls().requests).toEqual({});
 
+      const due = Math.max(...vehicles.map((vehicle) => Date.parse(vehicle.nextReadAt ?? '')));
       vi.useFakeTimers({ toFake: ['Date'] });
       try {
-        vi.setSystemTime(Date.now() + 2 * 60 * 1000); // past the 60-second max age
+        vi.setSystemTime(due + 1_000);
         const answers = await Promise.all(
           Array.from({ length: 20 }, () => api.call<VehiclesResponse>('GET', '/api/vehicles', { session })),
         );
         expect(answers.every((answer) => answer.status === 200)).toBe(true);
+        // The first answer already says a read is under way; none waited for it.
+        expect(answers[0]?.json.vehicles.every((vehicle) => vehicle.reading)).toBe(true);
+        await api.settled(session);
       } finally {
         vi.useRealTimers();
       }
-      expect(stack.emulator.calls().byEndpoint.batch).toBe(vehicles.length);
+      // One batch per vehicle (and a token refresh: hours passed).
+      expect(stack.emulator.calls().requests.batch).toBe(vehicles.length);
     });
 
     it.each([

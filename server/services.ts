@@ -38,5 +38,5 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
     throw error;
   }
   const vehicles = new VehicleService(database.db, vault, smartcar, config.vehicleDataMaxAgeMs, log);
-  return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db) };
+  return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db, config.session) };
 }

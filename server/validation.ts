@@ -14,14 +14,15 @@ export function parse<Schema extends z.ZodType>(schema: Schema, input: unknown):
   return result.data;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /**
  * No identifier, code or address we accept has a control character, and PostgreSQL refuses a NUL
  * in text outright: refuse them all here, in every field. Answers the first field that has one.
  */
 function findControlCharacter(value: unknown, path: string[]): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  if (typeof value === 'string')
-    return /[\u0000-\u001f\u007f]/.test(value) ? path.join('.') || 'input' : undefined;
+  if (typeof value === 'string') return CONTROL.test(value) ? path.join('.') || 'input' : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {
     const found = findControlCharacter(item, [...path, key]);

@@ -1,6 +1,7 @@
 // Hardening of the HTTP surface: input the database cannot store, error answers in one format,
 // session lifetimes, command limits, Connect state binding and sign-out across servers.
 import { connect } from 'node:net';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
@@ -133,10 +134,12 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
 describe('two servers on one PostgreSQL', () => {
   let stacks: Stack[];
   let dropDatabase: () => Promise<void>;
+  let databaseUrl: string;
 
   beforeAll(async () => {
     const db = await createTestDatabase();
     dropDatabase = db.drop;
+    databaseUrl = db.url;
     stacks = [
       await startStack({ env: { DATABASE_URL: db.url, RATE_LIMIT_PER_MINUTE: '3' } }),
       await startStack({ env: { DATABASE_URL: db.url, RATE_LIMIT_PER_MINUTE: '3' } }),
@@ -160,6 +163,7 @@ describe('two servers on one PostgreSQL', () => {
   it('see a sign-out at once, and answer 401 (not 5xx) to the signed-out session', async () => {
     const [first, second] = stacks.map((stack) => apiClient(stack.serverUrl));
     if (!first || !second) throw new Error('two servers expected');
+    await forgetRateLimits(databaseUrl); // a new minute after the test above
     const { session } = await first.connectVehicles();
     expect((await second.call<VehiclesResponse>('GET', '/api/vehicles', { session })).status).toBe(200);
     expect((await first.call('DELETE', '/api/session', { session })).status).toBe(204);
@@ -172,6 +176,16 @@ describe('two servers on one PostgreSQL', () => {
     expect([connect.status, connect.json.error.code]).toEqual([401, 'unauthorized']);
   });
 });
+
+async function forgetRateLimits(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('delete from rate_limits');
+  } finally {
+    await client.end();
+  }
+}
 
 /** A request as raw bytes, for what fetch refuses to send (oversized headers, broken escapes). */
 async function rawRequest(serverUrl: string, path: string, headers: Record<string, string>) {

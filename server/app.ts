@@ -1,6 +1,7 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
 import { sql } from 'drizzle-orm';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ErrorBody } from '../protocol/api';
 import type { Config } from './config';
 import { ApiError } from './errors';
@@ -38,15 +39,39 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
-    // Behind a load balancer, the client's address comes from X-Forwarded-For.
-    trustProxy: config.trustProxy,
+    // Behind a load balancer, the client's address comes from X-Forwarded-For, as far as the
+    // configured proxies vouch for it.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    // Malformed URLs (bad percent-encoding) and the like answer in the API's error format too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      void reply.code(400).send(errorBody('bad_request', `Invalid request. ${error.message}`));
+    },
+    // Errors Node's HTTP parser finds before Fastify sees a request (oversized headers, 414, ...).
+    clientErrorHandler: (error: Error & { code?: string }, socket) => {
+      const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+      const body = JSON.stringify(
+        errorBody('bad_request', CLIENT_ERROR_MESSAGE[status] ?? 'Malformed request.'),
+      );
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\n` +
+            `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy(error);
+      }
+    },
   });
 
   const { database, smartcar, vault, vehicles, sessions } = await openServices(config, app.log);
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
   if (config.maintenanceIntervalMs > 0) {
-    const stopMaintenance = scheduleMaintenance(database.db, vault, app.log, config.maintenanceIntervalMs);
+    const stopMaintenance = scheduleMaintenance(
+      { db: database.db, vault, sessions },
+      app.log,
+      config.maintenanceIntervalMs,
+    );
     app.addHook('onClose', (_instance, done) => {
       stopMaintenance();
       done();
@@ -69,7 +94,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     const origin = request.headers.origin;
     if (origin === undefined) return;
     if (!isAllowedOrigin(origin, config.extensionIds)) {
-      throw new ApiError(403, 'bad_request', 'Requests from web pages are not accepted.');
+      throw new ApiError(
+        403,
+        'extension_not_allowed',
+        'Only the car-connect extension may call this server.',
+      );
     }
     void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     if (request.method === 'OPTIONS') {
@@ -100,7 +129,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       .send(errorBody('not_found', `No such endpoint: ${request.method} ${request.url.slice(0, 100)}.`)),
   );
 
-  const rateLimited = await createRateLimiter(app, database.db, config.rateLimitPerMinute);
+  const { limited: rateLimited, commandLimited } = await createRateLimiter(
+    app,
+    database.db,
+    config.rateLimitPerMinute,
+  );
 
   app.get('/healthz', () => ({ ok: true }));
   app.get('/readyz', async (_request, reply) => {
@@ -111,9 +144,33 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return reply.code(503).send(errorBody('internal', 'The database is not reachable.'));
     }
   });
-  registerApiRoutes(app, { config, db: database.db, smartcar, vault, vehicles, sessions, rateLimited });
+  registerApiRoutes(app, {
+    config,
+    db: database.db,
+    smartcar,
+    vault,
+    vehicles,
+    sessions,
+    rateLimited,
+    commandLimited,
+  });
   return app;
 }
+
+/** Trusts the nearest `count` proxies, as Fastify does for a number (its types only take a function). */
+const trustHops = (count: number) => (_address: string, hop: number) => hop < count;
+
+/** Node's parser errors, by code, as the status they deserve. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_URI_TOO_LONG: 414,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+const CLIENT_ERROR_MESSAGE: Record<number, string> = {
+  431: 'The request headers are too large.',
+  414: 'The address is too long.',
+  408: 'The request took too long to arrive.',
+};
 
 function errorBody(code: ErrorBody['error']['code'], message: string, retryAfterSeconds?: number): ErrorBody {
   const retryAt = retryAfterSeconds

@@ -1,4 +1,5 @@
 // Every setting the server reads, from the environment, validated once at start.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
@@ -38,13 +39,45 @@ const Env = z.object({
   TOKEN_ENCRYPTION_OLD_KEYS: z.string().optional(),
   EXTENSION_IDS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  TRUST_PROXY: z.string().optional(),
+  SESSION_IDLE_DAYS: z.coerce.number().positive().default(30),
+  SESSION_MAX_DAYS: z.coerce.number().positive().default(180),
   MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   // Smartcar asks for fewer than 20 requests per vehicle per hour: a read of 5 figures every 15 minutes.
   VEHICLE_DATA_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(900),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Which proxies may tell the client's address in X-Forwarded-For: a hop count, or their addresses
+ * and CIDR ranges (as Fastify's `trustProxy` takes them). Never `true`: then every client could
+ * write its own address and slip past the per-address limits.
+ */
+function parseTrustProxy(value: string | undefined): false | number | string[] {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') {
+    throw new Error(
+      'TRUST_PROXY=true would let any client choose its own address. Give the number of proxies in ' +
+        'front of the server (e.g. 1) or their addresses (e.g. 10.0.0.0/8,192.168.1.5).',
+    );
+  }
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = list(value, /,/);
+  const invalid = entries.filter((entry) => {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return true;
+    if (prefix === undefined) return false;
+    return !/^\d+$/.test(prefix) || Number(prefix) > (version === 4 ? 32 : 128);
+  });
+  if (invalid.length > 0) {
+    throw new Error(`TRUST_PROXY: not a hop count, an address or a CIDR range: ${invalid.join(', ')}.`);
+  }
+  return entries;
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = Env.safeParse(env);
@@ -57,6 +90,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const production = e.NODE_ENV === 'production';
   if (production && !e.TOKEN_ENCRYPTION_KEY) {
     throw new Error('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
+  }
+  // The development ID's key is public, so anyone could load an extension with that ID.
+  if (production && !e.EXTENSION_IDS) {
+    throw new Error('EXTENSION_IDS is required in production: the IDs of your published extension.');
   }
   return {
     production,
@@ -91,7 +128,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     extensionIds,
     allowedRedirectUris: new Set(extensionIds.map(redirectUrlFor)),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    trustProxy: e.TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    session: { idleMs: e.SESSION_IDLE_DAYS * DAY_MS, maxMs: e.SESSION_MAX_DAYS * DAY_MS },
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
   };
 }

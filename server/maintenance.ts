@@ -5,12 +5,20 @@ import { lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from './db';
 import { connectStates, rateLimits } from './db/schema';
+import type { Sessions } from './sessions';
 import type { TokenVault } from './vault/token-vault';
 
-export async function runMaintenance(db: Database, vault: TokenVault, log: FastifyBaseLogger): Promise<void> {
+interface Parts {
+  db: Database;
+  vault: TokenVault;
+  sessions: Sessions;
+}
+
+export async function runMaintenance({ db, vault, sessions }: Parts, log: FastifyBaseLogger): Promise<void> {
   const now = new Date();
   await db.delete(connectStates).where(lt(connectStates.expiresAt, now));
   await db.delete(rateLimits).where(lt(rateLimits.resetAt, now));
+  await sessions.deleteEnded();
   const { renewed, failed } = await vault.renewExpiringRefreshTokens();
   if (renewed + failed > 0) log.info({ renewed, failed }, 'renewed refresh tokens nearing expiry');
 }
@@ -22,19 +30,14 @@ export async function runMaintenance(db: Database, vault: TokenVault, log: Fasti
 const RECOVERY_INTERVAL_MS = 2_000;
 
 /** Runs maintenance now and then every `intervalMs`; the returned function stops it. */
-export function scheduleMaintenance(
-  db: Database,
-  vault: TokenVault,
-  log: FastifyBaseLogger,
-  intervalMs: number,
-): () => void {
+export function scheduleMaintenance(parts: Parts, log: FastifyBaseLogger, intervalMs: number): () => void {
   const run = () => {
-    runMaintenance(db, vault, log).catch((error: unknown) => {
+    runMaintenance(parts, log).catch((error: unknown) => {
       log.error({ err: error }, 'maintenance failed');
     });
   };
   const recover = () => {
-    vault.recoverLostRefreshes().catch((error: unknown) => {
+    parts.vault.recoverLostRefreshes().catch((error: unknown) => {
       log.error({ err: error }, 'retrying lost refreshes failed');
     });
   };

@@ -8,11 +8,21 @@ import { rateLimits } from './db/schema';
 import { ApiError } from './errors';
 import { hashToken } from './tokens';
 
+/** Lock and unlock per vehicle and session: a person never needs more than a few a minute. */
+export const COMMANDS_PER_MINUTE = 3;
+
+export type RateLimitHook = (request: FastifyRequest) => Promise<void>;
+
 /**
- * Registers the plugin and answers the hook a limited route runs first: it throws a 429 once the
- * caller's address, or its session, went over `perMinute` requests in a minute.
+ * Registers the plugin and answers the hooks limited routes run first: `limited` throws a 429 once
+ * the caller's address, or its session, went over `perMinute` requests in a minute; `commandLimited`
+ * also once a vehicle got `COMMANDS_PER_MINUTE` commands from one session.
  */
-export async function createRateLimiter(app: FastifyInstance, db: Database, perMinute: number) {
+export async function createRateLimiter(
+  app: FastifyInstance,
+  db: Database,
+  perMinute: number,
+): Promise<{ limited: RateLimitHook; commandLimited: RateLimitHook }> {
   await app.register(rateLimit, { global: false, store: databaseRateLimitStore(db) });
   const window = { max: perMinute, timeWindow: 60_000 };
   const perAddress = app.createRateLimit({
@@ -22,23 +32,42 @@ export async function createRateLimiter(app: FastifyInstance, db: Database, perM
   // Shared by the limited routes: a session cannot get around its limit by changing address.
   const perSession = app.createRateLimit({
     ...window,
-    keyGenerator: (request) => `session ${hashToken(request.headers.authorization ?? '')}`,
+    keyGenerator: (request) => `session ${sessionKey(request)}`,
   });
-  return async (request: FastifyRequest): Promise<void> => {
-    const checks = [perAddress(request)];
-    if (request.headers.authorization !== undefined) checks.push(perSession(request));
-    for (const check of await Promise.all(checks)) {
-      if (!check.isAllowed && check.isExceeded) {
+  const perVehicle = app.createRateLimit({
+    max: COMMANDS_PER_MINUTE,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `command ${sessionKey(request)} ${vehicleIdOf(request)}`,
+  });
+  // The address is checked first, and the other keys only for requests it lets through, so a
+  // client sending a new Authorization header each time adds no counter past its address limit.
+  const check = async (request: FastifyRequest, others: (typeof perAddress)[]) => {
+    for (const limit of [perAddress, ...others]) {
+      const result = await limit(request);
+      if (!result.isAllowed && result.isExceeded) {
         throw new ApiError(
           429,
           'rate_limited',
           'Too many attempts. Wait a minute, then try again.',
-          check.ttlInSeconds,
+          result.ttlInSeconds,
         );
       }
     }
   };
+  const withSession = (request: FastifyRequest) =>
+    request.headers.authorization === undefined ? [] : [perSession];
+  return {
+    limited: (request) => check(request, withSession(request)),
+    commandLimited: (request) => check(request, [...withSession(request), perVehicle]),
+  };
 }
+
+const sessionKey = (request: FastifyRequest) => hashToken(request.headers.authorization ?? '');
+
+const vehicleIdOf = (request: FastifyRequest) => {
+  const { id } = request.params as { id?: unknown };
+  return hashToken(typeof id === 'string' ? id : '');
+};
 
 type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 

@@ -40,5 +40,5 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
   }
   const budget = new RequestBudget(database.db, config.reads.budget, config.reads.minIntervalMs);
   const vehicles = new VehicleService(database.db, vault, smartcar, budget, config.reads, log);
-  return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db) };
+  return { database, smartcar, vault, vehicles, sessions: new Sessions(database.db, config.session) };
 }

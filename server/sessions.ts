@@ -1,10 +1,13 @@
-// The extension's sessions: an opaque bearer token per user, stored only as a hash.
-import { eq } from 'drizzle-orm';
+// The extension's sessions: an opaque bearer token per user, stored only as a hash. A session ends
+// when unused for the idle lifetime or, used or not, after the absolute lifetime.
+//
+// Every request looks its session up in the database (one primary-key read), so a sign-out on any
+// server process takes effect on all of them at once; no process keeps a copy that could outlive it.
+import { eq, lt, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import type { Database } from './db';
 import { sessions, users } from './db/schema';
-import { unauthorized } from './errors';
+import { ApiError, unauthorized } from './errors';
 import { hashToken, newOpaqueToken } from './tokens';
 
 export interface Caller {
@@ -13,18 +16,30 @@ export interface Caller {
   sessionToken: string;
 }
 
+export interface SessionLifetime {
+  /** A session unused this long has ended. */
+  idleMs: number;
+  /** A session this old has ended, however often it was used. */
+  maxMs: number;
+}
+
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
 
-/**
- * How long a process trusts a session it has looked up. Another process's sign-out takes effect
- * here within this time; this process's own takes effect at once.
- */
-export const SESSION_CACHE_MS = 5_000;
+/** Renewing the idle lifetime is a write: do it at most this often per session, not per request. */
+export const SESSION_RENEWAL_MS = 60 * 60 * 1000;
+
+export const sessionExpired = () =>
+  new ApiError(
+    401,
+    'session_expired',
+    'This sign-in has ended after a long time. Connect your vehicle again.',
+  );
 
 export class Sessions {
-  private readonly known = new LRUCache<string, string>({ max: 10_000, ttl: SESSION_CACHE_MS });
-
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly lifetime: SessionLifetime,
+  ) {}
 
   /**
    * The caller's session, null when no Authorization header was sent; an unknown or malformed
@@ -36,17 +51,26 @@ export class Sessions {
     const token = BEARER.exec(header)?.[1];
     if (!token) throw unauthorized();
     const tokenHash = hashToken(token);
-    let userId = this.known.get(tokenHash);
-    if (userId === undefined) {
-      const [session] = await this.db
-        .select({ userId: sessions.userId })
-        .from(sessions)
-        .where(eq(sessions.tokenHash, tokenHash));
-      if (!session) throw unauthorized();
-      userId = session.userId;
-      this.known.set(tokenHash, userId);
+    const [session] = await this.db
+      .select({ userId: sessions.userId, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt })
+      .from(sessions)
+      .where(eq(sessions.tokenHash, tokenHash));
+    if (!session) throw unauthorized();
+    const now = Date.now();
+    if (
+      now - session.lastUsedAt.getTime() >= this.lifetime.idleMs ||
+      now - session.createdAt.getTime() >= this.lifetime.maxMs
+    ) {
+      await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+      throw sessionExpired();
     }
-    return { userId, sessionToken: token };
+    if (now - session.lastUsedAt.getTime() >= SESSION_RENEWAL_MS) {
+      await this.db
+        .update(sessions)
+        .set({ lastUsedAt: new Date(now) })
+        .where(eq(sessions.tokenHash, tokenHash));
+    }
+    return { userId: session.userId, sessionToken: token };
   }
 
   async requireCaller(request: FastifyRequest): Promise<Caller> {
@@ -60,12 +84,23 @@ export class Sessions {
     const [user] = await tx.insert(users).values({}).returning({ id: users.id });
     if (!user) throw new Error('Inserting a user returned no row.');
     const sessionToken = newOpaqueToken();
-    await tx.insert(sessions).values({ tokenHash: hashToken(sessionToken), userId: user.id });
+    const now = new Date();
+    await tx
+      .insert(sessions)
+      .values({ tokenHash: hashToken(sessionToken), userId: user.id, createdAt: now, lastUsedAt: now });
     return { userId: user.id, sessionToken };
   }
 
-  /** Forgets a signed-out session in this process at once. */
-  forget(caller: Caller): void {
-    this.known.delete(hashToken(caller.sessionToken));
+  /** Deletes sessions that have ended (maintenance). */
+  async deleteEnded(): Promise<void> {
+    const now = Date.now();
+    await this.db
+      .delete(sessions)
+      .where(
+        or(
+          lt(sessions.lastUsedAt, new Date(now - this.lifetime.idleMs)),
+          lt(sessions.createdAt, new Date(now - this.lifetime.maxMs)),
+        ),
+      );
   }
 }

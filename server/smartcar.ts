@@ -93,7 +93,6 @@ export class UpstreamError extends ApiError {
   }
 }
 
-
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
 

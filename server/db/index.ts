@@ -14,6 +14,14 @@ import * as schema from './schema';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** A row refers to one another request deleted meanwhile (a user signed out on another process). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === '23503') return true;
+  }
+  return false;
+}
+
 export interface DatabaseHandle {
   db: Database;
   /** Where the data lives, for logs: a redacted URL or a folder. */

@@ -31,10 +31,12 @@ export interface ApiDependencies {
   sessions: Sessions;
   /** Limits the routes that start work upstream, per client address and per session. */
   rateLimited: (request: FastifyRequest) => Promise<void>;
+  /** Limits lock and unlock, per vehicle too. */
+  commandLimited: (request: FastifyRequest) => Promise<void>;
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
-  const { config, db, smartcar, vault, vehicles, sessions, rateLimited } = deps;
+  const { config, db, smartcar, vault, vehicles, sessions, rateLimited, commandLimited } = deps;
   const limited = { onRequest: rateLimited };
 
   app.post('/api/connect', limited, async (request): Promise<ConnectResponse> => {
@@ -47,15 +49,22 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
       );
     }
     const caller = await sessions.findCaller(request);
-    const state = await createConnectState(db, { redirectUri, userId: caller?.userId ?? null });
+    const state = await createConnectState(db, {
+      redirectUri,
+      userId: caller?.userId ?? null,
+      origin: request.headers.origin ?? null,
+    });
     return { url: smartcar.connectUrl(redirectUri, state, options), state };
   });
 
   app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
     const { code, state, units = 'metric' } = parse(ExchangeRequest, request.body);
     const caller = await sessions.findCaller(request);
-    const binding = await consumeConnectState(db, state);
-    if (!binding || (binding.userId !== null && binding.userId !== caller?.userId)) {
+    const binding = await consumeConnectState(db, state, {
+      userId: caller?.userId ?? null,
+      origin: request.headers.origin ?? null,
+    });
+    if (!binding) {
       throw new ApiError(
         400,
         'invalid_state',
@@ -86,15 +95,19 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
     return answer;
   });
 
-  app.post('/api/vehicles/:id/security', async (request, reply): Promise<SecurityResponse> => {
-    const { id } = parse(VehicleIdParams, request.params);
-    const { action } = parse(SecurityRequest, request.body);
-    const caller = await sessions.requireCaller(request);
-    const { vehicle, confirmed } = await vehicles.setLock(caller.userId, id, action);
-    // 202: sent, and Smartcar has not confirmed it yet (`vehicle.pendingCommand` says so).
-    void reply.code(confirmed ? 200 : 202);
-    return { vehicle };
-  });
+  app.post(
+    '/api/vehicles/:id/security',
+    { onRequest: commandLimited },
+    async (request, reply): Promise<SecurityResponse> => {
+      const { id } = parse(VehicleIdParams, request.params);
+      const { action } = parse(SecurityRequest, request.body);
+      const caller = await sessions.requireCaller(request);
+      const { vehicle, confirmed } = await vehicles.setLock(caller.userId, id, action);
+      // 202: sent, and Smartcar has not confirmed it yet (`vehicle.pendingCommand` says so).
+      void reply.code(confirmed ? 200 : 202);
+      return { vehicle };
+    },
+  );
 
   app.delete('/api/vehicles/:id', async (request, reply) => {
     const { id } = parse(VehicleIdParams, request.params);
@@ -106,7 +119,6 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDependencies) {
   app.delete('/api/session', async (request, reply) => {
     const caller = await sessions.requireCaller(request);
     await vehicles.signOut(caller.userId);
-    sessions.forget(caller);
     return reply.code(204).send();
   });
 }

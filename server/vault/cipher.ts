@@ -2,7 +2,7 @@
 // keys can rotate: new writes use the current key, old keys stay usable for reading until
 // `npm run reencrypt` has moved every row to the current one.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const IV_BYTES = 12;
@@ -65,6 +65,8 @@ export function loadOrCreateDevelopmentKey(dataDir: string): Buffer {
   const file = path.join(dataDir, 'token-encryption.key');
   if (existsSync(file)) return parseKey(readFileSync(file, 'utf8').trim());
   const key = randomBytes(32);
+  // With DATABASE_URL nothing else creates the data folder; the key alone still needs one.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, key.toString('base64'), { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return key;

@@ -26,9 +26,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, isNotNull, isNull, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import pLimit from 'p-limit';
-import type { Database } from '../db';
+import { isForeignKeyViolation, type Database } from '../db';
 import { connections } from '../db/schema';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound, unauthorized } from '../errors';
 import { AccessTokenRejected, RefreshTokenRejected, type SmartcarGateway, type TokenSet } from '../smartcar';
 import type { TokenCipher } from './cipher';
 
@@ -123,7 +123,13 @@ export class TokenVault {
   /** Stores a new connection's tokens, inside the caller's transaction; returns its id. */
   async saveConnection(tx: Database, userId: string, tokens: TokenSet): Promise<string> {
     const id = crypto.randomUUID();
-    await tx.insert(connections).values({ id, userId, ...this.seal(id, tokens) });
+    try {
+      await tx.insert(connections).values({ id, userId, ...this.seal(id, tokens) });
+    } catch (error) {
+      // The user signed out on another process while Smartcar answered.
+      if (isForeignKeyViolation(error)) throw unauthorized();
+      throw error;
+    }
     return id;
   }
 

@@ -41,4 +41,33 @@ describe('loadConfig', () => {
   it('refuses to run in production without an encryption key', () => {
     expect(() => loadConfig({ ...credentials, NODE_ENV: 'production' })).toThrow(/TOKEN_ENCRYPTION_KEY/);
   });
+
+  it('refuses to run in production without an explicit list of extension IDs', () => {
+    const production = { ...credentials, NODE_ENV: 'production', TOKEN_ENCRYPTION_KEY: 'a'.repeat(44) };
+    expect(() => loadConfig(production)).toThrow(/EXTENSION_IDS/);
+    expect(loadConfig({ ...production, EXTENSION_IDS: 'abcdefghijklmnopabcdefghijklmnop' }).production).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['1', 1],
+    ['10.0.0.0/8, 192.168.1.5,::1', ['10.0.0.0/8', '192.168.1.5', '::1']],
+  ] as const)('reads TRUST_PROXY=%s as %j', (value, expected) => {
+    expect(
+      loadConfig({ ...credentials, ...(value === undefined ? {} : { TRUST_PROXY: value }) }).trustProxy,
+    ).toEqual(expected);
+  });
+
+  it.each(['true', '10.0.0.0/33', 'proxy.example'])('refuses TRUST_PROXY=%s', (value) => {
+    expect(() => loadConfig({ ...credentials, TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('reads session lifetimes in days', () => {
+    const config = loadConfig({ ...credentials, SESSION_IDLE_DAYS: '2', SESSION_MAX_DAYS: '10' });
+    expect(config.session).toEqual({ idleMs: 2 * 86_400_000, maxMs: 10 * 86_400_000 });
+    expect(loadConfig(credentials).session).toEqual({ idleMs: 30 * 86_400_000, maxMs: 180 * 86_400_000 });
+  });
 });

@@ -17,9 +17,7 @@ describe('migrations on PostgreSQL', () => {
     const opened = await Promise.allSettled(
       Array.from({ length: 5 }, () => openDatabase({ databaseUrl: database.url, embeddedDir: 'unused' })),
     );
-    await Promise.all(
-      opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),
-    );
+    for (const result of opened) if (result.status === 'fulfilled') await result.value.close();
     expect(opened.map((result) => result.status)).toEqual(opened.map(() => 'fulfilled'));
 
     const client = new pg.Client({ connectionString: database.url });

@@ -30,4 +30,29 @@ describe('rate limits', () => {
     expect(exchange.status).toBe(400);
     expect(exchange.json.error.code).toBe('invalid_state');
   });
+
+  it('adds no counter per Authorization header once the address is over its limit', async () => {
+    for (let i = 0; i < 20; i++) {
+      const answer = await api.call('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+        headers: { authorization: `Bearer made-up-${i}` },
+      });
+      expect(answer.status).toBe(429);
+    }
+    const texts = await readdirText(stack.dataDir);
+    expect(texts.match(/session [A-Za-z0-9_-]{43}/g) ?? []).toHaveLength(0);
+  });
 });
+
+/** The embedded database's files as text, to look for counter keys. */
+async function readdirText(dir: string): Promise<string> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const files = await readdir(dir, { recursive: true, withFileTypes: true });
+  const contents = await Promise.all(
+    files
+      .filter((file) => file.isFile())
+      .map((file) => readFile(path.join(file.parentPath, file.name), 'latin1')),
+  );
+  return contents.join('\n');
+}

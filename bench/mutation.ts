@@ -1,0 +1,169 @@
+// `npm run mutation`: runs Stryker over the modules where a silent break would hurt most (see
+// stryker.config.js and stryker.vault.config.js), then writes bench/mutation.md from its JSON
+// reports. `npm run mutation -- --report-only` rewrites bench/mutation.md from the last run.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { format } from 'prettier';
+import { describeMachine, type Machine } from './lib/machine';
+
+interface Run {
+  name: string;
+  configFile: string;
+  /** Where the config's jsonReporter writes. */
+  report: string;
+}
+
+const RUNS: Run[] = [
+  {
+    name: 'security checks and mappings',
+    configFile: 'stryker.config.js',
+    report: 'reports/mutation/mutation.json',
+  },
+  {
+    name: 'token vault',
+    configFile: 'stryker.vault.config.js',
+    report: 'reports/mutation/vault/mutation.json',
+  },
+];
+const RUN_INFO = 'reports/mutation/run.json';
+const OUTPUT = 'bench/mutation.md';
+
+/** Where a break would open a hole rather than give a wrong answer: the goal there is no survivor. */
+const SECURITY_CHECKS: Record<string, string> = {
+  'server/vault/cipher.ts': 'encryption',
+  'server/sessions.ts': 'session lookup',
+  'server/connect-states.ts': 'state binding',
+  'protocol/extension-identity.ts': 'redirect allow-list',
+  'server/config.ts': 'redirect allow-list',
+  'server/app.ts': 'origin check',
+};
+
+/**
+ * Survivors that cannot change what anyone observes, with the reason. Matched by file, mutator
+ * and replacement text, so they follow the code when lines move.
+ */
+const EQUIVALENT: { file: string; mutator: string; replacement: string; why: string }[] = [];
+
+type Status = 'Killed' | 'Survived' | 'Timeout' | 'NoCoverage' | 'CompileError' | 'RuntimeError' | 'Ignored';
+
+interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: Status;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+
+interface StrykerReport {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+}
+
+interface RunInfo {
+  machine: Machine;
+  minutes: Record<string, string>;
+}
+
+async function main() {
+  const reportOnly = process.argv.includes('--report-only');
+  if (!reportOnly) {
+    const info: RunInfo = { machine: describeMachine(), minutes: {} };
+    for (const run of RUNS) {
+      const started = performance.now();
+      const result = spawnSync('npx', ['stryker', 'run', run.configFile], { stdio: 'inherit' });
+      if (result.status !== 0) throw new Error(`Stryker (${run.configFile}) exited with ${result.status}.`);
+      info.minutes[run.name] = ((performance.now() - started) / 60_000).toFixed(1);
+    }
+    await mkdir(path.dirname(RUN_INFO), { recursive: true });
+    writeFileSync(RUN_INFO, JSON.stringify(info, null, 2));
+  }
+  const info = JSON.parse(readFileSync(RUN_INFO, 'utf8')) as RunInfo;
+  const reports = RUNS.map((run) => ({
+    run,
+    report: JSON.parse(readFileSync(run.report, 'utf8')) as StrykerReport,
+  }));
+  const markdown = await format(toMarkdown(info, reports), { parser: 'markdown' });
+  writeFileSync(OUTPUT, markdown);
+  console.log(`Wrote ${OUTPUT}`);
+}
+
+const DETECTED: Status[] = ['Killed', 'Timeout'];
+const UNDETECTED: Status[] = ['Survived', 'NoCoverage'];
+
+function score(mutants: Mutant[]) {
+  const detected = mutants.filter((m) => DETECTED.includes(m.status)).length;
+  const valid = detected + mutants.filter((m) => UNDETECTED.includes(m.status)).length;
+  return { detected, valid, percent: valid ? (100 * detected) / valid : 100 };
+}
+
+function equivalence(file: string, mutant: Mutant) {
+  return EQUIVALENT.find(
+    (entry) =>
+      entry.file === file && entry.mutator === mutant.mutatorName && entry.replacement === mutant.replacement,
+  );
+}
+
+/** The mutated source text, on one line. */
+function original(source: string, mutant: Mutant): string {
+  const lines = source.split('\n');
+  const { start, end } = mutant.location;
+  const text =
+    start.line === end.line
+      ? (lines[start.line - 1] ?? '').slice(start.column - 1, end.column - 1)
+      : [(lines[start.line - 1] ?? '').slice(start.column - 1), '…'].join(' ');
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+const code = (text: string) => `\`${text.replaceAll('`', "'").replaceAll('|', '\\|').slice(0, 80)}\``;
+
+function toMarkdown(info: RunInfo, reports: { run: Run; report: StrykerReport }[]): string {
+  const { machine } = info;
+  const lines = [
+    '# Mutation testing',
+    '',
+    'Written by `npm run mutation` (bench/mutation.ts) from the JSON reports of Stryker. Score: killed or timed out, of all mutants that ran or had no test (ignored and static-only mutants are left out of both).',
+    '',
+    `- Date: ${machine.date}`,
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}`,
+    `- OS: ${machine.os}; Node ${machine.node}`,
+    `- Load average at start (1, 5, 15 min): ${machine.loadAverage}`,
+    ...reports.map(({ run }) => `- ${run.name} (${run.configFile}): ${info.minutes[run.name] ?? '?'} min`),
+    '',
+    '## Score per module',
+    '',
+    '| module | kind | mutants | killed | survived | no test | score |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const survivors: string[] = [];
+  const equivalents: string[] = [];
+  for (const { report } of reports) {
+    for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
+      const { percent } = score(mutants);
+      const count = (status: Status) => mutants.filter((m) => m.status === status).length;
+      const kind = SECURITY_CHECKS[file] ? `security: ${SECURITY_CHECKS[file]}` : 'other';
+      lines.push(
+        `| ${file} | ${kind} | ${mutants.length} | ${count('Killed') + count('Timeout')} | ${count('Survived')} | ${count('NoCoverage')} | ${percent.toFixed(1)} % |`,
+      );
+      for (const mutant of mutants.filter((m) => UNDETECTED.includes(m.status))) {
+        const where = `${file}:${mutant.location.start.line}`;
+        const what = `${mutant.mutatorName}: ${code(original(source, mutant))} → ${code(mutant.replacement ?? '')}`;
+        const known = equivalence(file, mutant);
+        if (known) equivalents.push(`- ${where} ${what}. ${known.why}`);
+        else
+          survivors.push(
+            `- ${where} ${what} (${mutant.status === 'NoCoverage' ? 'no test reaches it' : 'survived'})`,
+          );
+      }
+    }
+  }
+  lines.push('', '## Survivors without a test or an explanation', '');
+  lines.push(...(survivors.length ? survivors : ['None.']));
+  lines.push('', '## Equivalent mutants (survive, cannot change behaviour)', '');
+  lines.push(...(equivalents.length ? equivalents : ['None.']));
+  return lines.join('\n');
+}
+
+await main();

@@ -80,6 +80,8 @@ export default {
   testFiles: [
     'tests/server/cipher.test.ts',
     'tests/server/config.test.ts',
+    'tests/server/redirect-allow-list.test.ts',
+    'tests/server/cipher-tampering.test.ts',
     'tests/server/origin-check.test.ts',
     'tests/server/session-lookup.test.ts',
     'tests/server/connect-state-binding.test.ts',

@@ -94,6 +94,7 @@ export default {
   concurrency: 2,
   // A shared machine makes test times uneven; a mutant that only looks slow must not count as killed.
   timeoutMS: 30_000,
+  timeoutFactor: 3,
   dryRunTimeoutMinutes: 30,
   incremental: true,
   // Kept out of git: it is machine output that every change to these files or their tests invalidates.

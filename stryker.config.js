@@ -90,6 +90,10 @@ export default {
     'tests/emulator/token-store-bindings.test.ts',
   ],
   coverageAnalysis: 'perTest',
+  // A mutant run only while a module loads is not switched on in time by the vitest runner 9.6
+  // with Vitest 4.1 (breaking the `list` helper of server/config.ts that way survived the tests
+  // that fail when it is broken by hand), so such mutants are left out rather than miscounted.
+  ignoreStatic: true,
   // Two workers on a two-core machine; `nice -n 19 npm run mutation` leaves the CPU to others first.
   concurrency: 2,
   // A shared machine makes test times uneven; a mutant that only looks slow must not count as killed.

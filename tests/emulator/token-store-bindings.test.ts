@@ -1,6 +1,7 @@
 // The emulator's store on its own, on a clock the test moves: each code and token works only for
 // the client, redirect URI, kind and lifetime it was issued with.
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Vehicle } from '../../emulator/fleet.js';
 import type { Permission } from '../../emulator/permissions.js';
 import { Store, type EmulatorClient, type TokenPair } from '../../emulator/store.js';
 
@@ -149,6 +150,10 @@ describe('access tokens', () => {
     expect(store.authenticate(expired.accessToken)).toBeUndefined();
   });
 
+  it('authenticate nobody when the emulator never issued them', () => {
+    expect(store.authenticate('no-such-token')).toBeUndefined();
+  });
+
   it('cannot be revoked or expired by hand when the emulator never issued them', () => {
     expect(store.revokeToken('no-such-token')).toBe(false);
     expect(store.expireToken('no-such-token')).toBe(false);
@@ -220,6 +225,12 @@ describe('grants', () => {
 });
 
 describe('clients and vehicles', () => {
+  it("keeps one record per vehicle, so a car's state lasts from one login to the next", () => {
+    const first = { id: 'vehicle-9' } as Vehicle;
+    expect(store.vehicle(first)).toBe(first);
+    expect(store.vehicle({ id: 'vehicle-9' } as Vehicle)).toBe(first);
+  });
+
   it('finds a registered client by its ID, and no other', () => {
     expect(store.client('client-b')).toBe(CLIENT_B);
     expect(store.client('client-c')).toBeUndefined();

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../protocol/api';
 import { hashToken } from '../../server/tokens';
-import { apiClient } from '../support/api-client';
+import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 
@@ -91,6 +91,25 @@ describe('session lookup', () => {
     const answer = await vehicles();
     expect(answer.status).toBe(401);
     expect(answer.json.error.code).toBe('unauthorized');
+  });
+
+  it('starts a Connect without a session, for a new user', async () => {
+    const answer = await apiClient(stack.serverUrl).call('POST', '/api/connect', {
+      body: { redirectUri: REDIRECT_URI },
+    });
+    expect(answer.status).toBe(200);
+  });
+
+  it('stores the session a first connection makes only as its hash, and finds it by that', async () => {
+    const { session } = await apiClient(stack.serverUrl).connectVehicles();
+    const { rows } = await client.query<{ token_hash: string }>(
+      'SELECT token_hash FROM sessions WHERE token_hash = $1',
+      [hashToken(session)],
+    );
+    expect(rows).toHaveLength(1);
+    const clear = await client.query('SELECT 1 FROM sessions WHERE token_hash = $1', [session]);
+    expect(clear.rows).toHaveLength(0);
+    expect((await vehicles(`Bearer ${session}`)).status).toBe(200);
   });
 
   it('forgets a signed-out session at once, though it was just looked up', async () => {

@@ -71,6 +71,7 @@ if (!wanted.length) {
     `- Node ${machine.node}; ${machine.chromium}`,
     `- Load average at start (1, 5, 15 min): ${machine.loadAverage}`,
     `- Whole run: ${minutes} min`,
+    '- Mutation scores (`npm run mutation`): [mutation.md](mutation.md)',
   ].join('\n');
   const file = path.resolve('bench/results.md');
   // Formatted as `npm run check` expects, so a fresh results file never fails the check.

@@ -114,6 +114,7 @@ declare module 'smartcar' {
   }
 
   export class SmartcarError extends Error {
+    constructor(status: number, body: Record<string, unknown>, headers: Record<string, string>);
     name: 'SmartcarError';
     statusCode: number;
     type?: string;

@@ -44,6 +44,9 @@ let unpackedManifest: string | undefined;
 export default defineConfig({
   // MV3 in Firefox too: one background, one `action` API, and identity works the same in both.
   manifestVersion: 3,
+  // `browser` from webextension-polyfill: promise-based in every browser, so a message listener can
+  // answer with a promise in Chromium too.
+  modules: ['@wxt-dev/webextension-polyfill'],
   // Tests build into their own folder so they never overwrite the copy a developer loaded unpacked.
   outDir: process.env.WXT_OUT_DIR ?? '.output',
   vite: () => ({

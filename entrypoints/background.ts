@@ -39,10 +39,10 @@ export default defineBackground(() => {
   unitsItem.watch(() => void refreshVehicles());
 
   // Only our own pages can reach this listener: there are no content scripts and no externally_connectable.
-  // Chromium ignores a returned promise, so the answer (sent when the work is done) goes through sendResponse.
-  browser.runtime.onMessage.addListener((message: unknown, _sender, sendResponse: () => void) => {
-    if (!isBackgroundMessage(message)) return false;
-    void handle(message).finally(sendResponse);
-    return true;
-  });
+  // The returned promise answers the sender when the work is done (the polyfill makes Chromium honour it).
+  // WXT types `browser` as Chrome's API, whose listeners return void; the polyfill's accept a promise.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  browser.runtime.onMessage.addListener((message: unknown) =>
+    isBackgroundMessage(message) ? handle(message) : undefined,
+  );
 });

@@ -28,15 +28,9 @@ let authWindow: ReturnType<
   typeof vi.fn<(details: { url: string; interactive?: boolean }) => Promise<string>>
 >;
 
-/** Like runtime.sendMessage: resolves when the background calls sendResponse. */
-function send(message: BackgroundMessage): Promise<void> {
-  // fakeBrowser types trigger without the sendResponse that real listeners get as their third argument.
-  const { onMessage } = fakeBrowser.runtime as unknown as {
-    onMessage: { trigger(message: unknown, sender: object, sendResponse: () => void): Promise<unknown> };
-  };
-  return new Promise((resolve) => {
-    void onMessage.trigger(message, {}, resolve);
-  });
+/** As the popup sends it: resolves when the promise the background's listener returned settles. */
+async function send(message: BackgroundMessage): Promise<void> {
+  await fakeBrowser.runtime.sendMessage(message);
 }
 
 /** The server side of a Connect flow: issues state `s1`, and exchanges code `c1` for `vehicles`. */

@@ -3,7 +3,7 @@ import type { UnitSystem } from '@/protocol/api';
 import { isServerHealthy } from '@/utils/api';
 import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
-import { MAKE_NAMES } from '@/utils/makes';
+import { MAKE_NAMES, vehicleName } from '@/utils/makes';
 import { sendToBackground } from '@/utils/messaging';
 import { hostPermissionFor, parseServerUrl } from '@/utils/server-url';
 import {
@@ -14,6 +14,7 @@ import {
   serverUrlItem,
   sessionItem,
   unitsItem,
+  vehiclesItem,
 } from '@/utils/storage';
 import { useStorageItem } from '@/utils/use-storage-item';
 import { useState } from 'preact/hooks';
@@ -165,6 +166,24 @@ function ConnectSection() {
   );
 }
 
+/** What each vehicle cost this month in billed Smartcar requests, against the server's budget. */
+function UsageSection() {
+  const vehicles = useStorageItem(vehiclesItem);
+  if (!vehicles?.length) return null;
+  return (
+    <section aria-labelledby="usage-heading">
+      <h2 id="usage-heading">{t('usageLabel')}</h2>
+      <ul>
+        {vehicles.map((vehicle) => (
+          <li key={vehicle.id}>
+            {`${vehicleName(vehicle)}: ${t('usage', vehicle.usage.billed, vehicle.usage.budget)}`}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function AccountSection() {
   const session = useStorageItem(sessionItem);
   const operations = useStorageItem(operationsItem);
@@ -198,6 +217,7 @@ export function Options() {
       <ServerSection />
       <UnitsSection />
       <ConnectSection />
+      <UsageSection />
       <AccountSection />
     </main>
   );

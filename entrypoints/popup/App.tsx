@@ -52,9 +52,8 @@ function notices(
   for (const [key, state] of Object.entries(operations)) {
     if (state.status === 'failed' && isServerWide(state.failure)) {
       add(state.failure, async () => {
-        const rest = { ...(await operationsItem.getValue()) };
-        delete rest[key];
-        await operationsItem.setValue(rest);
+        const rest = Object.entries(await operationsItem.getValue()).filter(([other]) => other !== key);
+        await operationsItem.setValue(Object.fromEntries(rest));
       });
     }
   }

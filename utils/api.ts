@@ -54,12 +54,9 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
 /** The server's `{ error: { code, message, retryAt } }`, or a code guessed from the status when a proxy answered instead. */
 function failureFromResponse(response: Response, payload: unknown): Failure {
   const { status } = response;
-  if (isErrorBody(payload)) {
-    const { code, message, retryAt } = payload.error;
-    return retryAt ? { code, detail: message, retryAt } : { code, detail: message };
-  }
-  const failure: Failure =
-    status === 401
+  const failure: Failure = isErrorBody(payload)
+    ? { code: payload.error.code, detail: payload.error.message }
+    : status === 401
       ? { code: 'unauthorized' }
       : // The server names a refused extension origin itself; a bare 403 came from a proxy in front of it.
         status === 403
@@ -68,9 +65,9 @@ function failureFromResponse(response: Response, payload: unknown): Failure {
           ? { code: 'rate_limited' }
           : { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };
   const retryAfter = Number(response.headers.get('retry-after'));
-  if (failure.code === 'rate_limited' && retryAfter > 0) {
-    failure.retryAt = new Date(Date.now() + retryAfter * 1000).toISOString();
-  }
+  const retryAt = isErrorBody(payload) ? payload.error.retryAt : undefined;
+  if (retryAt) failure.retryAt = retryAt;
+  else if (retryAfter > 0) failure.retryAt = new Date(Date.now() + retryAfter * 1000).toISOString();
   return failure;
 }
 

@@ -20,13 +20,14 @@ describe('options', () => {
   it('shows distances in miles once imperial units are chosen', async () => {
     const popup = await e2e.browser.openPopup();
     const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', keepVehicles: 1 });
-    expect(await figure(card(popup, name), 'Odometer').innerText()).toMatch(/ km$/);
+    const odometer = await figure(card(popup, name), 'Odometer');
+    expect(await odometer.innerText()).toMatch(/ km$/);
 
     const options = await e2e.browser.openOptions();
     await options.getByRole('radio', { name: 'Imperial (miles)' }).check();
 
-    await expect.poll(() => figure(card(popup, name), 'Odometer').innerText()).toMatch(/ mi$/);
-    expect(await figure(card(popup, name), 'Battery').innerText()).toMatch(/ mi range$/);
+    await expect.poll(() => odometer.innerText()).toMatch(/ mi$/);
+    expect(await card(popup, name).locator('.energy').innerText()).toMatch(/ mi range$/);
   });
 
   it('opens Connect at the preferred make, for one vehicle', async () => {

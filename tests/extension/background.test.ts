@@ -243,7 +243,7 @@ describe('connect', () => {
     expect(authWindow).not.toHaveBeenCalled();
   });
 
-  it('turns a proxy’s retry-after into a time to try again', async () => {
+  it('turns a retry-after without retryAt into a time to try again', async () => {
     server.route('POST /api/connect', () => ({
       status: 429,
       headers: { 'retry-after': '42' },

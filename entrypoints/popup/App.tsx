@@ -13,7 +13,6 @@ import {
   type RefreshState,
   SIGN_OUT_KEY,
   connectFlowItem,
-  currentSession,
   operationsItem,
   pendingConnectionsItem,
   refreshItem,
@@ -73,12 +72,11 @@ export function App() {
   useEffect(() => {
     if (!loaded) return;
     // Paint from storage first, and only then ask the server what it has, so the first paint waits
-    // on no request; its answer replaces the stored data when the background has it.
+    // on no request; its answer replaces the stored data when the background has it. The message
+    // also wakes a background the browser stopped, so it picks up (or lets go of) unfinished work.
     const frame = requestAnimationFrame(() => {
       setTimeout(() => {
-        void currentSession().then((session) => {
-          if (session) send({ type: 'sync' });
-        });
+        send({ type: 'sync' });
       });
     });
     return () => {

@@ -53,11 +53,13 @@ describe('first run', () => {
     expect(messages).toEqual([{ type: 'connect' }]);
   });
 
-  it('asks the server nothing without a session, and offers no refresh or sign-out', async () => {
+  it('wakes the background, and offers no refresh or sign-out', async () => {
     render(<App />);
 
     await screen.findByRole('button', { name: 'Connect a vehicle' });
-    expect(messages).toEqual([]);
+    await vi.waitFor(() => {
+      expect(messages).toEqual([{ type: 'sync' }]);
+    });
     expect(screen.queryByRole('button', { name: 'Refresh' })).toBeNull();
     expect(screen.queryByTestId('sign-out')).toBeNull();
   });
@@ -140,16 +142,6 @@ describe('connected', () => {
     await vi.waitFor(() => {
       expect(messages).toEqual([{ type: 'sync' }]);
     });
-  });
-
-  it('asks nothing of a server the session does not belong to', async () => {
-    await serverUrlItem.setValue('https://other.example');
-
-    render(<App />);
-    await screen.findAllByTestId('vehicle');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-
-    expect(messages).toEqual([]);
   });
 
   it('refreshes on request, and shows the server is working until it is done', async () => {

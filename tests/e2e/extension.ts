@@ -26,8 +26,6 @@ export interface ExtensionBrowser {
   }): Promise<void>;
   /** Everything in chrome.storage, read by the service worker. */
   readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
-  /** Stops the extension's service worker, as Chrome does when it has been idle (Chrome's own test recipe). */
-  stopServiceWorker(page: Page): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,15 +78,6 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
         const { storage } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
         return { local: await storage.local.get(null), session: await storage.session.get(null) };
       });
-    },
-    async stopServiceWorker(page) {
-      const worker = await serviceWorker();
-      const stopped = new Promise<void>((resolve) => worker.once('close', () => resolve()));
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('ServiceWorker.enable');
-      await cdp.send('ServiceWorker.stopAllWorkers');
-      await stopped;
-      await cdp.detach();
     },
     async close() {
       await context.close();

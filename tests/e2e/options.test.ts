@@ -1,5 +1,6 @@
 // The options page in a real Chromium: units, Connect options, the server address, and what a wrong server looks like.
 import { describe, expect, it } from 'vitest';
+import { makeName } from '../../utils/makes';
 import { approve, signIn } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
@@ -48,7 +49,9 @@ describe('options', () => {
     const label = await window.locator(`label[for="${(await choice.getAttribute('id')) ?? ''}"]`).innerText();
     await approve(window);
 
-    await expectCards(popup, [label.replace(/\s*VIN[\s\S]*$/, '').trim()]);
+    // The label reads "<year> <MAKE> <model> VIN …"; the popup's row is named "<Make> <model>".
+    const [, make = '', model = ''] = /^\d{4} (\S+) (.*?)\s*VIN/s.exec(label) ?? [];
+    await expectCards(popup, [`${makeName(make)} ${model}`]);
   });
 
   it('saves a server address only when a Car Connect server answers there', async () => {

@@ -1,4 +1,5 @@
 import preact from '@preact/preset-vite';
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defineConfig, type UserManifest } from 'wxt';
@@ -8,6 +9,10 @@ import { SERVER_HOST_PATTERNS, hostPermissionFor } from './utils/server-url';
 // The server the extension talks to; baked in at build time, changeable on the options page.
 const serverUrl = new URL(process.env.WXT_SERVER_URL ?? 'http://127.0.0.1:8787');
 
+function isLocalServer({ hostname }: URL): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost';
+}
+
 /** The manifest for one browser; exported so the Firefox-only parts are unit tested. */
 export function extensionManifest(browser: string, server: URL): UserManifest {
   const manifest: UserManifest = {
@@ -16,9 +21,11 @@ export function extensionManifest(browser: string, server: URL): UserManifest {
     default_locale: 'en',
     permissions: ['identity', 'storage'],
     host_permissions: [hostPermissionFor(server.origin)],
-    // Asked for at run time by the options page, only for the server address the user types in.
-    optional_host_permissions: SERVER_HOST_PATTERNS,
   };
+  // A development build (server on this computer) may be pointed at any server from the options page,
+  // asking for that one host at run time. A store build talks to its production server only, so it
+  // asks for no host beyond it.
+  if (isLocalServer(server)) manifest.optional_host_permissions = SERVER_HOST_PATTERNS;
   if (browser === 'firefox') {
     manifest.browser_specific_settings = {
       gecko: {
@@ -38,12 +45,30 @@ export function extensionManifest(browser: string, server: URL): UserManifest {
   return manifest;
 }
 
+/** Folders the Firefox reviewers do not need to rebuild the add-on: the server, emulator, tests and docs. */
+const NOT_EXTENSION_SOURCES = ['server/', 'emulator/', 'tests/', 'bench/', 'docs/'];
+
+/**
+ * The sources zip as an allow-list: files git tracks, so nothing untracked in the work tree (local
+ * data, keys, notes) can ever ship, less the parts that are not the extension and hidden files.
+ */
+export function extensionSources(trackedFiles: string[]): string[] {
+  return trackedFiles.filter(
+    (file) =>
+      !NOT_EXTENSION_SOURCES.some((folder) => file.startsWith(folder)) &&
+      !file.split('/').some((part) => part.startsWith('.')),
+  );
+}
+
 /** The built manifest, with its key, while the zip is made without it. */
 let unpackedManifest: string | undefined;
 
 export default defineConfig({
   // MV3 in Firefox too: one background, one `action` API, and identity works the same in both.
   manifestVersion: 3,
+  // `browser` from webextension-polyfill: promise-based in every browser, so a message listener can
+  // answer with a promise in Chromium too.
+  modules: ['@wxt-dev/webextension-polyfill'],
   // Tests build into their own folder so they never overwrite the copy a developer loaded unpacked.
   outDir: process.env.WXT_OUT_DIR ?? '.output',
   vite: () => ({
@@ -66,19 +91,15 @@ export default defineConfig({
     'zip:extension:done': async (wxt) => {
       if (unpackedManifest) await writeFile(path.join(wxt.config.outDir, 'manifest.json'), unpackedManifest);
     },
+    // Asked of git only when a sources zip is made; WXT reads the list after this hook.
+    'zip:sources:start': (wxt) => {
+      const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: wxt.config.root, encoding: 'utf8' });
+      wxt.config.zip.includeSources = extensionSources(tracked.split('\0').filter(Boolean));
+    },
   },
   zip: {
-    // The sources zip is for Firefox's reviewers to rebuild the add-on (`npm ci && npm run zip`): the
-    // extension's own code and build files, without the server, emulator, tests or local data.
-    excludeSources: [
-      'server/**',
-      'emulator/**',
-      'tests/**',
-      'bench/**',
-      'docs/**',
-      'data/**',
-      'test-results/**',
-      '.env*',
-    ],
+    // The sources zip is for Firefox's reviewers to rebuild the add-on (`npm ci && npm run zip`).
+    // Everything is left out except what the hook above lists (includeSources wins over this).
+    excludeSources: ['**'],
   },
 });

@@ -6,7 +6,7 @@ import { PRODUCTION_DIR } from './lib/build';
 import type { Figure } from './lib/report';
 import { kb } from './lib/stats';
 
-const POPUP_TARGET = 15 * 1024;
+const POPUP_TARGET = 18 * 1024;
 const BACKGROUND_TARGET = 10 * 1024;
 
 const gzipSize = (content: Buffer) => gzipSync(content, { level: 9 }).length;

@@ -1,7 +1,6 @@
 import { showVehiclesOnBadge } from '@/utils/badge';
 import { connectVehicle, recoverInterruptedFlow } from '@/utils/connect-flow';
 import { type BackgroundMessage, isBackgroundMessage } from '@/utils/messaging';
-import { recoverInterruptedRefresh, refreshVehicles } from '@/utils/refresh-vehicles';
 import { unitsItem, vehiclesItem } from '@/utils/storage';
 import {
   disconnectVehicle,
@@ -9,6 +8,7 @@ import {
   setLock,
   signOut,
 } from '@/utils/vehicle-operations';
+import { refreshVehicles, resumeWatching, syncVehicles } from '@/utils/vehicle-sync';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 
@@ -16,6 +16,8 @@ function handle(message: BackgroundMessage): Promise<void> {
   switch (message.type) {
     case 'connect':
       return connectVehicle(message.make);
+    case 'sync':
+      return syncVehicles();
     case 'refresh':
       return refreshVehicles();
     case 'setLock':
@@ -30,19 +32,20 @@ function handle(message: BackgroundMessage): Promise<void> {
 export default defineBackground(() => {
   // Work a stopped service worker left in storage as running would otherwise show as running forever.
   void recoverInterruptedFlow();
-  void recoverInterruptedRefresh();
   void recoverInterruptedOperations();
+  // The server kept working while this worker was stopped: ask it again where the last one left off.
+  void resumeWatching();
 
   void vehiclesItem.getValue().then(showVehiclesOnBadge);
   vehiclesItem.watch((vehicles) => void showVehiclesOnBadge(vehicles));
   // The server reads vehicles again in the new units; the options page only stores the choice.
-  unitsItem.watch(() => void refreshVehicles());
+  unitsItem.watch(() => void syncVehicles());
 
   // Only our own pages can reach this listener: there are no content scripts and no externally_connectable.
-  // Chromium ignores a returned promise, so the answer (sent when the work is done) goes through sendResponse.
-  browser.runtime.onMessage.addListener((message: unknown, _sender, sendResponse: () => void) => {
-    if (!isBackgroundMessage(message)) return false;
-    void handle(message).finally(sendResponse);
-    return true;
-  });
+  // The returned promise answers the sender when the work is done (the polyfill makes Chromium honour it).
+  // WXT types `browser` as Chrome's API, whose listeners return void; the polyfill's accept a promise.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  browser.runtime.onMessage.addListener((message: unknown) =>
+    isBackgroundMessage(message) ? handle(message) : undefined,
+  );
 });

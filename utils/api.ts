@@ -5,27 +5,27 @@ import type {
   ErrorBody,
   ExchangeRequest,
   ExchangeResponse,
+  RefreshResponse,
   SecurityRequest,
   SecurityResponse,
   UnitSystem,
   VehiclesResponse,
 } from '@/protocol/api';
 import { type Failure, FailureError } from './failure';
-import { serverUrlItem } from './storage';
-
-type Session = string | null;
+import { type Session, serverUrlItem } from './storage';
 
 interface RequestOptions {
   method: 'GET' | 'POST' | 'DELETE';
-  session: Session;
+  /** Requests with a session go to the server that issued it, and only there. */
+  session: Session | null;
   body?: ConnectRequest | ExchangeRequest | SecurityRequest;
 }
 
 async function request<T>(path: string, { method, session, body }: RequestOptions): Promise<T> {
-  const serverUrl = await serverUrlItem.getValue();
+  const serverUrl = session?.server ?? (await serverUrlItem.getValue());
   const headers: Record<string, string> = {};
   if (body) headers['content-type'] = 'application/json';
-  if (session) headers.authorization = `Bearer ${session}`;
+  if (session) headers.authorization = `Bearer ${session.token}`;
 
   let response: Response;
   try {
@@ -51,37 +51,39 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string';
 }
 
-/** The server's `{ error: { code, message } }`, or a code guessed from the status when a proxy answered instead. */
+/** The server's `{ error: { code, message, retryAt } }`, or a code guessed from the status when a proxy answered instead. */
 function failureFromResponse(response: Response, payload: unknown): Failure {
   const { status } = response;
-  // The server answers any origin it does not allow with 403 before routing; not_permitted is the only other 403.
-  if (status === 403 && !(isErrorBody(payload) && payload.error.code === 'not_permitted')) {
-    return {
-      code: 'extension_not_allowed',
-      detail: isErrorBody(payload) ? payload.error.message : `HTTP ${status}`,
-    };
-  }
   const failure: Failure = isErrorBody(payload)
     ? { code: payload.error.code, detail: payload.error.message }
     : status === 401
       ? { code: 'unauthorized' }
-      : status === 429
-        ? { code: 'rate_limited' }
-        : { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };
+      : // The server names a refused extension origin itself; a bare 403 came from a proxy in front of it.
+        status === 403
+        ? { code: 'extension_not_allowed', detail: `HTTP ${status}` }
+        : status === 429
+          ? { code: 'rate_limited' }
+          : { code: status >= 500 ? 'internal' : 'bad_request', detail: `HTTP ${status}` };
   const retryAfter = Number(response.headers.get('retry-after'));
-  if (failure.code === 'rate_limited' && retryAfter > 0) failure.retryAfterSeconds = Math.ceil(retryAfter);
+  const retryAt = isErrorBody(payload) ? payload.error.retryAt : undefined;
+  if (retryAt) failure.retryAt = retryAt;
+  else if (retryAfter > 0) failure.retryAt = new Date(Date.now() + retryAfter * 1000).toISOString();
   return failure;
 }
 
 const vehicle = (id: string) => `/api/vehicles/${encodeURIComponent(id)}`;
 
 export const api = {
-  connect: (body: ConnectRequest, session: Session) =>
+  connect: (body: ConnectRequest, session: Session | null) =>
     request<ConnectResponse>('/api/connect', { method: 'POST', session, body }),
-  exchange: (body: ExchangeRequest, session: Session) =>
+  exchange: (body: ExchangeRequest, session: Session | null) =>
     request<ExchangeResponse>('/api/exchange', { method: 'POST', session, body }),
   vehicles: (units: UnitSystem, session: Session) =>
     request<VehiclesResponse>(`/api/vehicles?units=${units}`, { method: 'GET', session }),
+  /** Asks the server to read every vehicle now; answers at once with the reads under way. */
+  refresh: (session: Session) =>
+    request<RefreshResponse>('/api/vehicles/refresh', { method: 'POST', session }),
+  /** 200 with the confirmed lock state, or 202 with `pendingCommand` set until the car confirms. */
   setLock: (id: string, action: SecurityRequest['action'], session: Session) =>
     request<SecurityResponse>(`${vehicle(id)}/security`, { method: 'POST', session, body: { action } }),
   disconnect: (id: string, session: Session) =>

@@ -3,15 +3,20 @@ import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from 
 import { browser } from 'wxt/browser';
 import { api } from './api';
 import { parseConnectRedirect } from './connect-redirect';
-import { type Failure, FailureError, toFailure } from './failure';
+import { type Failure, FailureError, isSessionGone, toFailure } from './failure';
+import { smartcarMake } from './makes';
 import {
+  type Session,
   connectFlowItem,
   connectOptionsItem,
+  currentSession,
   forgetSession,
+  serverUrlItem,
   sessionItem,
   unitsItem,
   vehiclesItem,
 } from './storage';
+import { acceptVehicles } from './vehicle-sync';
 
 let running: Promise<void> | undefined;
 
@@ -40,8 +45,8 @@ export async function recoverInterruptedFlow(): Promise<void> {
 async function runConnectFlow(make: string | undefined): Promise<void> {
   await connectFlowItem.setValue({ status: 'connecting' });
   try {
-    const result = await connectAndExchange(make);
-    await saveExchange(result);
+    const server = await serverUrlItem.getValue();
+    await saveExchange(server, await connectAndExchange(make));
     await connectFlowItem.setValue({ status: 'idle' });
   } catch (error) {
     await connectFlowItem.setValue({ status: 'error', failure: toFailure(error) });
@@ -64,20 +69,15 @@ async function connectAndExchange(make: string | undefined): Promise<ExchangeRes
   );
 }
 
-/** Smartcar's make names are upper case with underscores: "Mercedes-Benz" is MERCEDES_BENZ. */
-export function smartcarMake(make: string): string {
-  return make.toUpperCase().replace(/[^A-Z]+/g, '_');
-}
-
 /** Asks as the stored user, so new vehicles join them; a session the server has forgotten starts a new user. */
 async function requestConnectUrl(
   request: ConnectRequest,
-): Promise<{ connect: ConnectResponse; session: string | null }> {
-  const session = await sessionItem.getValue();
+): Promise<{ connect: ConnectResponse; session: Session | null }> {
+  const session = await currentSession();
   try {
     return { connect: await api.connect(request, session), session };
   } catch (error) {
-    if (!session || toFailure(error).code !== 'unauthorized') throw error;
+    if (!session || !isSessionGone(toFailure(error))) throw error;
     await forgetSession();
     return { connect: await api.connect(request, null), session: null };
   }
@@ -106,12 +106,17 @@ export function authWindowFailure(error: unknown): Failure {
   return { code: 'unexpected', detail: message };
 }
 
-async function saveExchange({ session, vehicles }: ExchangeResponse): Promise<void> {
-  const previousSession = await sessionItem.getValue();
+async function saveExchange(
+  server: string,
+  { session: token, vehicles, pendingConnections }: ExchangeResponse,
+): Promise<void> {
+  const previous = await currentSession();
   // The same session means the new vehicles joined the same user: keep the ones already shown.
-  const kept: Vehicle[] = session === previousSession ? await vehiclesItem.getValue() : [];
+  const kept: Vehicle[] = previous?.token === token ? await vehiclesItem.getValue() : [];
   const byId = new Map(kept.map((vehicle) => [vehicle.id, vehicle]));
   for (const vehicle of vehicles) byId.set(vehicle.id, vehicle);
+  const session = { server, token };
   await sessionItem.setValue(session);
-  await vehiclesItem.setValue([...byId.values()]);
+  // The server answers at once and reads the new vehicles in its background; watch until it is done.
+  await acceptVehicles(session, { vehicles: [...byId.values()], pendingConnections });
 }

@@ -1,5 +1,6 @@
 // Turns each failure into what happened and what to do next, in the user's language.
 import type { Failure, FailureCode, IncompatibleVehicle } from './failure';
+import { formatDay, formatTime } from './format';
 import { t } from './i18n';
 import { describePermission } from './permissions';
 
@@ -9,6 +10,8 @@ export interface FailureText {
   nextStep: string;
   /** Set when the fix is on the options page (server address, allow-list), so the notice can link there. */
   fixInOptions?: boolean;
+  /** Nothing went wrong: the person chose it (closed the window, pressed Back or Deny). */
+  neutral?: boolean;
 }
 
 function describeVehicle({ year, make, model }: IncompatibleVehicle = {}): string {
@@ -27,15 +30,31 @@ const misconfigured = (): FailureText => ({
   fixInOptions: true,
 });
 const signInExpired = (): FailureText => ({ title: t('failure_sign_in_expired'), nextStep: startAgain() });
+const cancelled = (): FailureText => ({
+  title: t('failure_cancelled'),
+  nextStep: t('failureNext_cancelled'),
+  neutral: true,
+});
+
+/** The server on this computer (the development default) is started by hand; any other is set up in Options. */
+function isLocalServer(serverUrl: string | undefined): boolean {
+  if (!serverUrl) return false;
+  const { hostname } = new URL(serverUrl);
+  return hostname === '127.0.0.1' || hostname === 'localhost';
+}
 
 const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
-  access_denied: () => ({ title: t('failure_access_denied'), nextStep: t('failureNext_access_denied') }),
-  cancelled: () => ({ title: t('failure_cancelled'), nextStep: startAgain() }),
-  server_unreachable: () => ({
-    title: t('failure_server_unreachable'),
-    nextStep: t('failureNext_server_unreachable'),
-    fixInOptions: true,
-  }),
+  // Back and Deny in Connect redirect with access_denied: the person's choice, not a failure.
+  access_denied: cancelled,
+  cancelled,
+  server_unreachable: ({ detail }) =>
+    isLocalServer(detail)
+      ? { title: t('failure_server_unreachable', detail ?? ''), nextStep: t('failureNext_start_server') }
+      : {
+          title: t('failure_server_unreachable', detail ?? ''),
+          nextStep: t('failureNext_server_unreachable'),
+          fixInOptions: true,
+        },
   vehicle_incompatible: ({ vehicle, requiredPermissions = [] }) => ({
     title: t('failure_vehicle_incompatible', describeVehicle(vehicle)),
     nextStep:
@@ -61,11 +80,13 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
   }),
   redirect_uri_not_allowed: misconfigured,
   extension_not_allowed: misconfigured,
-  rate_limited: ({ retryAfterSeconds }) => ({
+  rate_limited: ({ retryAt }) => ({
     title: t('failure_rate_limited'),
-    nextStep: retryAfterSeconds
-      ? t('failureNext_rate_limited', retryAfterSeconds)
-      : t('failureNext_wait_a_minute'),
+    nextStep: retryAt ? t('failureNext_retry_at', formatTime(retryAt)) : t('failureNext_wait_a_minute'),
+  }),
+  request_budget_spent: ({ retryAt }) => ({
+    title: t('failure_request_budget_spent'),
+    nextStep: retryAt ? t('failureNext_budget_resets', formatDay(retryAt)) : t('failureNext_budget'),
   }),
   upstream_error: () => ({ title: t('failure_upstream_error'), nextStep: tryLater() }),
   upstream_unavailable: () => ({ title: t('failure_upstream_unavailable'), nextStep: tryLater() }),
@@ -74,8 +95,7 @@ const failureText: Record<FailureCode, (failure: Failure) => FailureText> = {
     nextStep: t('failureNext_reconnect_required'),
   }),
   unauthorized: () => ({ title: t('failure_unauthorized'), nextStep: startAgain() }),
-  session_expired: () => ({ title: t('failure_unauthorized'), nextStep: startAgain() }),
-  request_budget_spent: somethingWentWrong,
+  session_expired: () => ({ title: t('failure_session_expired'), nextStep: startAgain() }),
   not_permitted: () => ({ title: t('failure_not_permitted'), nextStep: t('failureNext_not_permitted') }),
   not_found: () => ({ title: t('failure_not_found'), nextStep: t('failureNext_refresh') }),
   bad_request: somethingWentWrong,

@@ -40,8 +40,8 @@ export interface Failure {
   vehicle?: IncompatibleVehicle;
   /** For vehicle_incompatible: the permissions the server marked required in the Connect URL. */
   requiredPermissions?: string[];
-  /** For rate_limited: the server's retry-after, in seconds. */
-  retryAfterSeconds?: number;
+  /** For rate limits and the monthly budget: ISO time after which trying again can succeed. */
+  retryAt?: string;
 }
 
 export class FailureError extends Error {
@@ -49,6 +49,25 @@ export class FailureError extends Error {
     super(failure.detail ?? failure.code);
     this.name = 'FailureError';
   }
+}
+
+/** The server no longer knows the session (signed out elsewhere, or it expired). */
+export function isSessionGone({ code }: Failure): boolean {
+  return code === 'unauthorized' || code === 'session_expired';
+}
+
+/**
+ * Failures about the server or the whole account rather than one vehicle: the popup shows them once,
+ * in its notice, whichever action met them.
+ */
+export function isServerWide({ code }: Failure): boolean {
+  return (
+    code === 'server_unreachable' ||
+    code === 'extension_not_allowed' ||
+    code === 'session_expired' ||
+    code === 'unauthorized' ||
+    code === 'rate_limited'
+  );
 }
 
 export function toFailure(error: unknown): Failure {

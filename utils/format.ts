@@ -30,6 +30,22 @@ export function formatAge(iso: string, now: number): string {
   return format.format(0, 'second');
 }
 
+/** "14:05" for a time today, "2 Dec, 14:05" for another day: when to try again. */
+export function formatTime(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  const today = date.toDateString() === new Date(now).toDateString();
+  return new Intl.DateTimeFormat(undefined, {
+    ...(today ? {} : { day: 'numeric', month: 'short' }),
+    hour: 'numeric',
+    minute: '2-digit',
+  }).format(date);
+}
+
+/** "1 January": the day a monthly budget resets. */
+export function formatDay(iso: string): string {
+  return new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long' }).format(new Date(iso));
+}
+
 /** OpenStreetMap at the vehicle's position, with a marker: no account, no API key, no tracking. */
 export function mapUrl({ latitude, longitude }: NonNullable<VehicleData['location']>): string {
   const [lat, lon] = [latitude.toFixed(5), longitude.toFixed(5)];

@@ -4,6 +4,9 @@ import { browser } from 'wxt/browser';
 export type BackgroundMessage =
   /** `make` limits Connect to one brand: how a vehicle that needs reconnecting is reconnected. */
   | { type: 'connect'; make?: string }
+  /** The popup opened: ask the server what it has (no Smartcar request). */
+  | { type: 'sync' }
+  /** The person asked for fresh data: the server reads every vehicle now. */
   | { type: 'refresh' }
   | { type: 'setLock'; vehicleId: string; action: 'LOCK' | 'UNLOCK' }
   | { type: 'disconnect'; vehicleId: string }
@@ -11,6 +14,7 @@ export type BackgroundMessage =
 
 const MESSAGE_TYPES: readonly string[] = [
   'connect',
+  'sync',
   'refresh',
   'setLock',
   'disconnect',

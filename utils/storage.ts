@@ -8,11 +8,29 @@ export const serverUrlItem = storage.defineItem<string>('local:serverUrl', {
   fallback: import.meta.env.WXT_SERVER_URL,
 });
 
-/** Opaque session token from the server; null until the first vehicle is connected. Never a Smartcar token. */
-export const sessionItem = storage.defineItem<string | null>('local:session', { fallback: null });
+/**
+ * An opaque session token and the server origin that issued it. Never a Smartcar token. A session
+ * belongs to its server: requests send it only there, so switching servers can never leak it.
+ */
+export interface Session {
+  server: string;
+  token: string;
+}
+
+/** The session, null until the first vehicle is connected. */
+export const sessionItem = storage.defineItem<Session | null>('local:serverSession', { fallback: null });
+
+/** The stored session if it belongs to the server configured now, else null. */
+export async function currentSession(): Promise<Session | null> {
+  const [session, serverUrl] = await Promise.all([sessionItem.getValue(), serverUrlItem.getValue()]);
+  return session?.server === serverUrl ? session : null;
+}
 
 /** Vehicles as last reported by the server, so the popup can paint without a request. */
 export const vehiclesItem = storage.defineItem<Vehicle[]>('local:vehicles', { fallback: [] });
+
+/** Connections whose vehicle list Smartcar has not given the server yet: more vehicles are coming. */
+export const pendingConnectionsItem = storage.defineItem<number>('local:pendingConnections', { fallback: 0 });
 
 /** The unit system the server reads vehicles in (Smartcar converts, so figures stay exact). */
 export const unitsItem = storage.defineItem<UnitSystem>('local:units', { fallback: 'metric' });
@@ -38,13 +56,19 @@ export const connectFlowItem = storage.defineItem<ConnectFlowState>('session:con
   fallback: { status: 'idle' },
 });
 
-export type RefreshState =
-  { status: 'idle' } | { status: 'refreshing' } | { status: 'failed'; failure: Failure };
+export type RefreshState = { status: 'idle' } | { status: 'failed'; failure: Failure };
 
-/** Outcome of the last vehicle refresh; a failure keeps the stored vehicles and only adds a notice. */
+/** Outcome of the last answer about the vehicles; a failure keeps the stored vehicles and adds a notice. */
 export const refreshItem = storage.defineItem<RefreshState>('session:refresh', {
   fallback: { status: 'idle' },
 });
+
+/**
+ * While the server works on something (a read, a lock, a new connection), the background asks it
+ * again every few seconds until this time (ms since the epoch). Kept in storage so a background
+ * that the browser stopped picks the work up again when it starts.
+ */
+export const watchUntilItem = storage.defineItem<number | null>('session:watchUntil', { fallback: null });
 
 export type Operation = 'LOCK' | 'UNLOCK' | 'DISCONNECT' | 'SIGN_OUT';
 
@@ -71,5 +95,5 @@ export async function setOperation(key: string, state: OperationState): Promise<
 
 /** The server no longer knows this session, or the user signed out: drop it with the vehicles it owned. */
 export async function forgetSession(): Promise<void> {
-  await storage.removeItems([sessionItem, vehiclesItem]);
+  await storage.removeItems([sessionItem, vehiclesItem, pendingConnectionsItem, watchUntilItem]);
 }

@@ -2,20 +2,28 @@
 // outcome, in operationsItem, and applies the server's answer to the stored vehicles.
 import type { SecurityRequest, Vehicle } from '@/protocol/api';
 import { api } from './api';
-import { FailureError, toFailure } from './failure';
+import { type Failure, FailureError, isSessionGone, toFailure } from './failure';
 import {
-  forgetSession,
-  operationsItem,
   type Operation,
   type OperationState,
+  type Session,
   SIGN_OUT_KEY,
+  currentSession,
+  forgetSession,
+  operationsItem,
   sessionItem,
   setOperation,
   vehiclesItem,
 } from './storage';
+import { watchVehicles } from './vehicle-sync';
 
-async function track(key: string, operation: Operation, work: (session: string) => Promise<void>) {
-  const session = await sessionItem.getValue();
+async function track(
+  key: string,
+  operation: Operation,
+  session: Session | null,
+  work: (session: Session) => Promise<void>,
+  onFailure?: (failure: Failure) => Promise<void>,
+) {
   if (!session) return;
   await setOperation(key, { operation, status: 'pending' });
   try {
@@ -24,7 +32,8 @@ async function track(key: string, operation: Operation, work: (session: string) 
   } catch (error) {
     const failure = toFailure(error);
     // The server no longer knows this session: nothing is left to operate on.
-    if (failure.code === 'unauthorized') await forgetSession();
+    if (isSessionGone(failure)) await forgetSession();
+    await onFailure?.(failure);
     await setOperation(key, { operation, status: 'failed', failure });
   }
 }
@@ -40,22 +49,43 @@ async function updateVehicles(update: (vehicles: Vehicle[]) => Vehicle[]): Promi
   await vehiclesItem.setValue(update(await vehiclesItem.getValue()));
 }
 
-export function setLock(vehicleId: string, action: SecurityRequest['action']): Promise<void> {
-  return track(vehicleId, action, async (session) => {
-    const { vehicle } = await api.setLock(vehicleId, action, session);
-    await updateVehicles((vehicles) => vehicles.map((each) => (each.id === vehicle.id ? vehicle : each)));
-  });
+async function updateVehicle(vehicleId: string, update: (vehicle: Vehicle) => Vehicle): Promise<void> {
+  await updateVehicles((vehicles) => vehicles.map((each) => (each.id === vehicleId ? update(each) : each)));
 }
 
-export function disconnectVehicle(vehicleId: string): Promise<void> {
-  return track(vehicleId, 'DISCONNECT', async (session) => {
+/**
+ * The server answers 200 with the confirmed state, or 202 with `pendingCommand` set: sent, and the
+ * car has not confirmed yet. Then the background watches until a lock-status read confirms it.
+ */
+export async function setLock(vehicleId: string, action: SecurityRequest['action']): Promise<void> {
+  await track(
+    vehicleId,
+    action,
+    await currentSession(),
+    async (session) => {
+      const { vehicle } = await api.setLock(vehicleId, action, session);
+      await updateVehicle(vehicleId, () => vehicle);
+      if (vehicle.pendingCommand) await watchVehicles();
+    },
+    // The card follows the answer at once: a dead grant shows Reconnect without waiting for a refresh.
+    async (failure) => {
+      if (failure.code === 'reconnect_required') {
+        await updateVehicle(vehicleId, (vehicle) => ({ ...vehicle, status: 'reconnect_required' }));
+      }
+    },
+  );
+}
+
+export async function disconnectVehicle(vehicleId: string): Promise<void> {
+  await track(vehicleId, 'DISCONNECT', await currentSession(), async (session) => {
     await api.disconnect(vehicleId, session).catch(ignoreFailure('not_found'));
     await updateVehicles((vehicles) => vehicles.filter((each) => each.id !== vehicleId));
   });
 }
 
-export function signOut(): Promise<void> {
-  return track(SIGN_OUT_KEY, 'SIGN_OUT', async (session) => {
+/** Signs out at the server that issued the session, even when the options page has since switched. */
+export async function signOut(): Promise<void> {
+  await track(SIGN_OUT_KEY, 'SIGN_OUT', await sessionItem.getValue(), async (session) => {
     await api.signOut(session).catch(ignoreFailure('unauthorized'));
     await forgetSession();
   });

@@ -3,48 +3,22 @@ import type { UnitSystem } from '@/protocol/api';
 import { isServerHealthy } from '@/utils/api';
 import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
+import { MAKE_NAMES, vehicleName } from '@/utils/makes';
 import { sendToBackground } from '@/utils/messaging';
 import { hostPermissionFor, parseServerUrl } from '@/utils/server-url';
 import {
   SIGN_OUT_KEY,
   connectOptionsItem,
+  forgetSession,
   operationsItem,
   serverUrlItem,
   sessionItem,
   unitsItem,
+  vehiclesItem,
 } from '@/utils/storage';
 import { useStorageItem } from '@/utils/use-storage-item';
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-
-/** Brands Smartcar Connect can open at directly (its make names); others are picked in Connect. */
-const MAKES = [
-  'AUDI',
-  'BMW',
-  'CHEVROLET',
-  'FORD',
-  'HYUNDAI',
-  'JAGUAR',
-  'KIA',
-  'LAND_ROVER',
-  'LEXUS',
-  'MERCEDES_BENZ',
-  'NISSAN',
-  'RIVIAN',
-  'TESLA',
-  'TOYOTA',
-  'VOLKSWAGEN',
-  'VOLVO',
-];
-
-/** MERCEDES_BENZ reads "Mercedes Benz". */
-function makeLabel(make: string): string {
-  return make
-    .toLowerCase()
-    .split('_')
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join(' ');
-}
 
 type ServerStatus =
   | { kind: 'idle' }
@@ -63,8 +37,11 @@ export async function saveServerUrl(input: string): Promise<ServerStatus> {
   if (!granted) return { kind: 'error', message: t('serverPermissionDenied') };
   if (!(await isServerHealthy(origin))) return { kind: 'error', message: t('serverNoAnswer', origin) };
   if (origin !== (await serverUrlItem.getValue())) {
-    // The session and vehicles belong to the old server: end them there before switching.
+    // The session and vehicles belong to the old server: end them there before switching. Should
+    // that server not answer, they are forgotten all the same (a session is only ever sent to the
+    // server that issued it).
     if (await sessionItem.getValue()) await sendToBackground({ type: 'signOut' });
+    await forgetSession();
     await serverUrlItem.setValue(origin);
   }
   return { kind: 'saved', origin };
@@ -169,9 +146,9 @@ function ConnectSection() {
         }
       >
         <option value="">{t('anyMake')}</option>
-        {MAKES.map((make) => (
+        {Object.entries(MAKE_NAMES).map(([make, name]) => (
           <option key={make} value={make}>
-            {makeLabel(make)}
+            {name}
           </option>
         ))}
       </select>
@@ -186,6 +163,24 @@ function ConnectSection() {
         {t('singleVehicle')}
       </label>
     </fieldset>
+  );
+}
+
+/** What each vehicle cost this month in billed Smartcar requests, against the server's budget. */
+function UsageSection() {
+  const vehicles = useStorageItem(vehiclesItem);
+  if (!vehicles?.length) return null;
+  return (
+    <section aria-labelledby="usage-heading">
+      <h2 id="usage-heading">{t('usageLabel')}</h2>
+      <ul>
+        {vehicles.map((vehicle) => (
+          <li key={vehicle.id}>
+            {`${vehicleName(vehicle)}: ${t('usage', vehicle.usage.billed, vehicle.usage.budget)}`}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -222,6 +217,7 @@ export function Options() {
       <ServerSection />
       <UnitsSection />
       <ConnectSection />
+      <UsageSection />
       <AccountSection />
     </main>
   );

@@ -1,17 +1,23 @@
 import { ConfirmAction } from '@/components/ConfirmAction';
 import { ConnectingNotice } from '@/components/ConnectingNotice';
-import { FailureNotice } from '@/components/FailureNotice';
-import { VehicleCard } from '@/components/VehicleCard';
+import { Notice } from '@/components/Notice';
+import { VehicleRow } from '@/components/VehicleRow';
+import { type Failure, isServerWide } from '@/utils/failure';
 import { describeOperationFailure } from '@/utils/failure-text';
+import { formatAge } from '@/utils/format';
 import { t } from '@/utils/i18n';
 import { type BackgroundMessage, sendToBackground } from '@/utils/messaging';
 import {
+  type ConnectFlowState,
+  type OperationState,
+  type RefreshState,
   SIGN_OUT_KEY,
   connectFlowItem,
   operationsItem,
+  pendingConnectionsItem,
   refreshItem,
-  sessionItem,
   vehiclesItem,
+  watchUntilItem,
 } from '@/utils/storage';
 import { useNow } from '@/utils/use-now';
 import { useStorageItem } from '@/utils/use-storage-item';
@@ -25,23 +31,52 @@ function send(message: BackgroundMessage): void {
   });
 }
 
+interface ShownNotice {
+  failure: Failure;
+  dismiss: () => Promise<void>;
+}
+
+/** Every stored failure the popup shows as a notice, one per kind of problem, each with how to put it away. */
+function notices(
+  flow: ConnectFlowState,
+  refresh: RefreshState,
+  operations: Record<string, OperationState>,
+): ShownNotice[] {
+  const shown: ShownNotice[] = [];
+  const add = (failure: Failure, dismiss: () => Promise<void>) => {
+    if (!shown.some((each) => each.failure.code === failure.code)) shown.push({ failure, dismiss });
+  };
+  if (flow.status === 'error') add(flow.failure, () => connectFlowItem.setValue({ status: 'idle' }));
+  if (refresh.status === 'failed') add(refresh.failure, () => refreshItem.setValue({ status: 'idle' }));
+  for (const [key, state] of Object.entries(operations)) {
+    if (state.status === 'failed' && isServerWide(state.failure)) {
+      add(state.failure, async () => {
+        const rest = Object.entries(await operationsItem.getValue()).filter(([other]) => other !== key);
+        await operationsItem.setValue(Object.fromEntries(rest));
+      });
+    }
+  }
+  return shown;
+}
+
 export function App() {
   const vehicles = useStorageItem(vehiclesItem);
   const flow = useStorageItem(connectFlowItem);
   const refresh = useStorageItem(refreshItem);
   const operations = useStorageItem(operationsItem);
+  const pendingConnections = useStorageItem(pendingConnectionsItem);
+  const watchUntil = useStorageItem(watchUntilItem);
   const now = useNow();
 
   const loaded = Boolean(vehicles && flow && refresh && operations);
   useEffect(() => {
     if (!loaded) return;
-    // Paint from storage first, and only then ask for fresh data, so the first paint waits on no
-    // request; fresh data replaces the stored data when the background has it.
+    // Paint from storage first, and only then ask the server what it has, so the first paint waits
+    // on no request; its answer replaces the stored data when the background has it. The message
+    // also wakes a background the browser stopped, so it picks up (or lets go of) unfinished work.
     const frame = requestAnimationFrame(() => {
       setTimeout(() => {
-        void sessionItem.getValue().then((session) => {
-          if (session) send({ type: 'refresh' });
-        });
+        send({ type: 'sync' });
       });
     });
     return () => {
@@ -53,18 +88,24 @@ export function App() {
   if (!vehicles || !flow || !refresh || !operations) return null;
 
   const connecting = flow.status === 'connecting';
-  const refreshing = refresh.status === 'refreshing';
+  // The server is working on something the background watches for: a read, a lock, a new connection.
+  const working = Boolean(watchUntil) || vehicles.some((vehicle) => vehicle.reading);
   const signOut = operations[SIGN_OUT_KEY];
+  const lastRead = vehicles
+    .map((vehicle) => vehicle.fetchedAt)
+    .filter((time) => time !== null)
+    .sort()
+    .at(-1);
   return (
     <main class="popup">
-      {/* While refreshing, a bar runs under the header and the button keeps its label: nothing moves. */}
-      <header aria-busy={refreshing}>
+      {/* While the server works, a bar runs under the header and the button keeps its label: nothing moves. */}
+      <header aria-busy={working}>
         <h1>{t('extName')}</h1>
         {vehicles.length > 0 && (
           <button
             type="button"
             class="ghost"
-            disabled={refreshing}
+            disabled={working}
             onClick={() => {
               send({ type: 'refresh' });
             }}
@@ -77,62 +118,70 @@ export function App() {
         </button>
       </header>
       <p class="visually-hidden" role="status">
-        {refreshing && t('refreshing')}
+        {working && t('refreshing')}
       </p>
 
+      {notices(flow, refresh, operations).map(({ failure, dismiss }) => (
+        <Notice key={failure.code} failure={failure} onDismiss={() => void dismiss()} />
+      ))}
       {connecting && <ConnectingNotice />}
-      {flow.status === 'error' && <FailureNotice failure={flow.failure} />}
-      {vehicles.length === 0 && !connecting && (
+      {vehicles.length === 0 && !connecting && !pendingConnections && (
         <div class="intro">
           <p>{t('intro')}</p>
           <p class="muted">{t('introPrivacy')}</p>
         </div>
       )}
 
-      {vehicles.length > 0 && (
-        <section aria-label={t('vehiclesLabel')}>
-          {refresh.status === 'failed' && <FailureNotice failure={refresh.failure} refresh />}
-          <ul class="vehicles">
+      {(vehicles.length > 0 || Boolean(pendingConnections)) && (
+        <section class="vehicles" aria-label={t('vehiclesLabel')}>
+          <ul>
             {vehicles.map((vehicle) => (
               <li key={vehicle.id}>
-                <VehicleCard vehicle={vehicle} operation={operations[vehicle.id]} now={now} send={send} />
+                <VehicleRow vehicle={vehicle} operation={operations[vehicle.id]} now={now} send={send} />
               </li>
             ))}
           </ul>
+          {Boolean(pendingConnections) && (
+            <p class="muted asking" role="status">
+              {t('askingForVehicles')}
+            </p>
+          )}
         </section>
       )}
 
-      {!connecting && (
-        <button
-          type="button"
-          class="primary"
-          onClick={() => {
-            send({ type: 'connect' });
-          }}
-        >
-          {vehicles.length > 0 ? t('connectAnother') : t('connect')}
-        </button>
-      )}
-
-      {(vehicles.length > 0 || signOut) && (
-        <footer>
-          <p role="status" class="muted">
-            {signOut?.status === 'pending' && t('signingOut')}
-            {signOut?.status === 'done' && t('signedOut')}
-            {signOut?.status === 'failed' && describeOperationFailure(signOut.failure)}
-          </p>
-          {vehicles.length > 0 && (
-            <ConfirmAction
-              label={t('signOut')}
-              question={t('signOutConfirm')}
-              disabled={signOut?.status === 'pending'}
-              onConfirm={() => {
-                send({ type: 'signOut' });
-              }}
-            />
-          )}
-        </footer>
-      )}
+      <footer>
+        {lastRead && <p class="muted">{t('readAgo', formatAge(lastRead, now))}</p>}
+        {!connecting && (
+          <button
+            type="button"
+            class="primary"
+            data-testid="connect"
+            onClick={() => {
+              send({ type: 'connect' });
+            }}
+          >
+            {vehicles.length > 0 ? t('connectAnother') : t('connect')}
+          </button>
+        )}
+        <p role="status" class="muted">
+          {signOut?.status === 'pending' && t('signingOut')}
+          {signOut?.status === 'done' && t('signedOut')}
+          {signOut?.status === 'failed' &&
+            !isServerWide(signOut.failure) &&
+            describeOperationFailure(signOut.failure)}
+        </p>
+        {vehicles.length > 0 && (
+          <ConfirmAction
+            label={t('signOut')}
+            question={t('signOutConfirm')}
+            disabled={signOut?.status === 'pending'}
+            testId="sign-out"
+            onConfirm={() => {
+              send({ type: 'signOut' });
+            }}
+          />
+        )}
+      </footer>
     </main>
   );
 }

@@ -1,6 +1,7 @@
 // Drives the emulator's Connect pages inside the launchWebAuthFlow window, as a driver would.
 import type { Page } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
+import { makeName } from '../../utils/makes';
 
 export interface ConnectChoices {
   brand?: string;
@@ -35,9 +36,10 @@ export async function signInAndPickVehicles(window: Page, choices: ConnectChoice
 
   const names: string[] = [];
   for (const id of keep) {
-    // The label reads "<year> <make> <model> VIN …"; the popup's card is named "<year> <make> <model>".
+    // The label reads "<year> <MAKE> <model> VIN …"; the popup's row is named "<Make> <model>".
     const label = await window.locator(`label[for="${id}"]`).innerText();
-    names.push(label.replace(/\s*VIN[\s\S]*$/, '').trim());
+    const [, make = '', model = ''] = /^\d{4} (\S+) (.*?)\s*VIN/s.exec(label) ?? [];
+    names.push(`${makeName(make)} ${model}`);
   }
   return names;
 }

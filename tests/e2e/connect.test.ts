@@ -5,7 +5,8 @@ import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
-import { alertText, connectButton, expectCards, openAuthWindow } from './popup';
+import { E2E_SERVER_URL } from './paths';
+import { alertText, connectButton, expectCards, noticeText, openAuthWindow } from './popup';
 
 const e2e = useExtensionAndBackend();
 
@@ -30,8 +31,9 @@ describe('connecting a vehicle', () => {
     await approve(window);
 
     await expectCards(popup, picked);
-    const firstCard = popup.getByRole('article', { name: picked[0] });
-    expect(await firstCard.innerText()).toMatch(/Odometer[\s\S]*Battery[\s\S]*Location[\s\S]*Doors/);
+    const firstRow = popup.getByRole('article', { name: picked[0] });
+    await expect.poll(() => firstRow.innerText()).toMatch(/\d+% · [\d,]+ km range/);
+    expect(await firstRow.getByTestId('lock-state').innerText()).toMatch(/^(Locked|Unlocked)$/);
   });
 
   it('adds vehicles from a second connect to the same list', async () => {
@@ -84,7 +86,8 @@ describe('when connecting does not work out', () => {
     await signInAndPickVehicles(window);
     await deny(window);
 
-    expect(await alertText(popup)).toContain('You chose not to share your vehicle.');
+    expect(await noticeText(popup)).toContain('Connecting was cancelled.');
+    expect(await popup.getByRole('alert').count()).toBe(0);
     await connectButton(popup).waitFor();
   });
 
@@ -118,12 +121,12 @@ describe('when connecting does not work out', () => {
       const popup = await e2e.browser.openPopup();
       const window = await startConnect(popup);
       await window.close();
-      await alertText(popup);
+      await noticeText(popup);
 
       await connectButton(popup).click();
 
       await popup.getByRole('alert').getByText('Too many requests in a short time.').waitFor();
-      expect(await alertText(popup)).toMatch(/Wait \d+ seconds, then try again\./);
+      expect(await alertText(popup)).toMatch(/Try again after .+\./);
     });
   });
 
@@ -132,7 +135,7 @@ describe('when connecting does not work out', () => {
     const window = await startConnect(popup);
     await window.close();
 
-    expect(await alertText(popup)).toContain('The sign-in window was closed before you finished.');
+    expect(await noticeText(popup)).toContain('Connecting was cancelled.');
   });
 
   it('says the server cannot be reached when it is down', async () => {
@@ -142,8 +145,9 @@ describe('when connecting does not work out', () => {
       await connectButton(popup).click();
 
       const alert = await alertText(popup);
-      expect(alert).toContain('Car Connect cannot reach its server.');
-      expect(alert).toContain('server address in Options');
+      expect(alert).toContain(`Car Connect cannot reach its server at ${E2E_SERVER_URL}.`);
+      expect(alert).toContain('Is the server running? Start it with `npm start`.');
+      expect(await popup.getByTestId('notice').count()).toBe(1);
     } finally {
       await e2e.stack.startServer();
     }

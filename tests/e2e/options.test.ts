@@ -1,5 +1,6 @@
 // The options page in a real Chromium: units, Connect options, the server address, and what a wrong server looks like.
 import { describe, expect, it } from 'vitest';
+import { makeName } from '../../utils/makes';
 import { approve, signIn } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
@@ -20,13 +21,14 @@ describe('options', () => {
   it('shows distances in miles once imperial units are chosen', async () => {
     const popup = await e2e.browser.openPopup();
     const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', keepVehicles: 1 });
-    expect(await figure(card(popup, name), 'Odometer').innerText()).toMatch(/ km$/);
+    const odometer = await figure(card(popup, name), 'Odometer');
+    expect(await odometer.innerText()).toMatch(/ km$/);
 
     const options = await e2e.browser.openOptions();
     await options.getByRole('radio', { name: 'Imperial (miles)' }).check();
 
-    await expect.poll(() => figure(card(popup, name), 'Odometer').innerText()).toMatch(/ mi$/);
-    expect(await figure(card(popup, name), 'Battery').innerText()).toMatch(/ mi range$/);
+    await expect.poll(() => odometer.innerText()).toMatch(/ mi$/);
+    expect(await card(popup, name).locator('.energy').innerText()).toMatch(/ mi range$/);
   });
 
   it('opens Connect at the preferred make, for one vehicle', async () => {
@@ -47,7 +49,9 @@ describe('options', () => {
     const label = await window.locator(`label[for="${(await choice.getAttribute('id')) ?? ''}"]`).innerText();
     await approve(window);
 
-    await expectCards(popup, [label.replace(/\s*VIN[\s\S]*$/, '').trim()]);
+    // The label reads "<year> <MAKE> <model> VIN …"; the popup's row is named "<Make> <model>".
+    const [, make = '', model = ''] = /^\d{4} (\S+) (.*?)\s*VIN/s.exec(label) ?? [];
+    await expectCards(popup, [`${makeName(make)} ${model}`]);
   });
 
   it('saves a server address only when a Car Connect server answers there', async () => {

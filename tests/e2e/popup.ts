@@ -4,8 +4,7 @@ import { expect } from 'vitest';
 import { approve, signInAndPickVehicles, type ConnectChoices } from './connect-window';
 import type { ExtensionBrowser } from './extension';
 
-export const connectButton = (popup: Page) =>
-  popup.getByRole('button', { name: /^Connect (a|another) vehicle$/ });
+export const connectButton = (popup: Page) => popup.getByTestId('connect');
 
 /** Clicks the button (Connect, Reconnect) and returns the auth window that opens. */
 export async function openAuthWindow(browser: ExtensionBrowser, button: Locator): Promise<Page> {
@@ -33,26 +32,42 @@ export async function alertText(popup: Page): Promise<string> {
   return alert.innerText();
 }
 
+/** The popup's one notice, an alert or a neutral status. */
+export async function noticeText(popup: Page): Promise<string> {
+  const notice = popup.getByTestId('notice');
+  await notice.waitFor();
+  return notice.innerText();
+}
+
 export async function expectCards(popup: Page, names: string[]): Promise<void> {
   for (const name of names) await popup.getByRole('article', { name }).waitFor();
-  expect(await popup.getByTestId('vehicle-card').count()).toBe(names.length);
+  expect(await popup.getByTestId('vehicle').count()).toBe(names.length);
 }
 
 export const card = (popup: Page, name: string) => popup.getByRole('article', { name });
 
-/** A card's figure, e.g. "Doors" → "Locked". */
-export function figure(cardLocator: Locator, label: string): Locator {
-  return cardLocator
-    .locator('dl > div', { has: cardLocator.page().locator('dt', { hasText: label }) })
-    .locator('dd');
+/** Opens a row's details (once) and returns them. */
+export async function openDetails(row: Locator): Promise<Locator> {
+  const toggle = row.getByTestId('vehicle-details-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  return row.locator('.details');
 }
 
-/** Presses Tab until the focused element's text is `name`, as a keyboard user would; fails after 40. */
+/** A figure in a row's details, e.g. "Odometer" → "12,346 km". */
+export async function figure(row: Locator, label: string): Promise<Locator> {
+  const details = await openDetails(row);
+  return details.locator('dl > div', { has: row.page().locator('dt', { hasText: label }) }).locator('dd');
+}
+
+/** Presses Tab until the focused element's text or label is `name`, as a keyboard user would; fails after 40. */
 export async function tabTo(page: Page, name: string): Promise<void> {
   for (let presses = 0; presses < 40; presses++) {
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
-    if (focused === name) return;
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement;
+      return [element?.textContent.trim(), element?.getAttribute('aria-label')];
+    });
+    if (focused.includes(name)) return;
   }
   throw new Error(`Tab never reached "${name}"`);
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Vehicle } from '../../protocol/api';
 import { startTokenServer, type TokenServer } from '../extension/token-server';
 import { launchExtension, type ExtensionBrowser } from './extension';
-import { E2E_SERVER_PORT, SCREENSHOT_DIR } from './paths';
+import { E2E_SERVER_PORT, E2E_SERVER_URL, SCREENSHOT_DIR } from './paths';
 
 const NOW = new Date('2026-01-15T10:32:00.000Z');
 const FETCHED_AT = '2026-01-15T10:30:00.000Z';
@@ -73,7 +73,23 @@ interface Scene {
   ready: (page: Page) => Promise<void>;
 }
 
-const signedIn = (vehicles: Vehicle[]) => ({ session: 'screenshot-session', vehicles });
+const signedIn = (vehicles: Vehicle[]) => ({
+  serverSession: { server: E2E_SERVER_URL, token: 'screenshot-session' },
+  vehicles,
+});
+
+const kia: Vehicle = {
+  ...tesla,
+  id: 'veh-kia',
+  make: 'KIA',
+  model: 'EV6',
+  year: 2023,
+  data: {
+    odometer: { distance: 8120 },
+    battery: { percentRemaining: 0.18, range: 74 },
+    security: { isLocked: false },
+  },
+};
 const refreshed = (page: Page) => page.getByRole('button', { name: 'Refresh', exact: true }).waitFor();
 
 const scenes: Scene[] = [
@@ -89,6 +105,13 @@ const scenes: Scene[] = [
     ready: (page) => page.getByText('Connecting…').waitFor(),
   },
   { name: 'popup-connected', page: 'popup.html', local: signedIn([tesla, mustang]), ready: refreshed },
+  {
+    // Chrome shows at most 600 px of a popup: three vehicles and both main buttons fit.
+    name: 'popup-three-vehicles',
+    page: 'popup.html',
+    local: signedIn([tesla, mustang, kia]),
+    ready: refreshed,
+  },
   {
     name: 'popup-reconnect',
     page: 'popup.html',
@@ -121,7 +144,7 @@ let vehicles: Vehicle[] = [];
 
 beforeAll(async () => {
   server = await startTokenServer(E2E_SERVER_PORT);
-  server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles } }));
+  server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles, pendingConnections: 0 } }));
   browser = await launchExtension();
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 });

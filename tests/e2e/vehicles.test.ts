@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { useExtensionAndBackend } from './fixture';
 import { approve, signInAndPickVehicles } from './connect-window';
 import { STEP_TIMEOUT } from './extension';
-import { card, connectButton, connectVehicles, expectCards, figure, openAuthWindow, tabTo } from './popup';
+import {
+  card,
+  connectButton,
+  connectVehicles,
+  expectCards,
+  openAuthWindow,
+  openDetails,
+  tabTo,
+} from './popup';
 
 // Vehicle data is read from Smartcar on every request, so a dead refresh token shows at once.
 const e2e = useExtensionAndBackend({ VEHICLE_DATA_MAX_AGE_SECONDS: '0' });
@@ -15,23 +23,34 @@ async function expectBadge(text: string): Promise<void> {
 }
 
 describe('a connected vehicle', () => {
-  it('locks and unlocks, showing the pending state and the result', async () => {
+  it('locks and unlocks through one control that offers the opposite of the state', async () => {
     const popup = await e2e.browser.openPopup();
     const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'TESLA', keepVehicles: 1 });
     const tesla = card(popup, name);
     await expectBadge('1');
+    const state = tesla.getByTestId('lock-state');
+    const toggle = tesla.getByTestId('lock-toggle');
+    await expect.poll(() => state.innerText()).toMatch(/^(Locked|Unlocked)$/);
+    const lockedAtFirst = (await state.innerText()) === 'Locked';
+    expect(await toggle.innerText()).toBe(lockedAtFirst ? 'Unlock' : 'Lock');
 
     // Smartcar takes its time, as a real car does.
-    e2e.stack.emulator.injectFault({ endpoint: 'unlock', delayMs: 1500, times: 1 });
-    await tesla.getByRole('button', { name: 'Unlock' }).click();
-    await tesla.getByRole('status').getByText('Unlocking…').waitFor();
-    expect(await tesla.getByRole('button', { name: 'Lock', exact: true }).isDisabled()).toBe(true);
-    await tesla.getByRole('status').getByText('Unlocked just now.').waitFor();
-    expect(await figure(tesla, 'Doors').innerText()).toBe('Unlocked');
+    e2e.stack.emulator.injectFault({ endpoint: lockedAtFirst ? 'unlock' : 'lock', delayMs: 1500, times: 1 });
+    await toggle.click();
+    await tesla
+      .getByRole('status')
+      .getByText(lockedAtFirst ? 'Unlocking…' : 'Locking…')
+      .waitFor();
+    expect(await toggle.isDisabled()).toBe(true);
+    await expect
+      .poll(() => state.innerText(), { timeout: STEP_TIMEOUT })
+      .toBe(lockedAtFirst ? 'Unlocked' : 'Locked');
+    await expect.poll(() => toggle.innerText()).toBe(lockedAtFirst ? 'Lock' : 'Unlock');
 
-    await tesla.getByRole('button', { name: 'Lock', exact: true }).click();
-    await tesla.getByRole('status').getByText('Locked just now.').waitFor();
-    expect(await figure(tesla, 'Doors').innerText()).toBe('Locked');
+    await toggle.click();
+    await expect
+      .poll(() => state.innerText(), { timeout: STEP_TIMEOUT })
+      .toBe(lockedAtFirst ? 'Locked' : 'Unlocked');
     expect(e2e.stack.emulator.calls().byEndpoint).toMatchObject({ unlock: 1, lock: 1 });
   });
 
@@ -44,8 +63,9 @@ describe('a connected vehicle', () => {
     await expectBadge('2');
     const before = e2e.stack.emulator.calls().byEndpoint.disconnect ?? 0;
 
-    await card(popup, first).getByRole('button', { name: 'Disconnect' }).click();
-    const question = card(popup, first).getByRole('group', { name: 'Disconnect' });
+    const details = await openDetails(card(popup, first));
+    await details.getByRole('button', { name: 'Disconnect' }).click();
+    const question = details.getByRole('group', { name: 'Disconnect' });
     expect(await question.innerText()).toContain(`Disconnect the ${first}?`);
     await question.getByRole('button', { name: 'Disconnect' }).click();
 
@@ -59,12 +79,12 @@ describe('a connected vehicle', () => {
     const popup = await e2e.browser.openPopup();
     await connectVehicles(e2e.browser, popup, { brand: 'FORD', keepVehicles: 2 });
 
-    await popup.getByRole('button', { name: 'Sign out' }).click();
+    await popup.getByTestId('sign-out').click();
     await popup.getByRole('group', { name: 'Sign out' }).getByRole('button', { name: 'Sign out' }).click();
 
     await popup.getByText('Signed out. No vehicle is connected.').waitFor();
     await connectButton(popup).getByText('Connect a vehicle').waitFor();
-    expect(await popup.getByTestId('vehicle-card').count()).toBe(0);
+    expect(await popup.getByTestId('vehicle').count()).toBe(0);
     await expectBadge('');
     const { local } = await e2e.browser.readStorage();
     expect(local.session).toBeUndefined();
@@ -72,17 +92,21 @@ describe('a connected vehicle', () => {
 });
 
 describe('from the keyboard', () => {
-  it('locks, opens the permissions, and cancels a disconnect with Escape', async () => {
+  it('locks or unlocks, opens the details, and cancels a disconnect with Escape', async () => {
     const popup = await e2e.browser.openPopup();
     const [name = ''] = await connectVehicles(e2e.browser, popup, { brand: 'KIA', keepVehicles: 1 });
     const kia = card(popup, name);
     await popup.bringToFront();
+    const offered = await kia.getByTestId('lock-toggle').innerText();
 
-    await tabTo(popup, 'Lock');
+    await tabTo(popup, offered);
     await popup.keyboard.press('Enter');
-    await kia.getByRole('status').getByText('Locked just now.').waitFor();
+    await kia
+      .getByRole('status')
+      .getByText(offered === 'Lock' ? 'Locked just now.' : 'Unlocked just now.')
+      .waitFor();
 
-    await tabTo(popup, 'Permissions');
+    await tabTo(popup, `Details of the ${name}`);
     await popup.keyboard.press('Enter');
     await kia.getByText('Read odometer').waitFor();
 
@@ -108,8 +132,10 @@ describe('a connection Smartcar no longer accepts', () => {
       else e2e.stack.emulator.expireToken(token);
     }
 
-    await popup.getByRole('button', { name: 'Refresh' }).click();
-    const stale = card(popup, name);
+    // Reopening asks the server, which reads the car (data age 0) and finds the grant gone.
+    await popup.close();
+    const reopened = await e2e.browser.openPopup();
+    const stale = card(reopened, name);
     await stale.getByText('Needs reconnecting').waitFor();
     expect(await stale.innerText()).toContain('Smartcar no longer accepts this connection');
     await expectBadge('!');
@@ -121,7 +147,7 @@ describe('a connection Smartcar no longer accepts', () => {
     await approve(window);
 
     await stale.getByText('Needs reconnecting').waitFor({ state: 'detached' });
-    await expectCards(popup, [name]);
+    await expectCards(reopened, [name]);
     await expectBadge('1');
   });
 });

@@ -5,6 +5,8 @@ import type { Vehicle } from '@/protocol/api';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
   connectFlowItem,
+  pendingConnectionsItem,
+  watchUntilItem,
   connectOptionsItem,
   operationsItem,
   refreshItem,
@@ -14,6 +16,7 @@ import {
   vehiclesItem,
 } from '@/utils/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { POLL_INTERVAL_MS, WATCH_LIMIT_MS } from '@/utils/vehicle-sync';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
 import { startTokenServer, type TokenServer } from './token-server';
@@ -28,15 +31,9 @@ let authWindow: ReturnType<
   typeof vi.fn<(details: { url: string; interactive?: boolean }) => Promise<string>>
 >;
 
-/** Like runtime.sendMessage: resolves when the background calls sendResponse. */
-function send(message: BackgroundMessage): Promise<void> {
-  // fakeBrowser types trigger without the sendResponse that real listeners get as their third argument.
-  const { onMessage } = fakeBrowser.runtime as unknown as {
-    onMessage: { trigger(message: unknown, sender: object, sendResponse: () => void): Promise<unknown> };
-  };
-  return new Promise((resolve) => {
-    void onMessage.trigger(message, {}, resolve);
-  });
+/** As the popup sends it: resolves when the promise the background's listener returned settles. */
+async function send(message: BackgroundMessage): Promise<void> {
+  await fakeBrowser.runtime.sendMessage(message);
 }
 
 /** The server side of a Connect flow: issues state `s1`, and exchanges code `c1` for `vehicles`. */
@@ -46,7 +43,7 @@ function serveConnect(vehicles: Vehicle[], session = 'session-1'): void {
   }));
   server.route('POST /api/exchange', ({ body }) =>
     JSON.stringify(body) === JSON.stringify({ code: 'c1', state: 's1', units: 'metric' })
-      ? { body: { session, vehicles } }
+      ? { body: { session, vehicles, pendingConnections: 0 } }
       : { status: 400, body: { error: { code: 'invalid_code', message: 'Unknown code' } } },
   );
 }
@@ -54,6 +51,8 @@ function serveConnect(vehicles: Vehicle[], session = 'session-1'): void {
 function userApproves(): void {
   authWindow.mockResolvedValue(`${REDIRECT_URL}?code=c1&state=s1`);
 }
+
+const session1 = () => ({ server: server.url, token: 'session-1' });
 
 const paths = () => server.requests.map(({ method, path }) => `${method} ${path}`);
 
@@ -89,7 +88,7 @@ describe('connect', () => {
       authorization: undefined,
       body: { redirectUri: REDIRECT_URL },
     });
-    expect(await sessionItem.getValue()).toBe('session-1');
+    expect(await sessionItem.getValue()).toEqual(session1());
     expect(await vehiclesItem.getValue()).toEqual([tesla]);
     expect(await connectFlowItem.getValue()).toEqual({ status: 'idle' });
   });
@@ -108,7 +107,7 @@ describe('connect', () => {
   });
 
   it('adds new vehicles to the same user when a session exists', async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue(session1());
     await vehiclesItem.setValue([tesla]);
     serveConnect([leaf], 'session-1');
     userApproves();
@@ -123,7 +122,7 @@ describe('connect', () => {
   });
 
   it('starts over as a new user when the stored session is no longer known', async () => {
-    await sessionItem.setValue('expired');
+    await sessionItem.setValue({ server: server.url, token: 'expired' });
     await vehiclesItem.setValue([tesla]);
     serveConnect([leaf], 'session-2');
     server.route('POST /api/connect', ({ authorization }) =>
@@ -140,7 +139,7 @@ describe('connect', () => {
       undefined,
       undefined,
     ]);
-    expect(await sessionItem.getValue()).toBe('session-2');
+    expect(await sessionItem.getValue()).toEqual({ server: server.url, token: 'session-2' });
     expect(await vehiclesItem.getValue()).toEqual([leaf]);
   });
 
@@ -230,19 +229,34 @@ describe('connect', () => {
     expect(server.requests[0]?.body).toEqual({ redirectUri: REDIRECT_URL, make: 'MERCEDES_BENZ' });
   });
 
-  it('says how long to wait when the server is rate limiting', async () => {
+  it('keeps when to try again from the server’s answer', async () => {
+    const retryAt = '2026-01-15T14:05:00.000Z';
     server.route('POST /api/connect', () => ({
       status: 429,
       headers: { 'retry-after': '42' },
-      body: { error: { code: 'rate_limited', message: 'Too many requests' } },
+      body: { error: { code: 'rate_limited', message: 'Too many requests', retryAt } },
     }));
 
     await send({ type: 'connect' });
 
-    expect(await connectFlowItem.getValue()).toMatchObject({
-      failure: { code: 'rate_limited', retryAfterSeconds: 42 },
-    });
+    expect(await connectFlowItem.getValue()).toMatchObject({ failure: { code: 'rate_limited', retryAt } });
     expect(authWindow).not.toHaveBeenCalled();
+  });
+
+  it('turns a retry-after without retryAt into a time to try again', async () => {
+    server.route('POST /api/connect', () => ({
+      status: 429,
+      headers: { 'retry-after': '42' },
+      body: 'Slow down',
+    }));
+    const before = Date.now();
+
+    await send({ type: 'connect' });
+
+    const flow = await connectFlowItem.getValue();
+    const retryAt = flow.status === 'error' ? Date.parse(flow.failure.retryAt ?? '') : NaN;
+    expect(flow).toMatchObject({ failure: { code: 'rate_limited' } });
+    expect(retryAt).toBeGreaterThanOrEqual(before + 42_000);
   });
 
   it('passes on the error code the server answers with', async () => {
@@ -257,15 +271,26 @@ describe('connect', () => {
     });
   });
 
-  it('tells a server that refuses this extension’s origin from other failures', async () => {
-    server.route('POST /api/connect', () => ({
-      status: 403,
-      body: { error: { code: 'bad_request', message: 'Requests from web pages are not accepted.' } },
-    }));
+  it.each([
+    ['the server’s own code', { error: { code: 'extension_not_allowed', message: 'Not this extension.' } }],
+    ['a proxy’s bare 403', 'Forbidden'],
+  ])('tells a refused extension origin from %s', async (_from, body) => {
+    server.route('POST /api/connect', () => ({ status: 403, body }));
 
     await send({ type: 'connect' });
 
     expect(await connectFlowItem.getValue()).toMatchObject({ failure: { code: 'extension_not_allowed' } });
+  });
+
+  it('takes any other 403 code at its word', async () => {
+    server.route('POST /api/connect', () => ({
+      status: 403,
+      body: { error: { code: 'not_permitted', message: 'No.' } },
+    }));
+
+    await send({ type: 'connect' });
+
+    expect(await connectFlowItem.getValue()).toMatchObject({ failure: { code: 'not_permitted' } });
   });
 
   it('makes do with the status when something other than the server answers', async () => {
@@ -303,6 +328,37 @@ describe('connect', () => {
   });
 });
 
+describe('a session belongs to its server', () => {
+  it('is never sent to another server the options page switched to', async () => {
+    // The old server is gone, so its sign-out could not happen; the session is still stored.
+    await sessionItem.setValue({ server: 'http://127.0.0.1:9', token: 'old-server-session' });
+    await vehiclesItem.setValue([tesla]);
+    serveConnect([leaf], 'session-2');
+    userApproves();
+
+    await send({ type: 'sync' });
+    await send({ type: 'setLock', vehicleId: 'veh-tesla', action: 'LOCK' });
+    await send({ type: 'connect' });
+
+    expect(paths()).toEqual(['POST /api/connect', 'POST /api/exchange']);
+    expect(server.requests.map(({ authorization }) => authorization)).toEqual([undefined, undefined]);
+    expect(await sessionItem.getValue()).toEqual({ server: server.url, token: 'session-2' });
+  });
+
+  it('signs out at the server that issued it', async () => {
+    const old = await startTokenServer();
+    old.route('DELETE /api/session', () => ({ status: 204 }));
+    await sessionItem.setValue({ server: old.url, token: 'session-1' });
+
+    await send({ type: 'signOut' });
+    await old.close();
+
+    expect(old.requests).toMatchObject([{ path: '/api/session', authorization: 'Bearer session-1' }]);
+    expect(server.requests).toEqual([]);
+    expect(await sessionItem.getValue()).toBeNull();
+  });
+});
+
 describe('service worker restart', () => {
   it('turns a flow left connecting by a stopped worker into an interrupted failure', async () => {
     await connectFlowItem.setValue({ status: 'connecting' });
@@ -314,8 +370,7 @@ describe('service worker restart', () => {
     });
   });
 
-  it('lets go of a refresh and operations left running by a stopped worker', async () => {
-    await refreshItem.setValue({ status: 'refreshing' });
+  it('lets go of operations left running by a stopped worker', async () => {
     await operationsItem.setValue({
       'veh-tesla': { operation: 'LOCK', status: 'pending' },
       'veh-leaf': { operation: 'UNLOCK', status: 'done' },
@@ -324,7 +379,6 @@ describe('service worker restart', () => {
     background.main();
 
     await vi.waitFor(async () => {
-      expect(await refreshItem.getValue()).toEqual({ status: 'idle' });
       expect(await operationsItem.getValue()).toEqual({
         'veh-tesla': { operation: 'LOCK', status: 'failed', failure: { code: 'operation_interrupted' } },
         'veh-leaf': { operation: 'UNLOCK', status: 'done' },
@@ -333,9 +387,9 @@ describe('service worker restart', () => {
   });
 });
 
-describe('refresh', () => {
+describe('sync on open', () => {
   beforeEach(async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue(session1());
     await vehiclesItem.setValue([tesla]);
   });
 
@@ -343,11 +397,11 @@ describe('refresh', () => {
     const moved = makeVehicle({ data: { odometer: { distance: 13000 } } });
     server.route('GET /api/vehicles?units=metric', ({ authorization }) =>
       authorization === 'Bearer session-1'
-        ? { body: { vehicles: [moved, leaf] } }
+        ? { body: { vehicles: [moved, leaf], pendingConnections: 0 } }
         : { status: 401, body: { error: { code: 'unauthorized', message: 'No session' } } },
     );
 
-    await send({ type: 'refresh' });
+    await send({ type: 'sync' });
 
     expect(await vehiclesItem.getValue()).toEqual([moved, leaf]);
     expect(await refreshItem.getValue()).toEqual({ status: 'idle' });
@@ -359,7 +413,7 @@ describe('refresh', () => {
       body: { error: { code: 'unauthorized', message: 'Unknown session' } },
     }));
 
-    await send({ type: 'refresh' });
+    await send({ type: 'sync' });
 
     expect(await sessionItem.getValue()).toBeNull();
     expect(await vehiclesItem.getValue()).toEqual([]);
@@ -368,7 +422,7 @@ describe('refresh', () => {
   it('keeps the stored vehicles when the server is down', async () => {
     await server.close();
 
-    await send({ type: 'refresh' });
+    await send({ type: 'sync' });
 
     expect(await vehiclesItem.getValue()).toEqual([tesla]);
     expect(await refreshItem.getValue()).toMatchObject({
@@ -381,17 +435,157 @@ describe('refresh', () => {
   it('asks nothing without a session', async () => {
     await sessionItem.removeValue();
 
-    await send({ type: 'refresh' });
+    await send({ type: 'sync' });
 
     expect(server.requests).toEqual([]);
   });
 });
 
+describe('while the server works', () => {
+  const reading = makeVehicle({
+    make: null,
+    model: null,
+    year: null,
+    data: {},
+    readAt: {},
+    fetchedAt: null,
+    reading: true,
+  });
+
+  beforeEach(() => {
+    // Only the clock and timers are fake; requests still go over a real socket.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+  });
+  afterEach(async () => {
+    // Lets a watch still waiting on a fake timer end, so the next test starts with none.
+    await watchUntilItem.setValue(null);
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    vi.useRealTimers();
+  });
+
+  /** Answers GET /api/vehicles with each answer in turn, then the last one forever. */
+  function serveVehicles(...answers: { vehicles: Vehicle[]; pendingConnections: number }[]): void {
+    let asked = 0;
+    server.route('GET /api/vehicles?units=metric', () => ({
+      body: answers[Math.min(asked++, answers.length - 1)],
+    }));
+  }
+  const polls = () => paths().filter((path) => path === 'GET /api/vehicles?units=metric').length;
+
+  it('asks again every few seconds after connecting until every vehicle is read, then stops', async () => {
+    serveConnect([reading]);
+    userApproves();
+    serveVehicles(
+      { vehicles: [reading], pendingConnections: 1 },
+      { vehicles: [tesla, leaf], pendingConnections: 0 },
+    );
+
+    await send({ type: 'connect' });
+    expect(await vehiclesItem.getValue()).toEqual([reading]);
+    expect(await watchUntilItem.getValue()).not.toBeNull();
+
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    await vi.waitFor(async () => {
+      expect(await pendingConnectionsItem.getValue()).toBe(1);
+    });
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    await vi.waitFor(async () => {
+      expect(await vehiclesItem.getValue()).toEqual([tesla, leaf]);
+    });
+    expect(await watchUntilItem.getValue()).toBeNull();
+
+    await vi.advanceTimersByTimeAsync(10 * POLL_INTERVAL_MS);
+    expect(polls()).toBe(2);
+  });
+
+  it('starts the reads the person asks for, and shows their result', async () => {
+    await sessionItem.setValue(session1());
+    await vehiclesItem.setValue([tesla]);
+    const stillReading = { ...tesla, reading: true };
+    const fresh = makeVehicle({
+      data: { odometer: { distance: 13000 } },
+      fetchedAt: '2026-01-15T11:00:00.000Z',
+    });
+    server.route('POST /api/vehicles/refresh', () => ({
+      status: 202,
+      body: { vehicles: [stillReading], pendingConnections: 0 },
+    }));
+    serveVehicles({ vehicles: [fresh], pendingConnections: 0 });
+
+    await send({ type: 'refresh' });
+    expect(await vehiclesItem.getValue()).toEqual([stillReading]);
+
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    await vi.waitFor(async () => {
+      expect(await vehiclesItem.getValue()).toEqual([fresh]);
+    });
+    expect(paths()).toEqual(['POST /api/vehicles/refresh', 'GET /api/vehicles?units=metric']);
+  });
+
+  it('gives up watching at the limit and keeps what the server had', async () => {
+    await sessionItem.setValue(session1());
+    serveVehicles({ vehicles: [reading], pendingConnections: 0 });
+
+    await send({ type: 'sync' });
+    vi.setSystemTime(Date.now() + WATCH_LIMIT_MS);
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    await vi.waitFor(async () => {
+      expect(await watchUntilItem.getValue()).toBeNull();
+    });
+    const asked = polls();
+    await vi.advanceTimersByTimeAsync(10 * POLL_INTERVAL_MS);
+
+    expect(polls()).toBe(asked);
+    expect(await vehiclesItem.getValue()).toEqual([reading]);
+  });
+
+  it('picks the watch up again when a stopped worker starts anew', async () => {
+    await sessionItem.setValue(session1());
+    await vehiclesItem.setValue([reading]);
+    await watchUntilItem.setValue(Date.now() + WATCH_LIMIT_MS);
+    serveVehicles({ vehicles: [tesla], pendingConnections: 0 });
+
+    background.main();
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+
+    await vi.waitFor(async () => {
+      expect(await vehiclesItem.getValue()).toEqual([tesla]);
+    });
+    expect(await watchUntilItem.getValue()).toBeNull();
+  });
+
+  it('watches a lock the car has not confirmed until a read confirms it', async () => {
+    const unlocked = makeVehicle({
+      permissions: ['control_security'],
+      data: { security: { isLocked: false } },
+    });
+    const sent = {
+      ...unlocked,
+      pendingCommand: { action: 'LOCK' as const, sentAt: '2026-01-15T11:00:00.000Z' },
+    };
+    const confirmed = { ...unlocked, data: { security: { isLocked: true } } };
+    await sessionItem.setValue(session1());
+    await vehiclesItem.setValue([unlocked]);
+    server.route('POST /api/vehicles/veh-tesla/security', () => ({ status: 202, body: { vehicle: sent } }));
+    serveVehicles({ vehicles: [confirmed], pendingConnections: 0 });
+
+    await send({ type: 'setLock', vehicleId: 'veh-tesla', action: 'LOCK' });
+    expect(await vehiclesItem.getValue()).toEqual([sent]);
+
+    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    await vi.waitFor(async () => {
+      expect(await vehiclesItem.getValue()).toEqual([confirmed]);
+    });
+  });
+});
+
 describe('units', () => {
   it('reads the vehicles again when the options page changes the units', async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue(session1());
     const inMiles = makeVehicle({ units: 'imperial' });
-    server.route('GET /api/vehicles?units=imperial', () => ({ body: { vehicles: [inMiles] } }));
+    server.route('GET /api/vehicles?units=imperial', () => ({
+      body: { vehicles: [inMiles], pendingConnections: 0 },
+    }));
 
     await unitsItem.setValue('imperial');
 
@@ -408,7 +602,7 @@ describe('vehicle operations', () => {
   });
 
   beforeEach(async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue(session1());
     await vehiclesItem.setValue([unlocked, leaf]);
   });
 
@@ -424,6 +618,17 @@ describe('vehicle operations', () => {
     expect(whilePending).toEqual({ operation: 'LOCK', status: 'pending' });
     expect(await vehiclesItem.getValue()).toEqual([locked, leaf]);
     expect((await operationsItem.getValue())['veh-tesla']).toEqual({ operation: 'LOCK', status: 'done' });
+  });
+
+  it('shows Reconnect at once when a lock answers reconnect_required', async () => {
+    server.route('POST /api/vehicles/veh-tesla/security', () => ({
+      status: 409,
+      body: { error: { code: 'reconnect_required', message: 'Reconnect' } },
+    }));
+
+    await send({ type: 'setLock', vehicleId: 'veh-tesla', action: 'LOCK' });
+
+    expect(await vehiclesItem.getValue()).toEqual([{ ...unlocked, status: 'reconnect_required' }, leaf]);
   });
 
   it('records why a lock was refused and keeps the vehicle as it was', async () => {
@@ -449,7 +654,7 @@ describe('vehicle operations', () => {
 
     expect(paths()).toEqual(['DELETE /api/vehicles/veh-tesla']);
     expect(await vehiclesItem.getValue()).toEqual([leaf]);
-    expect(await sessionItem.getValue()).toBe('session-1');
+    expect(await sessionItem.getValue()).toEqual(session1());
   });
 
   it('drops a vehicle the server no longer has', async () => {
@@ -490,9 +695,11 @@ describe('vehicle operations', () => {
       'veh-tesla': { operation: 'LOCK', status: 'done' },
       'veh-leaf': { operation: 'UNLOCK', status: 'pending' },
     });
-    server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles: [unlocked, leaf] } }));
+    server.route('GET /api/vehicles?units=metric', () => ({
+      body: { vehicles: [unlocked, leaf], pendingConnections: 0 },
+    }));
 
-    await send({ type: 'refresh' });
+    await send({ type: 'sync' });
 
     expect(await operationsItem.getValue()).toEqual({
       'veh-leaf': { operation: 'UNLOCK', status: 'pending' },

@@ -2,7 +2,7 @@
 // The manifest each browser gets; Firefox's parts cannot be tried in a browser here, so they are pinned down.
 import { GECKO_ID, firefoxRedirectUrl } from '@/protocol/extension-identity';
 import { SERVER_HOST_PATTERNS, hostPermissionFor, parseServerUrl } from '@/utils/server-url';
-import { extensionManifest } from '@/wxt.config';
+import { extensionManifest, extensionSources } from '@/wxt.config';
 import { describe, expect, it } from 'vitest';
 
 const server = new URL('https://cars.example.org');
@@ -41,10 +41,17 @@ describe('Chrome manifest', () => {
 describe.each(['chrome', 'firefox'])('%s permissions', (browser) => {
   const manifest = extensionManifest(browser, server);
 
-  it('are the minimum: sign-in window, storage, and the build’s server', () => {
+  it('are the minimum for a store build: sign-in window, storage, and its production server only', () => {
     expect(manifest.permissions).toEqual(['identity', 'storage']);
     expect(manifest.host_permissions).toEqual(['https://cars.example.org/*']);
-    expect(manifest.optional_host_permissions).toEqual(SERVER_HOST_PATTERNS);
+    expect(manifest.optional_host_permissions).toBeUndefined();
+  });
+
+  it('let a development build ask for any server the options page accepts', () => {
+    const development = extensionManifest(browser, new URL('http://127.0.0.1:8787'));
+
+    expect(development.host_permissions).toEqual(['http://127.0.0.1/*']);
+    expect(development.optional_host_permissions).toEqual(SERVER_HOST_PATTERNS);
   });
 
   it('are localized', () => {
@@ -67,5 +74,25 @@ describe('server addresses', () => {
 
   it('asks for every port of the host, since match patterns cannot name one', () => {
     expect(hostPermissionFor('http://127.0.0.1:8787')).toBe('http://127.0.0.1/*');
+  });
+});
+
+describe('the Firefox sources zip', () => {
+  it('lists only tracked extension sources: no server, emulator, tests, docs or hidden files', () => {
+    expect(
+      extensionSources([
+        'package.json',
+        'wxt.config.ts',
+        'entrypoints/popup/App.tsx',
+        'protocol/api.ts',
+        'server/main.ts',
+        'emulator/main.ts',
+        'tests/e2e/fixture.ts',
+        'bench/run.ts',
+        'docs/store-listing.md',
+        '.ci/run',
+        'public/.hidden',
+      ]),
+    ).toEqual(['package.json', 'wxt.config.ts', 'entrypoints/popup/App.tsx', 'protocol/api.ts']);
   });
 });

@@ -2,12 +2,20 @@
 // @vitest-environment-options {"settings": {"fetch": {"disableSameOriginPolicy": true}}}
 import { Options, saveServerUrl } from '@/entrypoints/options/Options';
 import type { BackgroundMessage } from '@/utils/messaging';
-import { connectOptionsItem, operationsItem, serverUrlItem, sessionItem, unitsItem } from '@/utils/storage';
+import {
+  connectOptionsItem,
+  operationsItem,
+  serverUrlItem,
+  sessionItem,
+  unitsItem,
+  vehiclesItem,
+} from '@/utils/storage';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
 import { startTokenServer, type TokenServer } from './token-server';
+import { makeVehicle } from './vehicles';
 
 let server: TokenServer;
 let messages: BackgroundMessage[];
@@ -90,11 +98,27 @@ describe('saving the server address', () => {
   });
 
   it('signs out of the old server before switching', async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
+    const serverAtSignOut: string[] = [];
+    fakeBrowser.runtime.onMessage.addListener(async () => {
+      serverAtSignOut.push(await serverUrlItem.getValue());
+    });
 
     await saveServerUrl(server.url);
 
     expect(messages).toEqual([{ type: 'signOut' }]);
+    expect(serverAtSignOut).toEqual(['http://127.0.0.1:8787']);
+    expect(await serverUrlItem.getValue()).toBe(server.url);
+  });
+
+  it('forgets the old server’s session even when that server did not answer the sign-out', async () => {
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
+    await vehiclesItem.setValue([makeVehicle()]);
+
+    await saveServerUrl(server.url);
+
+    expect(await sessionItem.getValue()).toBeNull();
+    expect(await vehiclesItem.getValue()).toEqual([]);
   });
 
   it('shows the outcome on the page', async () => {
@@ -151,7 +175,31 @@ describe('units and Connect options', () => {
     await vi.waitFor(async () => {
       expect(await connectOptionsItem.getValue()).toEqual({ make: 'MERCEDES_BENZ', singleVehicle: true });
     });
-    expect(screen.getByRole('option', { name: 'Mercedes Benz' })).toBeTruthy();
+    expect(screen.getByRole('option', { name: 'Mercedes-Benz' })).toBeTruthy();
+  });
+});
+
+describe('vehicles', () => {
+  it('shows each vehicle’s use this month against its budget', async () => {
+    await vehiclesItem.setValue([
+      makeVehicle({ make: 'TESLA', usage: { month: '2026-01', billed: 12, budget: 500 } }),
+      makeVehicle({
+        id: 'veh-bmw',
+        make: 'BMW',
+        model: 'i4',
+        usage: { month: '2026-01', billed: 80, budget: 400 },
+      }),
+    ]);
+
+    render(<Options />);
+
+    const section = await screen.findByRole('region', { name: 'Use this month' });
+    await vi.waitFor(() => {
+      expect([...section.querySelectorAll('li')].map((item) => item.textContent)).toEqual([
+        'Tesla Model 3: 12 of 500 Smartcar requests used this month',
+        'BMW i4: 80 of 400 Smartcar requests used this month',
+      ]);
+    });
   });
 });
 
@@ -164,7 +212,7 @@ describe('account', () => {
   });
 
   it('signs out after asking', async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
     render(<Options />);
 
     fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
@@ -178,15 +226,13 @@ describe('account', () => {
   });
 
   it('says why a sign-out failed', async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
     await operationsItem.setValue({
       session: { operation: 'SIGN_OUT', status: 'failed', failure: { code: 'server_unreachable' } },
     });
 
     render(<Options />);
 
-    expect(
-      await screen.findByText(/^That did not work: Car Connect cannot reach its server\. Check/),
-    ).toBeTruthy();
+    expect(await screen.findByText(/^That did not work: Car Connect cannot reach its server/)).toBeTruthy();
   });
 });

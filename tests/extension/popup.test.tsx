@@ -1,17 +1,27 @@
 import { App } from '@/entrypoints/popup/App';
 import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
-import { connectFlowItem, operationsItem, refreshItem, sessionItem, vehiclesItem } from '@/utils/storage';
+import {
+  connectFlowItem,
+  operationsItem,
+  pendingConnectionsItem,
+  refreshItem,
+  serverUrlItem,
+  sessionItem,
+  vehiclesItem,
+  watchUntilItem,
+} from '@/utils/storage';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
 import { makeVehicle } from './vehicles';
 
+const SERVER = 'http://127.0.0.1:8787';
 let messages: BackgroundMessage[];
 let openOptionsPage: ReturnType<typeof vi.fn<() => Promise<void>>>;
 
-beforeEach(() => {
+beforeEach(async () => {
   fakeBrowser.reset();
   useMessages();
   messages = [];
@@ -21,6 +31,7 @@ beforeEach(() => {
   });
   openOptionsPage = vi.fn(() => Promise.resolve());
   vi.spyOn(fakeBrowser.runtime, 'openOptionsPage').mockImplementation(openOptionsPage);
+  await serverUrlItem.setValue(SERVER);
 });
 
 afterEach(() => {
@@ -36,18 +47,21 @@ describe('first run', () => {
 
     expect(await screen.findByText(/Connect your car through Smartcar/)).toBeTruthy();
     expect(screen.getByText(/never sees your password/)).toBeTruthy();
-    fireEvent.click(button('Connect a vehicle'));
+    fireEvent.click(screen.getByTestId('connect'));
 
+    expect(screen.getByTestId('connect').textContent).toBe('Connect a vehicle');
     expect(messages).toEqual([{ type: 'connect' }]);
   });
 
-  it('does not ask for a refresh without a session, and offers no refresh or sign-out', async () => {
+  it('wakes the background, and offers no refresh or sign-out', async () => {
     render(<App />);
 
     await screen.findByRole('button', { name: 'Connect a vehicle' });
-    expect(messages).toEqual([]);
+    await vi.waitFor(() => {
+      expect(messages).toEqual([{ type: 'sync' }]);
+    });
     expect(screen.queryByRole('button', { name: 'Refresh' })).toBeNull();
-    expect(screen.queryByRole('button', { name: 'Sign out' })).toBeNull();
+    expect(screen.queryByTestId('sign-out')).toBeNull();
   });
 
   it('opens the options page', async () => {
@@ -67,9 +81,19 @@ describe('connecting', () => {
 
     const status = (await screen.findByText('Connecting…')).closest('[role="status"]') as HTMLElement;
     expect(status.getAttribute('aria-busy')).toBe('true');
-    expect(status.textContent).toContain('Finish signing in in the window that opened');
     expect(status.textContent).toContain('select Allow');
-    expect(screen.queryByRole('button', { name: /Connect/ })).toBeNull();
+    expect(screen.queryByTestId('connect')).toBeNull();
+  });
+
+  it('says it is asking Smartcar while connections have no vehicle list yet', async () => {
+    await pendingConnectionsItem.setValue(1);
+
+    render(<App />);
+
+    expect(
+      await screen.findByText('Asking Smartcar for your vehicles… this can take up to a minute'),
+    ).toBeTruthy();
+    expect(screen.queryByText(/Connect your car through Smartcar/)).toBeNull();
   });
 
   it('shows the vehicles as soon as the background stores them', async () => {
@@ -77,94 +101,118 @@ describe('connecting', () => {
     render(<App />);
     await screen.findByText('Connecting…');
 
-    await vehiclesItem.setValue([makeVehicle()]);
+    await vehiclesItem.setValue([makeVehicle({ make: 'TESLA' })]);
     await connectFlowItem.setValue({ status: 'idle' });
 
-    expect(await screen.findByRole('article', { name: '2021 Tesla Model 3' })).toBeTruthy();
+    expect(await screen.findByRole('article', { name: 'Tesla Model 3' })).toBeTruthy();
     expect(screen.queryByText('Connecting…')).toBeNull();
-    expect(button('Connect another vehicle')).toBeTruthy();
+    expect(screen.getByTestId('connect').textContent).toBe('Connect another vehicle');
   });
 });
 
 describe('connected', () => {
   beforeEach(async () => {
-    await sessionItem.setValue('session-1');
+    await sessionItem.setValue({ server: SERVER, token: 'session-1' });
     await vehiclesItem.setValue([
-      makeVehicle(),
-      makeVehicle({ id: 'veh-ford', make: 'Ford', model: 'Mustang', year: 2021 }),
+      makeVehicle({
+        permissions: ['read_security', 'control_security'],
+        data: { security: { isLocked: true } },
+        fetchedAt: '2026-01-15T10:30:00.000Z',
+      }),
+      makeVehicle({
+        id: 'veh-ford',
+        make: 'FORD',
+        model: 'Mustang',
+        permissions: ['read_security', 'control_security'],
+        data: { security: { isLocked: false } },
+        fetchedAt: '2026-01-15T10:32:00.000Z',
+      }),
     ]);
   });
 
-  it('shows a card per vehicle and asks the background for fresh data on open', async () => {
+  it('shows a row per vehicle and asks the background what the server has on open', async () => {
     render(<App />);
 
     const list = await screen.findByRole('region', { name: 'Your vehicles' });
     expect(
       within(list)
-        .getAllByRole('article')
-        .map((card) => card.getAttribute('aria-labelledby')),
-    ).toEqual(['vehicle-veh-tesla', 'vehicle-veh-ford']);
+        .getAllByTestId('vehicle')
+        .map((row) => row.dataset.vehicleId),
+    ).toEqual(['veh-tesla', 'veh-ford']);
     await vi.waitFor(() => {
-      expect(messages).toEqual([{ type: 'refresh' }]);
+      expect(messages).toEqual([{ type: 'sync' }]);
     });
   });
 
-  it('refreshes on request, and shows it is updating', async () => {
+  it('refreshes on request, and shows the server is working until it is done', async () => {
     render(<App />);
     fireEvent.click(await screen.findByRole('button', { name: 'Refresh' }));
     await vi.waitFor(() => {
-      expect(messages).toEqual([{ type: 'refresh' }, { type: 'refresh' }]);
+      expect(messages).toContainEqual({ type: 'refresh' });
     });
 
-    await refreshItem.setValue({ status: 'refreshing' });
+    await watchUntilItem.setValue(Date.now() + 60_000);
 
     expect(await screen.findByText('Updating…')).toBeTruthy();
-    // The label stays, so the header does not move; the button rests until the refresh ends.
+    // The label stays, so the header does not move; the button rests until the server is done.
     expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Refresh' }).disabled).toBe(true);
     expect(screen.getByRole('banner').getAttribute('aria-busy')).toBe('true');
-  });
 
-  it('keeps the saved cards and says what happened and what to do when the refresh fails', async () => {
-    await refreshItem.setValue({ status: 'failed', failure: { code: 'server_unreachable' } });
-
-    render(<App />);
-
-    const notice = await screen.findByText(
-      'Could not update: Car Connect cannot reach its server. Showing saved data.',
-    );
-    const status = notice.closest('[role="status"]') as HTMLElement;
-    expect(status.textContent).toContain('server address in Options');
-    fireEvent.click(within(status).getByRole('button', { name: 'Options' }));
-    expect(openOptionsPage).toHaveBeenCalledOnce();
-    expect(screen.getAllByRole('article')).toHaveLength(2);
-  });
-
-  it('passes each card’s actions to the background', async () => {
-    render(<App />);
-    const ford = await screen.findByRole('article', { name: '2021 Ford Mustang' });
-
-    fireEvent.click(within(ford).getByRole('button', { name: 'Disconnect' }));
-    fireEvent.click(within(ford).getByRole('button', { name: 'Disconnect' }));
-
+    await watchUntilItem.setValue(null);
     await vi.waitFor(() => {
-      expect(messages).toContainEqual({ type: 'disconnect', vehicleId: 'veh-ford' });
+      expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Refresh' }).disabled).toBe(false);
     });
   });
 
-  it('shows what a card’s operation is doing', async () => {
-    await operationsItem.setValue({ 'veh-ford': { operation: 'DISCONNECT', status: 'pending' } });
-
+  it('says when the data was read', async () => {
     render(<App />);
 
-    const ford = await screen.findByRole('article', { name: '2021 Ford Mustang' });
-    expect(within(ford).getByRole('status').textContent).toBe('Disconnecting…');
-    expect(ford.getAttribute('aria-busy')).toBe('true');
+    expect(await screen.findByText(/^Read /)).toBeTruthy();
+  });
+
+  it('passes each row’s actions to the background', async () => {
+    render(<App />);
+    const rows = await screen.findAllByTestId('vehicle');
+
+    for (const row of rows) {
+      fireEvent.click(within(row).getByTestId('lock-toggle'));
+      fireEvent.click(within(row).getByTestId('vehicle-details-toggle'));
+      fireEvent.click(within(row).getByRole('button', { name: 'Disconnect' }));
+      fireEvent.click(within(within(row).getByRole('group')).getByRole('button', { name: 'Disconnect' }));
+      fireEvent.click(within(row).getByRole('button', { name: /Details/ }));
+    }
+    await vi.waitFor(() => {
+      expect(messages).toHaveLength(5);
+    });
+
+    // Five messages, all different: the sync on open and the four actions, each for its own row.
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        { type: 'sync' },
+        { type: 'setLock', vehicleId: 'veh-tesla', action: 'UNLOCK' },
+        { type: 'setLock', vehicleId: 'veh-ford', action: 'LOCK' },
+        { type: 'disconnect', vehicleId: 'veh-tesla' },
+        { type: 'disconnect', vehicleId: 'veh-ford' },
+      ]),
+    );
+  });
+
+  it('shows Reconnect on a row as soon as its state says so', async () => {
+    render(<App />);
+    const tesla = await screen.findByRole('article', { name: 'Tesla Model 3' });
+    expect(within(tesla).queryByRole('button', { name: 'Reconnect' })).toBeNull();
+
+    const [first, second] = await vehiclesItem.getValue();
+    if (!first || !second) throw new Error('two vehicles expected');
+    await vehiclesItem.setValue([{ ...first, status: 'reconnect_required' }, second]);
+
+    expect(await within(tesla).findByRole('button', { name: 'Reconnect' })).toBeTruthy();
   });
 
   it('signs out of everything after asking', async () => {
     render(<App />);
 
-    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
+    fireEvent.click(await screen.findByTestId('sign-out'));
     const question = screen.getByRole('group', { name: 'Sign out' });
     expect(question.textContent).toContain('Every vehicle is disconnected at Smartcar');
     expect(messages).not.toContainEqual({ type: 'signOut' });
@@ -173,20 +221,6 @@ describe('connected', () => {
     await vi.waitFor(() => {
       expect(messages).toContainEqual({ type: 'signOut' });
     });
-  });
-
-  it.each([
-    [{ operation: 'SIGN_OUT', status: 'pending' }, 'Signing out…'],
-    [
-      { operation: 'SIGN_OUT', status: 'failed', failure: { code: 'server_unreachable' } },
-      'That did not work: Car Connect cannot reach its server. Check your internet connection and the server address in Options, then try again.',
-    ],
-  ] as const)('shows the sign-out %j', async (state, text) => {
-    await operationsItem.setValue({ session: state });
-
-    render(<App />);
-
-    expect(await screen.findByText(text)).toBeTruthy();
   });
 
   it('confirms the sign-out and returns to the first run', async () => {
@@ -201,36 +235,45 @@ describe('connected', () => {
   });
 });
 
-describe('failures', () => {
+describe('notices', () => {
   it.each<[Failure, string, string]>([
-    [{ code: 'access_denied' }, 'You chose not to share your vehicle.', 'select Allow'],
-    [{ code: 'cancelled' }, 'The sign-in window was closed before you finished.', 'to start again'],
+    [{ code: 'access_denied' }, 'Connecting was cancelled.', 'Connect again whenever you are ready.'],
+    [{ code: 'cancelled' }, 'Connecting was cancelled.', 'Connect again whenever you are ready.'],
+  ])('says %j neutrally', async (failure, title, nextStep) => {
+    await connectFlowItem.setValue({ status: 'error', failure });
+
+    render(<App />);
+
+    const notice = await screen.findByTestId('notice');
+    expect(notice.getAttribute('role')).toBe('status');
+    expect(notice.querySelector('.notice-title')?.textContent).toBe(title);
+    expect(notice.textContent).toContain(nextStep);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it.each<[Failure, string, string]>([
     [
       { code: 'vehicle_incompatible', vehicle: { make: 'AUDI', model: 'A4', year: '2019' } },
       'Your 2019 AUDI A4 cannot be connected.',
       'does not support this vehicle',
     ],
     [
-      {
-        code: 'vehicle_incompatible',
-        vehicle: { make: 'AUDI' },
-        requiredPermissions: ['read_odometer', 'control_security'],
-      },
-      'Your AUDI cannot be connected.',
-      'what it requires: Read odometer, Lock and unlock.',
-    ],
-    [{ code: 'vehicle_incompatible', vehicle: {} }, 'Your vehicle cannot be connected.', 'a different one'],
-    [
       { code: 'connect_error', detail: 'No vehicles found.' },
       'Smartcar could not connect your vehicle.',
       'Smartcar said: No vehicles found.',
     ],
     [
-      { code: 'rate_limited', retryAfterSeconds: 30 },
+      { code: 'rate_limited', retryAt: '2026-01-15T14:05:00.000Z' },
       'Too many requests in a short time.',
-      'Wait 30 seconds',
+      `Try again after ${new Date('2026-01-15T14:05:00.000Z').toLocaleString(undefined, { day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' })}.`,
     ],
     [{ code: 'rate_limited' }, 'Too many requests in a short time.', 'Wait a minute'],
+    [
+      { code: 'request_budget_spent', retryAt: '2026-02-01T00:00:00.000Z' },
+      'This month’s requests for this vehicle are used up.'.replace('’', "'"),
+      `Reading resumes on ${new Date('2026-02-01T00:00:00.000Z').toLocaleDateString(undefined, { day: 'numeric', month: 'long' })}.`,
+    ],
+    [{ code: 'session_expired' }, 'Your sign-in expired.', 'to start again'],
     [{ code: 'interrupted' }, 'The sign-in was interrupted.', 'to start again'],
     [{ code: 'internal' }, 'Something went wrong.', 'check its logs'],
   ])('explains %j and what to do next', async (failure, title, nextStep) => {
@@ -241,24 +284,79 @@ describe('failures', () => {
     const alert = await screen.findByRole('alert');
     expect(alert.querySelector('.notice-title')?.textContent).toBe(title);
     expect(alert.textContent).toContain(nextStep);
-    expect(within(alert).queryByRole('button')).toBeNull();
-    fireEvent.click(button('Connect a vehicle'));
-    expect(messages).toEqual([{ type: 'connect' }]);
+  });
+
+  it('tells how to start the local server, without a link to the options page', async () => {
+    await connectFlowItem.setValue({
+      status: 'error',
+      failure: { code: 'server_unreachable', detail: SERVER },
+    });
+
+    render(<App />);
+
+    const notice = await screen.findByTestId('notice');
+    expect(notice.textContent).toContain(`Car Connect cannot reach its server at ${SERVER}.`);
+    expect(notice.textContent).toContain('Is the server running? Start it with `npm start`.');
+    expect(within(notice).queryByRole('button', { name: 'Options' })).toBeNull();
   });
 
   it.each([
-    [{ code: 'server_unreachable' }, 'Car Connect cannot reach its server.'],
-    [{ code: 'redirect_uri_not_allowed' }, 'The server does not accept this copy of Car Connect.'],
+    [
+      { code: 'server_unreachable', detail: 'https://cars.example' },
+      'cannot reach its server at https://cars.example',
+    ],
     [{ code: 'extension_not_allowed' }, 'The server does not accept this copy of Car Connect.'],
+    [{ code: 'redirect_uri_not_allowed' }, 'The server does not accept this copy of Car Connect.'],
   ] as const)('points %j to the options page', async (failure, title) => {
     await connectFlowItem.setValue({ status: 'error', failure });
 
     render(<App />);
 
-    const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toContain(title);
-    expect(alert.textContent).toContain('Options');
-    fireEvent.click(within(alert).getByRole('button', { name: 'Options' }));
+    const notice = await screen.findByTestId('notice');
+    expect(notice.textContent).toContain(title);
+    fireEvent.click(within(notice).getByRole('button', { name: 'Options' }));
     expect(openOptionsPage).toHaveBeenCalledOnce();
+  });
+
+  it('shows a problem once, whichever actions met it', async () => {
+    const failure: Failure = { code: 'server_unreachable', detail: SERVER };
+    await sessionItem.setValue({ server: SERVER, token: 'session-1' });
+    await vehiclesItem.setValue([makeVehicle({ permissions: ['control_security'] })]);
+    await connectFlowItem.setValue({ status: 'error', failure });
+    await refreshItem.setValue({ status: 'failed', failure });
+    await operationsItem.setValue({
+      'veh-tesla': { operation: 'LOCK', status: 'failed', failure },
+      session: { operation: 'SIGN_OUT', status: 'failed', failure },
+    });
+
+    render(<App />);
+
+    await screen.findAllByTestId('notice');
+    expect(screen.getAllByTestId('notice')).toHaveLength(1);
+    expect(document.body.textContent.split('cannot reach its server')).toHaveLength(2);
+  });
+
+  it('goes away when dismissed, and stays away on the next open', async () => {
+    await connectFlowItem.setValue({ status: 'error', failure: { code: 'internal' } });
+    render(<App />);
+
+    fireEvent.click(within(await screen.findByTestId('notice')).getByRole('button', { name: 'Dismiss' }));
+
+    await vi.waitFor(() => {
+      expect(screen.queryByTestId('notice')).toBeNull();
+    });
+    expect(await connectFlowItem.getValue()).toEqual({ status: 'idle' });
+  });
+
+  it('goes away when the problem does', async () => {
+    await refreshItem.setValue({ status: 'failed', failure: { code: 'server_unreachable', detail: SERVER } });
+    render(<App />);
+    await screen.findByTestId('notice');
+
+    await refreshItem.setValue({ status: 'idle' });
+
+    await vi.waitFor(() => {
+      expect(screen.queryByTestId('notice')).toBeNull();
+    });
   });
 });

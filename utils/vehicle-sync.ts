@@ -1,0 +1,129 @@
+// Keeps the stored vehicles in step with the server. A read of a car can take minutes, so the server
+// answers at once and works in the background; this module asks our server again every few seconds
+// (free: no Smartcar request) until nothing is under way, and stores each answer for the popup.
+import type { UnitSystem, VehiclesResponse } from '@/protocol/api';
+import { api } from './api';
+import { isSessionGone, isServerWide, toFailure } from './failure';
+import {
+  type Session,
+  connectFlowItem,
+  currentSession,
+  forgetSession,
+  operationsItem,
+  pendingConnectionsItem,
+  refreshItem,
+  sessionItem,
+  unitsItem,
+  vehiclesItem,
+  watchUntilItem,
+} from './storage';
+
+/** How often the server is asked while it works. Each answer is an extension API call, which keeps the worker alive. */
+export const POLL_INTERVAL_MS = 3_000;
+/** Smartcar documents reads of up to 300 s; past this the popup shows what the server has by then. */
+export const WATCH_LIMIT_MS = 6 * 60_000;
+
+/** Nothing is under way at the server: no read, no unconfirmed command, no vehicle list to come. */
+export function isSettled({ vehicles, pendingConnections }: VehiclesResponse): boolean {
+  return pendingConnections === 0 && vehicles.every((vehicle) => !vehicle.reading && !vehicle.pendingCommand);
+}
+
+/** Stores the server's answer, and watches while the server still works on something. */
+export async function acceptVehicles(session: Session, answer: VehiclesResponse): Promise<void> {
+  await storeVehicles(session, answer);
+  if (!isSettled(answer)) await watchVehicles();
+}
+
+/** Fresh data shows the truth, so finished operations and failures about reaching the server go. */
+async function storeVehicles(session: Session, answer: VehiclesResponse): Promise<void> {
+  // A Connect flow or a sign-out may have replaced the session meanwhile; its vehicles win.
+  if ((await sessionItem.getValue())?.token !== session.token) return;
+  await vehiclesItem.setValue(answer.vehicles);
+  await pendingConnectionsItem.setValue(answer.pendingConnections);
+  await refreshItem.setValue({ status: 'idle' });
+  await forgetFinishedOperations();
+  const flow = await connectFlowItem.getValue();
+  if (flow.status === 'error' && isServerWide(flow.failure))
+    await connectFlowItem.setValue({ status: 'idle' });
+}
+
+/** The popup opened: the server answers from what it has (no Smartcar request). */
+export function syncVehicles(): Promise<void> {
+  return ask((session, units) => api.vehicles(units, session));
+}
+
+/** The person pressed Refresh: the server reads every vehicle now, and this watches until the reads end. */
+export function refreshVehicles(): Promise<void> {
+  return ask((session) => api.refresh(session));
+}
+
+async function ask(
+  question: (session: Session, units: UnitSystem) => Promise<VehiclesResponse>,
+): Promise<void> {
+  const session = await currentSession();
+  if (!session) return;
+  try {
+    await acceptVehicles(session, await question(session, await unitsItem.getValue()));
+  } catch (error) {
+    await storeFailure(error);
+  }
+}
+
+async function storeFailure(error: unknown): Promise<void> {
+  const failure = toFailure(error);
+  await watchUntilItem.setValue(null);
+  if (isSessionGone(failure)) await forgetSession();
+  // Signed out elsewhere is no news; an expired sign-in is, since the person must connect again.
+  await refreshItem.setValue(
+    failure.code === 'unauthorized' ? { status: 'idle' } : { status: 'failed', failure },
+  );
+}
+
+/** Asks again every few seconds until the server has finished, or the watch runs out. */
+export async function watchVehicles(): Promise<void> {
+  await watchUntilItem.setValue(Date.now() + WATCH_LIMIT_MS);
+  void keepWatching();
+}
+
+/** Called when the background starts: a watch left in storage by a stopped worker goes on. */
+export async function resumeWatching(): Promise<void> {
+  if (await watchUntilItem.getValue()) void keepWatching();
+}
+
+let watching: Promise<void> | undefined;
+
+function keepWatching(): Promise<void> {
+  watching ??= pollUntilSettled().finally(() => {
+    watching = undefined;
+  });
+  return watching;
+}
+
+async function pollUntilSettled(): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    const until = await watchUntilItem.getValue();
+    const session = await currentSession();
+    if (!until || !session) return;
+    if (Date.now() >= until) {
+      await watchUntilItem.setValue(null);
+      return;
+    }
+    try {
+      const answer = await api.vehicles(await unitsItem.getValue(), session);
+      if (isSettled(answer)) await watchUntilItem.setValue(null);
+      await storeVehicles(session, answer);
+    } catch (error) {
+      await storeFailure(error);
+      return;
+    }
+  }
+}
+
+/** Fresh data shows the truth now, so "Locked just now" and old failures go; pending work stays. */
+async function forgetFinishedOperations(): Promise<void> {
+  const operations = await operationsItem.getValue();
+  await operationsItem.setValue(
+    Object.fromEntries(Object.entries(operations).filter(([, state]) => state.status === 'pending')),
+  );
+}

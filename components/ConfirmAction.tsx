@@ -7,13 +7,15 @@ interface ConfirmActionProps {
   question: string;
   onConfirm: () => void;
   disabled?: boolean;
+  /** The opener button's `data-testid`. */
+  testId?: string;
 }
 
 /**
  * A button that asks first. The question takes the button's place with Cancel focused, so a second
  * Enter cannot confirm by accident; Escape or Cancel puts the button back, focused.
  */
-export function ConfirmAction({ label, question, onConfirm, disabled }: ConfirmActionProps) {
+export function ConfirmAction({ label, question, onConfirm, disabled, testId }: ConfirmActionProps) {
   const [asking, setAsking] = useState(false);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const openerRef = useRef<HTMLButtonElement>(null);
@@ -37,6 +39,7 @@ export function ConfirmAction({ label, question, onConfirm, disabled }: ConfirmA
         class="ghost danger"
         ref={openerRef}
         disabled={disabled}
+        data-testid={testId}
         onClick={() => {
           setAsking(true);
         }}

@@ -12,7 +12,11 @@ interface FailureNoticeProps {
 export function FailureNotice({ failure, refresh = false }: FailureNoticeProps) {
   const { title, nextStep, fixInOptions } = describeFailure(failure);
   return (
-    <div class={refresh ? 'notice' : 'notice notice-error'} role={refresh ? 'status' : 'alert'}>
+    <div
+      class={refresh ? 'notice' : 'notice notice-error'}
+      role={refresh ? 'status' : 'alert'}
+      data-testid="notice"
+    >
       <p class="notice-title">{refresh ? t('refreshFailed', title) : title}</p>
       <p>{nextStep}</p>
       {fixInOptions && (

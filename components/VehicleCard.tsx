@@ -62,7 +62,8 @@ export function VehicleCard({ vehicle, operation, now, send }: VehicleCardProps)
       class={status === 'reconnect_required' ? 'vehicle stale' : 'vehicle'}
       aria-labelledby={headingId}
       aria-busy={pending}
-      data-testid="vehicle-card"
+      data-testid="vehicle"
+      data-vehicle-id={id}
     >
       <h2 id={headingId}>{name}</h2>
 
@@ -108,7 +109,9 @@ export function VehicleCard({ vehicle, operation, now, send }: VehicleCardProps)
         )}
         {(granted('read_security') || granted('control_security')) && (
           <Row label={t('doors')}>
-            {data.security ? (data.security.isLocked ? t('locked') : t('unlocked')) : t('notRead')}
+            <span data-testid="lock-state">
+              {data.security ? (data.security.isLocked ? t('locked') : t('unlocked')) : t('notRead')}
+            </span>
           </Row>
         )}
       </dl>
@@ -121,6 +124,10 @@ export function VehicleCard({ vehicle, operation, now, send }: VehicleCardProps)
               type="button"
               class="secondary"
               disabled={pending}
+              // The button offering the opposite of the doors' state (Lock while unlocked or unknown).
+              data-testid={
+                action === (data.security?.isLocked ? 'UNLOCK' : 'LOCK') ? 'lock-toggle' : undefined
+              }
               onClick={() => {
                 send({ type: 'setLock', vehicleId: id, action });
               }}

@@ -106,6 +106,7 @@ export function App() {
         <button
           type="button"
           class="primary"
+          data-testid="connect"
           onClick={() => {
             send({ type: 'connect' });
           }}
@@ -124,6 +125,7 @@ export function App() {
           {vehicles.length > 0 && (
             <ConfirmAction
               label={t('signOut')}
+              testId="sign-out"
               question={t('signOutConfirm')}
               disabled={signOut?.status === 'pending'}
               onConfirm={() => {

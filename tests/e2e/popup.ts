@@ -35,7 +35,7 @@ export async function alertText(popup: Page): Promise<string> {
 
 export async function expectCards(popup: Page, names: string[]): Promise<void> {
   for (const name of names) await popup.getByRole('article', { name }).waitFor();
-  expect(await popup.getByTestId('vehicle-card').count()).toBe(names.length);
+  expect(await popup.getByTestId('vehicle').count()).toBe(names.length);
 }
 
 export const card = (popup: Page, name: string) => popup.getByRole('article', { name });

@@ -64,7 +64,7 @@ describe('a connected vehicle', () => {
 
     await popup.getByText('Signed out. No vehicle is connected.').waitFor();
     await connectButton(popup).getByText('Connect a vehicle').waitFor();
-    expect(await popup.getByTestId('vehicle-card').count()).toBe(0);
+    expect(await popup.getByTestId('vehicle').count()).toBe(0);
     await expectBadge('');
     const { local } = await e2e.browser.readStorage();
     expect(local.session).toBeUndefined();

@@ -50,7 +50,8 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
     browser: 'firefox',
     executablePath: findFirefox(),
     headless: true,
-    timeout: STEP_TIMEOUT * 2,
+    // A first start in a fresh profile takes seconds on an idle machine, and several times that on a busy one.
+    timeout: 60_000,
     protocolTimeout: STEP_TIMEOUT * 2,
     debuggingPort: await freePort(),
     // Without it, BiDi refuses to navigate to moz-extension:// pages.
@@ -77,7 +78,7 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
     return page;
   };
   /** Runs `read` in the options page, which sends no request when it opens (the popup does). */
-  const inExtensionPage = async <T>(read: () => Promise<T>): Promise<T> => {
+  const inExtensionPage = async <T>(read: () => T | Promise<T>): Promise<Awaited<T>> => {
     const page = await openPage('options.html');
     try {
       return await page.evaluate(read);
@@ -100,9 +101,7 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
       return page;
     },
     redirectUrl: () =>
-      inExtensionPage(() =>
-        Promise.resolve((globalThis as unknown as InPage).browser.identity.getRedirectURL()),
-      ),
+      inExtensionPage(() => (globalThis as unknown as InPage).browser.identity.getRedirectURL()),
     readStorage: () =>
       inExtensionPage(async () => {
         const { storage } = (globalThis as unknown as InPage).browser;

@@ -1,6 +1,7 @@
 // Drives the emulator's Connect pages in the window launchWebAuthFlow opened in Firefox. It is an
 // ordinary web page, so Puppeteer's locators, which wait on page events, work there.
 import type { Page } from 'puppeteer-core';
+import { STEP_TIMEOUT } from '../extension';
 
 export interface ConnectChoices {
   brand?: string;
@@ -33,8 +34,12 @@ export async function signInAndPickVehicles(window: Page, choices: ConnectChoice
 
 /** Resolves when Firefox closes the window, as it does once Connect redirects to the add-on. */
 function closed(window: Page): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`The Connect window at ${window.url()} did not close.`));
+    }, STEP_TIMEOUT);
     window.once('close', () => {
+      clearTimeout(timer);
       resolve();
     });
   });

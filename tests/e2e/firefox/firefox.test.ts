@@ -29,7 +29,7 @@ async function connectVehicles(popup: Popup, choices: Omit<ConnectChoices, 'emai
 }
 
 describe('the add-on in Firefox', () => {
-  it('gets the redirect URL the server allows for its add-on ID', async () => {
+  it('gets the redirect URL that its add-on ID fixes, which the test client registers', async () => {
     expect(await e2e.browser.redirectUrl()).toBe(firefoxRedirectUrl(GECKO_ID));
   });
 

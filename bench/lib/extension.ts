@@ -57,7 +57,7 @@ export async function requestSpan(request: Request): Promise<{ start: number; en
   return { start: timing.startTime, end: timing.startTime + timing.responseEnd };
 }
 
-export const CARD = '[data-testid="vehicle-card"]';
+export const CARD = '[data-testid="vehicle"]';
 
 /**
  * Runs in every extension page before its scripts (`context.addInitScript`): marks `cards` when

@@ -5,15 +5,23 @@ import { startStack, type Stack } from '../support/stack';
 import { launchExtension, type ExtensionBrowser } from './extension';
 import { E2E_SERVER_PORT } from './paths';
 
-export interface E2eSetup {
+export interface E2eSetup<Browser = ExtensionBrowser> {
   readonly stack: Stack;
-  readonly browser: ExtensionBrowser;
+  readonly browser: Browser;
 }
 
-/** Registers the hooks; the returned object's fields are set while a test runs. */
+/** The extension in Chromium; registers the hooks, and the returned object's fields are set while a test runs. */
 export function useExtensionAndBackend(env: Record<string, string> = {}): E2eSetup {
+  return useBackendAndBrowser(launchExtension, env);
+}
+
+/** The same with any browser `launch` starts with the extension loaded (Chromium, Firefox). */
+export function useBackendAndBrowser<Browser extends { close(): Promise<void> }>(
+  launch: () => Promise<Browser>,
+  env: Record<string, string> = {},
+): E2eSetup<Browser> {
   let stack: Stack | undefined;
-  let browser: ExtensionBrowser | undefined;
+  let browser: Browser | undefined;
   beforeAll(async () => {
     stack = await startStack({ serverPort: E2E_SERVER_PORT, env });
   });
@@ -21,7 +29,7 @@ export function useExtensionAndBackend(env: Record<string, string> = {}): E2eSet
     await stack?.close();
   });
   beforeEach(async () => {
-    browser = await launchExtension();
+    browser = await launch();
   });
   afterEach(async () => {
     await browser?.close();

@@ -1,8 +1,10 @@
-// Builds the extension once for every e2e test, pointed at the port the tests run the server on.
+// Builds the extension once for every e2e test, for Chromium and Firefox, pointed at the port the
+// tests run the server on.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { findFirefox } from './firefox/paths';
 import { E2E_OUT_DIR_VARIABLE, E2E_SERVER_URL, findChromium } from './paths';
 
 /**
@@ -13,12 +15,17 @@ import { E2E_OUT_DIR_VARIABLE, E2E_SERVER_URL, findChromium } from './paths';
 export default function setup(): () => void {
   // Fail before building: a missing browser must be a loud failure, never a skipped suite.
   findChromium();
+  findFirefox();
   const outDir = mkdtempSync(path.join(tmpdir(), 'car-connect-e2e-build-'));
-  execFileSync('npx', ['wxt', 'build'], {
-    env: { ...process.env, WXT_SERVER_URL: E2E_SERVER_URL, WXT_OUT_DIR: outDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 120_000,
-  });
+  // One after the other: both builds write WXT's generated types in the project.
+  for (const browser of ['chrome', 'firefox']) {
+    // Each build goes to its own subfolder: chrome-mv3, firefox-mv3.
+    execFileSync('npx', ['wxt', 'build', '-b', browser], {
+      env: { ...process.env, WXT_SERVER_URL: E2E_SERVER_URL, WXT_OUT_DIR: outDir },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 120_000,
+    });
+  }
   process.env[E2E_OUT_DIR_VARIABLE] = outDir;
   return () => {
     rmSync(outDir, { recursive: true, force: true });

@@ -8,11 +8,11 @@ export const E2E_SERVER_URL = `http://127.0.0.1:${E2E_SERVER_PORT}`;
 /** Set by the global setup to the folder it built the extension into. */
 export const E2E_OUT_DIR_VARIABLE = 'CAR_CONNECT_E2E_OUT_DIR';
 
-/** The unpacked extension the global setup built. */
-export function extensionDir(): string {
+/** The unpacked extension the global setup built for one browser. */
+export function extensionDir(build: 'chrome-mv3' | 'firefox-mv3' = 'chrome-mv3'): string {
   const outDir = process.env[E2E_OUT_DIR_VARIABLE];
   if (!outDir) throw new Error('The e2e extension is not built: run tests/e2e/global-setup.ts first.');
-  return path.join(outDir, 'chrome-mv3');
+  return path.join(outDir, build);
 }
 export const SCREENSHOT_DIR = path.resolve('docs/screenshots');
 

@@ -6,7 +6,12 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { startEmulator, type Emulator } from '../../emulator';
-import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
+import {
+  DEV_EXTENSION_ID,
+  GECKO_ID,
+  chromeRedirectUrl,
+  firefoxRedirectUrl,
+} from '../../protocol/extension-identity';
 import { buildApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { startTokenProxy, type TokenProxy } from './token-proxy';
@@ -14,7 +19,7 @@ import { startTokenProxy, type TokenProxy } from './token-proxy';
 export const TEST_CLIENT = {
   clientId: 'test-client-id',
   clientSecret: 'test-client-secret',
-  redirectUris: [chromeRedirectUrl(DEV_EXTENSION_ID)],
+  redirectUris: [chromeRedirectUrl(DEV_EXTENSION_ID), firefoxRedirectUrl(GECKO_ID)],
 };
 
 export interface Stack {

@@ -69,4 +69,16 @@ describe('development key', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('creates the data folder for the development key when nothing else did (DATABASE_URL set)', async () => {
+    const parent = await mkdtemp(path.join(tmpdir(), 'car-connect-key-'));
+    try {
+      const dir = path.join(parent, 'data');
+      const key = loadOrCreateDevelopmentKey(dir);
+      expect(key).toHaveLength(32);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
 });

@@ -199,3 +199,18 @@ async function rawRequest(serverUrl: string, path: string, headers: Record<strin
   const [head = '', body = ''] = text.split('\r\n\r\n');
   return { status: Number(head.split(' ')[1]), body };
 }
+
+describe('readiness', () => {
+  it('answers /readyz with 503 once the database is gone', async () => {
+    const db = await createTestDatabase();
+    const stack = await startStack({ env: { DATABASE_URL: db.url } });
+    try {
+      expect((await apiClient(stack.serverUrl).call('GET', '/readyz')).status).toBe(200);
+      await db.drop();
+      const answer = await apiClient(stack.serverUrl).call<ErrorBody>('GET', '/readyz');
+      expect([answer.status, answer.json.error.code]).toEqual([503, 'internal']);
+    } finally {
+      await stack.close().catch(() => undefined);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import { hashToken } from '../../server/tokens';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
@@ -267,6 +268,13 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     for (const token of tokens) {
       for (const text of texts) expect(text).not.toContain(token);
     }
+  });
+
+  it('stores the session token only as its hash', async () => {
+    const { session } = await connect();
+    const stored = await databaseText();
+    expect(stored).not.toContain(session);
+    expect(stored).toContain(hashToken(session));
   });
 
   function activeTokens(kind: 'access' | 'refresh') {

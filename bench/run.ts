@@ -6,6 +6,7 @@ import path from 'node:path';
 import { format } from 'prettier';
 import { connectFlow } from './connect-flow';
 import { footprint } from './footprint';
+import { monthOfUse } from './month-of-use';
 import { buildE2eExtension, buildProduction } from './lib/build';
 import { describeMachine } from './lib/machine';
 import { printFigure, toMarkdown, type Figure } from './lib/report';
@@ -28,6 +29,7 @@ const BENCHES: Bench[] = [
   { name: 'upstream-calls', run: upstreamCalls },
   { name: 'throughput', run: throughput },
   { name: 'footprint', run: footprint },
+  { name: 'month-of-use', run: monthOfUse },
 ];
 
 const BUILDERS = { production: buildProduction, e2e: buildE2eExtension };

@@ -1,0 +1,69 @@
+// Smartcar as its documentation describes a slow day: twelve vehicles on one login and every call
+// that reaches a vehicle taking 15 s. The popup must connect, show every vehicle and fill each in.
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { approve, signIn } from './connect-window';
+import { useExtensionAndBackend } from './fixture';
+import { connectButton, openAuthWindow } from './popup';
+
+const FLEET = 12;
+const VEHICLE_CALL_MS = 15_000;
+/** Long enough for several rounds of vehicle calls at 15 s each behind the server's concurrency limit. */
+const SLOW_WAIT = 150_000;
+
+const e2e = useExtensionAndBackend({
+  latency: { profile: 'realistic', scale: 1, vehicleLatencyMs: VEHICLE_CALL_MS },
+});
+
+const rows = (popup: Page) => popup.getByTestId('vehicle');
+/** Rows still waiting for their first read ("Asking your Tesla…"). */
+const unreadRows = (popup: Page) => popup.locator('[data-testid="vehicle"][aria-busy="true"]');
+
+describe('twelve vehicles on one login, every vehicle call taking 15 s', () => {
+  it(
+    'connects, shows every vehicle at once and fills each in, with no token in storage or logs',
+    async () => {
+      const popup = await e2e.browser.openPopup();
+      const window = await openAuthWindow(e2e.browser, connectButton(popup));
+      await signIn(window, { brand: 'TESLA', email: `fleet-${FLEET}@example.com` });
+      await window.locator('input[name="vehicle"]:checked').first().waitFor();
+      expect(await window.locator('input[name="vehicle"]:checked').count()).toBe(FLEET);
+      const approvedAt = Date.now();
+      await approve(window);
+
+      // The rows come with the exchange's answer, before any vehicle has been read.
+      await expect.poll(() => rows(popup).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
+      const rowsAt = Date.now();
+      expect(await popup.getByText(/^Asking your Tesla/).count()).toBeGreaterThan(0);
+
+      await expect.poll(() => unreadRows(popup).count(), { timeout: SLOW_WAIT }).toBe(0);
+      const filledAt = Date.now();
+      await expect.poll(() => popup.getByText(/\d+% · [\d,]+ km range/).count()).toBe(FLEET);
+      expect(await rows(popup).count()).toBe(FLEET);
+
+      const stored = JSON.stringify(await e2e.browser.readStorage());
+      const tokens = e2e.stack.emulator.issuedTokens().map(({ token }) => token);
+      expect(tokens.length).toBeGreaterThan(0);
+      for (const token of tokens) {
+        expect(stored).not.toContain(token);
+        expect(e2e.stack.logs()).not.toContain(token);
+      }
+      // Measurements for the record, not assertions: the machine sets the pace.
+      console.info(
+        `${FLEET} vehicles at ${VEHICLE_CALL_MS} ms a call: rows after ${rowsAt - approvedAt} ms,` +
+          ` all filled in after ${filledAt - approvedAt} ms (from approval); exchange: ${exchangeTimes()}`,
+      );
+    },
+    SLOW_WAIT * 2,
+  );
+});
+
+/** The server's own response times for the exchange, from its log. */
+function exchangeTimes(): string {
+  return e2e.stack
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('/api/exchange') && line.includes('responseTime'))
+    .map((line) => `${Math.round((JSON.parse(line) as { responseTime: number }).responseTime)} ms`)
+    .join(', ');
+}

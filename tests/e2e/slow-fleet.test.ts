@@ -59,6 +59,45 @@ describe('twelve vehicles on one login, every vehicle call taking 15 s', () => {
   );
 });
 
+describe('a service worker stopped while the vehicles are being read', () => {
+  it(
+    'fills the rows in once a reopened popup wakes it',
+    async () => {
+      const popup = await e2e.browser.openPopup();
+      const window = await openAuthWindow(e2e.browser, connectButton(popup));
+      await signIn(window, { brand: 'FORD', email: `fleet-${FLEET}@example.com` });
+      await window.locator('input[name="vehicle"]:checked').first().waitFor();
+      await approve(window);
+      await expect.poll(() => rows(popup).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
+      expect(await unreadRows(popup).count()).toBeGreaterThan(0);
+
+      // Chrome stops an idle worker whenever it likes, and with it the polling it was doing. A global
+      // set now is gone from a worker that started again.
+      const markWorker = (mark: boolean) =>
+        Promise.all(
+          e2e.browser.context.serviceWorkers().map((worker) =>
+            worker.evaluate((value) => {
+              const scope = globalThis as { stopMarker?: boolean };
+              if (value) scope.stopMarker = true;
+              return scope.stopMarker ?? false;
+            }, mark),
+          ),
+        );
+      expect(await markWorker(true)).toEqual([true]);
+      await e2e.browser.stopServiceWorker(popup);
+      await popup.close();
+
+      // The popup asks the worker to sync on every open, which wakes it; it picks up the watch from storage.
+      const reopened = await e2e.browser.openPopup();
+      await expect.poll(() => rows(reopened).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
+      await expect.poll(() => unreadRows(reopened).count(), { timeout: SLOW_WAIT }).toBe(0);
+      expect(await markWorker(false)).toEqual([false]);
+      expect(await reopened.getByText(/\d+% · [\d,]+ km range/).count()).toBe(FLEET);
+    },
+    SLOW_WAIT * 2,
+  );
+});
+
 /** The server's own response times for the exchange, from its log (Fastify's request lines share a reqId). */
 function exchangeTimes(): string {
   const entries = e2e.stack

@@ -5,6 +5,7 @@ import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import { approve, deny, signIn, signInAndPickVehicles } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
 import { withOtherServer } from './other-server';
+import { STEP_TIMEOUT } from './extension';
 import { E2E_SERVER_URL } from './paths';
 import { alertText, connectButton, expectCards, noticeText, openAuthWindow } from './popup';
 
@@ -32,7 +33,9 @@ describe('connecting a vehicle', () => {
 
     await expectCards(popup, picked);
     const firstRow = popup.getByRole('article', { name: picked[0] });
-    await expect.poll(() => firstRow.innerText()).toMatch(/\d+% · [\d,]+ km range/);
+    await expect
+      .poll(() => firstRow.innerText(), { timeout: STEP_TIMEOUT })
+      .toMatch(/\d+% · [\d,]+ km range/);
     expect(await firstRow.getByTestId('lock-state').innerText()).toMatch(/^(Locked|Unlocked)$/);
   });
 

@@ -26,6 +26,8 @@ export interface ExtensionBrowser {
   }): Promise<void>;
   /** Everything in chrome.storage, read by the service worker. */
   readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
+  /** Stops the extension's service worker, as Chrome does when it has been idle (through `page`'s DevTools session). */
+  stopServiceWorker(page: Page): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,13 @@ export async function launchExtension(): Promise<ExtensionBrowser> {
         const { storage } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
         return { local: await storage.local.get(null), session: await storage.session.get(null) };
       });
+    },
+    async stopServiceWorker(page) {
+      // Playwright's Worker sees no 'close' for it: tests tell the restarted worker by its fresh globals.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
     },
     async close() {
       await context.close();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { makeName } from '../../utils/makes';
 import { approve, signIn } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
+import { STEP_TIMEOUT } from './extension';
 import { withOtherServer } from './other-server';
 import { E2E_SERVER_URL } from './paths';
 import {
@@ -27,7 +28,7 @@ describe('options', () => {
     const options = await e2e.browser.openOptions();
     await options.getByRole('radio', { name: 'Imperial (miles)' }).check();
 
-    await expect.poll(() => odometer.innerText()).toMatch(/ mi$/);
+    await expect.poll(() => odometer.innerText(), { timeout: STEP_TIMEOUT }).toMatch(/ mi$/);
     expect(await card(popup, name).locator('.energy').innerText()).toMatch(/ mi range$/);
   });
 

@@ -2,7 +2,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { approve, signInAndPickVehicles, type ConnectChoices } from './connect-window';
-import type { ExtensionBrowser } from './extension';
+import { STEP_TIMEOUT, type ExtensionBrowser } from './extension';
 
 export const connectButton = (popup: Page) => popup.getByTestId('connect');
 
@@ -23,7 +23,15 @@ export async function connectVehicles(
   const picked = await signInAndPickVehicles(window, choices);
   await approve(window);
   await expectCards(popup, picked);
+  await expectReadIn(popup);
   return picked;
+}
+
+/** Waits until no row is busy: the server has read every vehicle (rows come before their first read). */
+export async function expectReadIn(popup: Page): Promise<void> {
+  await expect
+    .poll(() => popup.locator('[data-testid="vehicle"][aria-busy="true"]').count(), { timeout: STEP_TIMEOUT })
+    .toBe(0);
 }
 
 export async function alertText(popup: Page): Promise<string> {

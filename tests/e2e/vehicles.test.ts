@@ -14,8 +14,7 @@ import {
   tabTo,
 } from './popup';
 
-// Vehicle data is read from Smartcar on every request, so a dead refresh token shows at once.
-const e2e = useExtensionAndBackend({ VEHICLE_DATA_MAX_AGE_SECONDS: '0' });
+const e2e = useExtensionAndBackend({ env: { VEHICLE_DATA_MAX_AGE_SECONDS: '0' } });
 
 /** Waits for the badge the service worker sets. */
 async function expectBadge(text: string): Promise<void> {
@@ -30,7 +29,7 @@ describe('a connected vehicle', () => {
     await expectBadge('1');
     const state = tesla.getByTestId('lock-state');
     const toggle = tesla.getByTestId('lock-toggle');
-    await expect.poll(() => state.innerText()).toMatch(/^(Locked|Unlocked)$/);
+    await expect.poll(() => state.innerText(), { timeout: STEP_TIMEOUT }).toMatch(/^(Locked|Unlocked)$/);
     const lockedAtFirst = (await state.innerText()) === 'Locked';
     expect(await toggle.innerText()).toBe(lockedAtFirst ? 'Unlock' : 'Lock');
 
@@ -132,9 +131,10 @@ describe('a connection Smartcar no longer accepts', () => {
       else e2e.stack.emulator.expireToken(token);
     }
 
-    // Reopening asks the server, which reads the car (data age 0) and finds the grant gone.
+    // Automatic reads pace themselves to the month's budget; Refresh reads now and finds the grant gone.
     await popup.close();
     const reopened = await e2e.browser.openPopup();
+    await reopened.getByRole('button', { name: 'Refresh' }).click();
     const stale = card(reopened, name);
     await stale.getByText('Needs reconnecting').waitFor();
     expect(await stale.innerText()).toContain('Smartcar no longer accepts this connection');

@@ -25,6 +25,8 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       VEHICLE_DATA_MAX_AGE_SECONDS: '0',
       SMARTCAR_TIMEOUT_MS: '500',
       MAINTENANCE_INTERVAL_SECONDS: '1',
+      // The renewal test jumps 55 days ahead: longer than a session may sit idle by default.
+      SESSION_IDLE_DAYS: '90',
     };
     if (database === 'postgresql') {
       const db = await createTestDatabase();
@@ -164,7 +166,10 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       // The popup is opened now and then meanwhile; the server must get a new pair in time.
       await vi.waitFor(
         async () => {
-          await readNow(session);
+          // A refresh answer of this connection got through (other connections' do not count).
+          const list = await readNow(session);
+          expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+          expect(refreshes()).toBeGreaterThan(lost);
           expect(proxy.delivered()).toBeGreaterThan(delivered);
         },
         { timeout: 50_000, interval: 1_000 },
@@ -201,6 +206,17 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  // `invalid_request` "Invalid refresh_token: …" is also what another application's credentials get:
+  // not proof the grant is gone, so the grant is kept and the operator told.
+  it('keeps the grant when Smartcar says it does not know the refresh token', async () => {
+    const { session, vehicles } = await connect({ expiring: true });
+    stack.emulator.injectFault({ endpoint: 'token.refresh_token', status: 400, type: 'invalid_request' });
+    const list = await readNow(session);
+    expect(refreshes()).toBeGreaterThan(0);
+    expect(list.vehicles.map((v) => v.status)).toEqual(vehicles.map(() => 'connected'));
+    expect(stack.logs()).toContain('Smartcar does not know a stored refresh token');
   });
 
   it('does not retry a code exchange and says what happened', async () => {

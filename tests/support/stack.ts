@@ -52,7 +52,8 @@ export interface StackOptions {
   latency?: { vehicleLatencyMs?: number; latencyScale?: number };
 }
 
-const NO_LIMITS: Partial<Limits> = {
+/** Every emulator limit turned off, for tests that start the emulator themselves. */
+export const NO_LIMITS: Partial<Limits> = {
   appBucketSize: null,
   vehicleRequestsPerWindow: null,
   monthlyRequestsPerVehicle: null,

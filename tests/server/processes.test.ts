@@ -155,7 +155,7 @@ describe('graceful shutdown', () => {
     expect(answer.status).toBe(200);
     expect(server.child.exitCode).toBe(0);
     emulator.clearFaults();
-  });
+  }, 120_000); // a first start on the embedded database (initdb in WASM) is slow on a busy machine
 });
 
 describe.each(['embedded', 'postgresql'] as const)('a server killed during 50 exchanges (%s)', (database) => {
@@ -220,7 +220,7 @@ describe.each(['embedded', 'postgresql'] as const)('a server killed during 50 ex
     } finally {
       await server.stop();
     }
-  });
+  }, 180_000); // two starts, the first on an empty embedded database
 });
 
 /** Checks the invariants the exchange's transaction guarantees, straight in the database. */

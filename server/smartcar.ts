@@ -130,7 +130,9 @@ export class SmartcarGateway {
       return toTokenSet(await this.authClient(redirectUri).exchangeCode(code));
     } catch (error) {
       this.logFailure(error, { call: 'exchangeCode' });
-      if (isInvalidGrant(error)) {
+      // Smartcar answers a code it cannot redeem (unknown, used, expired) with `invalid_request`
+      // "Invalid code: …", and a redirect URI other than the code's with `invalid_grant`.
+      if (isOAuthError(error, 'invalid_request') || isOAuthError(error, 'invalid_grant')) {
         throw new ApiError(
           400,
           'invalid_code',
@@ -153,7 +155,18 @@ export class SmartcarGateway {
       return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
     } catch (error) {
       this.logFailure(error, { call: 'refresh' });
-      if (isInvalidGrant(error)) throw new RefreshTokenRejected();
+      if (isOAuthError(error, 'invalid_grant')) throw new RefreshTokenRejected();
+      // `invalid_request` "Invalid refresh_token: …" means Smartcar does not know the token at all.
+      // The vault only ever sends the token it stores, and a used one answers `invalid_grant`, so
+      // this is Smartcar refusing this server (another application's credentials, say), not a dead
+      // grant: the grant is kept and retried after the back-off (the 502 below), and the operator
+      // is told.
+      if (isOAuthError(error, 'invalid_request')) {
+        this.log.error(
+          { smartcar: { call: 'refresh' } },
+          'Smartcar does not know a stored refresh token; check SMARTCAR_CLIENT_ID (the grant is kept)',
+        );
+      }
       throw toApiError(error);
     }
   }
@@ -370,8 +383,9 @@ function isSmartcarError(error: unknown): error is SmartcarError {
   return error instanceof smartcar.SmartcarError;
 }
 
-function isInvalidGrant(error: unknown): boolean {
-  return isSmartcarError(error) && error.type === 'invalid_grant';
+/** An error from the token endpoint: its OAuth error (`invalid_grant`, ...) is the SDK's `type`. */
+function isOAuthError(error: unknown, oauthError: string): boolean {
+  return isSmartcarError(error) && error.statusCode === 400 && error.type === oauthError;
 }
 
 /** Smartcar's failures in words a driver understands; upstream detail stays in the logs. */

@@ -1,5 +1,5 @@
-// Connect's `state` on PostgreSQL: single-use, ten minutes long, and it gives back exactly the
-// redirect URI and user it was made for.
+// Connect's `state` on PostgreSQL: single-use, ten minutes long, usable only by the user and the
+// extension origin it was made for, and it gives back exactly the redirect URI it was made for.
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STATE_LIFETIME_MS, consumeConnectState, createConnectState } from '../../server/connect-states';
@@ -7,6 +7,10 @@ import { openDatabase, type DatabaseHandle } from '../../server/db';
 import { createTestDatabase } from '../support/postgres';
 
 const REDIRECT_URI = 'https://abcdefghijklmnopabcdefghijklmnop.chromiumapp.org/';
+const ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
+const OTHER_ORIGIN = 'moz-extension://5f2a6a3e-9a43-4b8b-8f4e-2b1d1c1a7e11';
+const ANONYMOUS = { userId: null, origin: ORIGIN };
+const anonymousState = { redirectUri: REDIRECT_URI, ...ANONYMOUS };
 
 describe('connect states', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -37,22 +41,60 @@ describe('connect states', () => {
     expect(STATE_LIFETIME_MS).toBe(10 * 60 * 1000);
   });
 
-  it('gives back the redirect URI and the user it was made for, once', async () => {
+  const newUser = async () => {
     const { rows } = await client.query<{ id: string }>('INSERT INTO users DEFAULT VALUES RETURNING id');
-    const userId = rows[0]?.id ?? '';
-    const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId });
-    expect(await consumeConnectState(handle.db, state)).toEqual({ redirectUri: REDIRECT_URI, userId });
-    expect(await consumeConnectState(handle.db, state)).toBeUndefined();
+    return rows[0]?.id ?? '';
+  };
+
+  it('gives back the redirect URI it was made for to its user, once', async () => {
+    const userId = await newUser();
+    const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId, origin: ORIGIN });
+    expect(await consumeConnectState(handle.db, state, { userId, origin: ORIGIN })).toEqual({
+      redirectUri: REDIRECT_URI,
+    });
+    expect(await consumeConnectState(handle.db, state, { userId, origin: ORIGIN })).toBeUndefined();
   });
 
-  it('made without a session, gives back no user', async () => {
-    const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
-    expect(await consumeConnectState(handle.db, state)).toEqual({ redirectUri: REDIRECT_URI, userId: null });
+  it('made for a user, is refused to another user and to no user, and stays usable by its own', async () => {
+    const userId = await newUser();
+    const otherUserId = await newUser();
+    const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId, origin: ORIGIN });
+    expect(
+      await consumeConnectState(handle.db, state, { userId: otherUserId, origin: ORIGIN }),
+    ).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, ANONYMOUS)).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, { userId, origin: ORIGIN })).toBeDefined();
+  });
+
+  it('made without a session, is refused to a signed-in user and stays usable without one', async () => {
+    const userId = await newUser();
+    const state = await createConnectState(handle.db, anonymousState);
+    expect(await consumeConnectState(handle.db, state, { userId, origin: ORIGIN })).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, ANONYMOUS)).toEqual({ redirectUri: REDIRECT_URI });
+  });
+
+  it('made for one extension origin, is refused to another origin and to none, and stays usable by its own', async () => {
+    const state = await createConnectState(handle.db, anonymousState);
+    expect(
+      await consumeConnectState(handle.db, state, { userId: null, origin: OTHER_ORIGIN }),
+    ).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, { userId: null, origin: null })).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, ANONYMOUS)).toBeDefined();
+  });
+
+  it('made without an origin, is refused to an extension origin', async () => {
+    const state = await createConnectState(handle.db, {
+      redirectUri: REDIRECT_URI,
+      userId: null,
+      origin: null,
+    });
+    expect(await consumeConnectState(handle.db, state, ANONYMOUS)).toBeUndefined();
+    expect(await consumeConnectState(handle.db, state, { userId: null, origin: null })).toBeDefined();
   });
 
   it('is a fresh opaque value each time, stored only as a hash', async () => {
-    const first = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
-    const second = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
+    const first = await createConnectState(handle.db, anonymousState);
+    const second = await createConnectState(handle.db, anonymousState);
     expect(first).not.toBe(second);
     expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { rows } = await client.query<{ state_hash: string }>('SELECT state_hash FROM connect_states');
@@ -62,24 +104,24 @@ describe('connect states', () => {
   it('works until the last millisecond of its ten minutes, and not after', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const start = Date.now();
-    const onTime = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
-    const late = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
+    const onTime = await createConnectState(handle.db, anonymousState);
+    const late = await createConnectState(handle.db, anonymousState);
     vi.setSystemTime(start + STATE_LIFETIME_MS - 1);
-    expect(await consumeConnectState(handle.db, onTime)).toBeDefined();
+    expect(await consumeConnectState(handle.db, onTime, ANONYMOUS)).toBeDefined();
     vi.setSystemTime(start + STATE_LIFETIME_MS);
-    expect(await consumeConnectState(handle.db, late)).toBeUndefined();
+    expect(await consumeConnectState(handle.db, late, ANONYMOUS)).toBeUndefined();
   });
 
   it('refuses a state it never made', async () => {
-    expect(await consumeConnectState(handle.db, 'never-made')).toBeUndefined();
+    expect(await consumeConnectState(handle.db, 'never-made', ANONYMOUS)).toBeUndefined();
   });
 
   it('clears expired states when it makes a new one', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
+    await createConnectState(handle.db, anonymousState);
     vi.setSystemTime(Date.now() + STATE_LIFETIME_MS + 1);
-    const fresh = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId: null });
+    const fresh = await createConnectState(handle.db, anonymousState);
     expect(await storedStates()).toBe('1');
-    expect(await consumeConnectState(handle.db, fresh)).toBeDefined();
+    expect(await consumeConnectState(handle.db, fresh, ANONYMOUS)).toBeDefined();
   });
 });

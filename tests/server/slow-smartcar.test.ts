@@ -71,7 +71,8 @@ describe('while the token endpoint hangs', () => {
     ]);
 
     const answers = await Promise.all(locks);
-    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    // 200 once Smartcar confirmed the lock, 202 while its confirmation is still to come.
+    for (const answer of answers) expect([200, 202]).toContain(answer.status);
     expect(proxy.mostAtOnce()).toBeLessThanOrEqual(CONCURRENT_TOKEN_CALLS);
   }, 120_000);
 });

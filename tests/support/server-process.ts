@@ -36,8 +36,11 @@ export async function freePort(): Promise<number> {
 export async function startServerProcess(
   env: Record<string, string>,
   port?: number,
-  /** Several processes starting at once on a busy machine need longer. */
-  readyWithinMs = 30_000,
+  /**
+   * A first start on the embedded database runs initdb inside WASM, which takes tens of seconds on
+   * a busy machine; the wait ends as soon as /readyz answers.
+   */
+  readyWithinMs = 75_000,
 ): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
   const ownDataDir = env.DATA_DIR ? undefined : await mkdtemp(path.join(tmpdir(), 'car-connect-server-'));

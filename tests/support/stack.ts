@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { startEmulator, type Emulator } from '../../emulator';
+import { startEmulator, type Emulator, type Limits } from '../../emulator';
 import {
   DEV_EXTENSION_ID,
   GECKO_ID,
@@ -43,10 +43,29 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Send the server's token calls through a `TokenProxy`, to lose answers on purpose. */
   tokenProxy?: boolean;
+  /**
+   * The emulator's rate limits and monthly allowance. Off unless a test asks: tests make far more
+   * requests than Smartcar's buckets allow, and only the tests of the limits want them.
+   */
+  limits?: Partial<Limits>;
+  /** The emulator's latency options (instant otherwise). */
+  latency?: { vehicleLatencyMs?: number; latencyScale?: number };
 }
 
+/** Every emulator limit turned off, for tests that start the emulator themselves. */
+export const NO_LIMITS: Partial<Limits> = {
+  appBucketSize: null,
+  vehicleRequestsPerWindow: null,
+  monthlyRequestsPerVehicle: null,
+};
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const emulator = await startEmulator({ control: true, clients: [TEST_CLIENT] });
+  const emulator = await startEmulator({
+    control: true,
+    clients: [TEST_CLIENT],
+    limits: { ...NO_LIMITS, ...options.limits },
+    ...options.latency,
+  });
   const tokenProxy = options.tokenProxy ? await startTokenProxy(emulator.origin) : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-test-'));
   let logText = '';

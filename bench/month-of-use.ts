@@ -3,10 +3,10 @@
 // every view. The clock is simulated (Date only; timers stay real), so a month runs in seconds.
 import FakeTimers from '@sinonjs/fake-timers';
 import smartcar from 'smartcar';
-import { DEFAULT_LIMITS, type Emulator } from '../emulator';
+import { DEFAULT_LIMITS } from '../emulator';
 import type { Vehicle, VehiclesResponse } from '../protocol/api';
 import { apiClient } from '../tests/support/api-client';
-import { startStack, TEST_CLIENT } from '../tests/support/stack';
+import { startStack, TEST_CLIENT, type Stack } from '../tests/support/stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Figure, Row } from './lib/report';
 
@@ -42,17 +42,52 @@ const opensOf = (day: number) =>
     (_, i) => MONTH_START + day * 24 * HOUR + (FIRST_OPEN_HOUR + i / 2) * HOUR,
   );
 
-function summarise(emulator: Emulator, vehicleIds: string[]): number[] {
-  const billed = emulator.billing().byVehicle;
-  return vehicleIds.map((id) => billed[id] ?? 0);
+/** Counts attempts (locks, reads) and those refused, with the day of the first refusal. */
+class Tally {
+  attempts = 0;
+  refused = 0;
+  firstRefusedOnDay: number | undefined;
+
+  record(succeeded: boolean, day: number): void {
+    this.attempts += 1;
+    if (succeeded) return;
+    this.refused += 1;
+    this.firstRefusedOnDay ??= day + 1;
+  }
+}
+
+/**
+ * Runs one month against a fresh back end with Smartcar's documented limits, on a simulated clock
+ * (only Date is faked, before the emulator starts, so both sides share it). `run` answers the
+ * vehicle ids it used.
+ */
+async function simulate(
+  env: Record<string, string>,
+  run: (stack: Stack, clock: FakeTimers.InstalledClock, tally: Tally) => Promise<string[]>,
+): Promise<Usage> {
+  const clock = FakeTimers.install({ toFake: ['Date'], now: MONTH_START });
+  const stack = await startStack({ env: { LOG_LEVEL: 'warn', ...env } });
+  stack.emulator.setLimits(DEFAULT_LIMITS);
+  try {
+    const tally = new Tally();
+    const ids = await run(stack, clock, tally);
+    const billed = stack.emulator.billing().byVehicle;
+    return {
+      billedPerVehicle: ids.map((id) => billed[id] ?? 0),
+      httpRequests: Object.values(stack.emulator.calls().requests).reduce((a, b) => a + b, 0),
+      attempts: tally.attempts,
+      refused: tally.refused,
+      ...(tally.firstRefusedOnDay ? { firstRefusedOnDay: tally.firstRefusedOnDay } : {}),
+    };
+  } finally {
+    await stack.close();
+    clock.uninstall();
+  }
 }
 
 /** Our server: the popup asks for the vehicles; it waits while the server reads (as the background polls). */
-async function ourServer(): Promise<Usage> {
-  const clock = FakeTimers.install({ toFake: ['Date'], now: MONTH_START });
-  const stack = await startStack({ env: { LOG_LEVEL: 'warn', SMARTCAR_REQUEST_BUDGET: String(BUDGET) } });
-  stack.emulator.setLimits(DEFAULT_LIMITS);
-  try {
+const ourServer = () =>
+  simulate({ SMARTCAR_REQUEST_BUDGET: String(BUDGET) }, async (stack, clock, tally) => {
     const api = apiClient(stack.serverUrl);
     const connected = await api.connectVehicles({ choices: { brand: BRAND } });
     const session = connected.session;
@@ -84,9 +119,6 @@ async function ourServer(): Promise<Usage> {
       }
     };
     let vehicles = await open();
-    let attempts = 0;
-    let refused = 0;
-    let firstRefusedOnDay: number | undefined;
     for (let day = 0; day < DAYS; day++) {
       for (const time of opensOf(day)) {
         clock.setSystemTime(time);
@@ -95,36 +127,15 @@ async function ourServer(): Promise<Usage> {
       if (LOCK_DAYS.has(new Date(MONTH_START + day * 24 * HOUR).getUTCDay())) {
         clock.setSystemTime(MONTH_START + day * 24 * HOUR + 22 * HOUR);
         const lockable = vehicles.find((v) => v.permissions.includes('control_security'));
-        if (lockable) {
-          attempts += 1;
-          const status = await lock(lockable.id);
-          if (status >= 400) {
-            refused += 1;
-            firstRefusedOnDay ??= day + 1;
-          }
-        }
+        if (lockable) tally.record((await lock(lockable.id)) < 400, day);
       }
     }
-    const ids = vehicles.map((v) => v.id);
-    return {
-      billedPerVehicle: summarise(stack.emulator, ids),
-      httpRequests: Object.values(stack.emulator.calls().requests).reduce((a, b) => a + b, 0),
-      attempts,
-      refused,
-      ...(firstRefusedOnDay ? { firstRefusedOnDay } : {}),
-    };
-  } finally {
-    await stack.close();
-    clock.uninstall();
-  }
-}
+    return vehicles.map((v) => v.id);
+  });
 
 /** The seed's shape: every view reads every figure of every vehicle, straight from Smartcar. */
-async function readOnEveryView(): Promise<Usage> {
-  const clock = FakeTimers.install({ toFake: ['Date'], now: MONTH_START });
-  const stack = await startStack({ env: { LOG_LEVEL: 'warn' } });
-  stack.emulator.setLimits(DEFAULT_LIMITS);
-  try {
+const readOnEveryView = () =>
+  simulate({}, async (stack, clock, tally) => {
     const { code } = await apiClient(stack.serverUrl).authorize({ choices: { brand: BRAND } });
     const client = new smartcar.AuthClient({
       clientId: TEST_CLIENT.clientId,
@@ -134,35 +145,22 @@ async function readOnEveryView(): Promise<Usage> {
     });
     let access = await client.exchangeCode(code);
     const { vehicles: ids } = await smartcar.getVehicles(access.accessToken);
-    let attempts = 0;
-    let refused = 0;
-    let firstRefusedOnDay: number | undefined;
     for (let day = 0; day < DAYS; day++) {
       for (const time of opensOf(day)) {
         clock.setSystemTime(time);
         if (access.expiration.getTime() <= time)
           access = await client.exchangeRefreshToken(access.refreshToken);
         for (const id of ids) {
-          await new smartcar.Vehicle(id, access.accessToken).batch(BASELINE_PATHS).catch(() => {
-            refused += 1;
-            firstRefusedOnDay ??= day + 1;
-          });
-          attempts += 1;
+          const read = await new smartcar.Vehicle(id, access.accessToken).batch(BASELINE_PATHS).then(
+            () => true,
+            () => false,
+          );
+          tally.record(read, day);
         }
       }
     }
-    return {
-      billedPerVehicle: summarise(stack.emulator, ids),
-      httpRequests: Object.values(stack.emulator.calls().requests).reduce((a, b) => a + b, 0),
-      attempts,
-      refused,
-      ...(firstRefusedOnDay ? { firstRefusedOnDay } : {}),
-    };
-  } finally {
-    await stack.close();
-    clock.uninstall();
-  }
-}
+    return ids;
+  });
 
 const describeBilled = (billed: number[]) => `${Math.max(...billed)} max, ${billed.join(' / ')} per vehicle`;
 

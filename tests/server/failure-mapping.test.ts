@@ -25,7 +25,7 @@ describe('toApiError', () => {
     expect(answer(sdkError(429, { 'retry-after': '30' }))).toEqual({
       statusCode: 429,
       code: 'rate_limited',
-      message: 'Smartcar asked us to slow down. Try again shortly.',
+      message: 'Smartcar asked this server to slow down. Try again later.',
       retryAfter: 30,
     });
   });

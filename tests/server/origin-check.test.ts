@@ -60,8 +60,8 @@ describe('the origin check', () => {
     const answer = await get(origin);
     expect(answer.status).toBe(403);
     expect(answer.json.error).toEqual({
-      code: 'bad_request',
-      message: 'Requests from web pages are not accepted.',
+      code: 'extension_not_allowed',
+      message: 'Only the car-connect extension may call this server.',
     });
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
   });

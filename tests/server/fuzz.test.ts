@@ -13,7 +13,7 @@ describe('the API under random input', () => {
   let stack: Stack;
   let databaseUrl: string;
   let dropDatabase: () => Promise<void>;
-  let seeded: { session: string; vehicleId: string };
+  let seeded: { session: string; vehicleId: string; vehicleIds: string[] };
 
   beforeAll(async () => {
     const database = await createTestDatabase();
@@ -24,7 +24,7 @@ describe('the API under random input', () => {
       env: { DATABASE_URL: databaseUrl, VEHICLE_DATA_MAX_AGE_SECONDS: '86400', LOG_LEVEL: 'warn' },
     });
     const { session, vehicles } = await apiClient(stack.serverUrl).connectVehicles();
-    seeded = { session, vehicleId: vehicles[0]?.id ?? '' };
+    seeded = { session, vehicleId: vehicles[0]?.id ?? '', vehicleIds: vehicles.map((vehicle) => vehicle.id) };
   });
 
   afterAll(async () => {
@@ -36,9 +36,14 @@ describe('the API under random input', () => {
     const before = await snapshot(databaseUrl);
     const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
     const anyText = fc.string({ unit: 'binary', maxLength: 200 });
+    // Control characters, which a database refuses inside text (a NUL id once answered 500).
+    const controlled = fc
+      .tuple(printable, fc.integer({ min: 0, max: 0x1f }), printable)
+      .map(([before, code, after]) => encodeURIComponent(before + String.fromCharCode(code) + after));
     const segment = fc.oneof(
       printable.map(encodeURIComponent),
-      fc.constantFrom('..', '%2e%2e', '%00', '%ff', 'a'.repeat(300), seeded.vehicleId),
+      fc.constantFrom('..', '%2e%2e', '%ff', 'a'.repeat(300), seeded.vehicleId, 'vehicles', 'security'),
+      controlled,
     );
     const path = fc.oneof(
       fc.constantFrom(
@@ -52,6 +57,9 @@ describe('the API under random input', () => {
         '/readyz',
       ),
       fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/api/${parts.join('/')}`),
+      fc
+        .tuple(fc.oneof(controlled, segment), fc.constantFrom('', '/security'))
+        .map(([id, rest]) => `/api/vehicles/${id}${rest}`),
     );
     const query = fc.option(
       fc.oneof(
@@ -108,7 +116,10 @@ describe('the API under random input', () => {
           ),
           printable,
         ),
+        // The seeded session too, so requests reach the handlers behind authentication (lock,
+        // disconnect, refresh, sign-out) and not only the session check.
         authorization: fc.oneof(
+          { arbitrary: fc.constant(`Bearer ${seeded.session}`), weight: 4 },
           printable,
           printable.map((token) => `Bearer ${token}`),
           fc.constant(`Bearer ${'A'.repeat(43)}`),
@@ -126,6 +137,8 @@ describe('the API under random input', () => {
     const method = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD');
 
     let successfulConnects = 0;
+    /** Whether a valid lock or read with the seeded session may have changed its vehicle's row. */
+    const seen = { changedData: false };
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(
@@ -136,6 +149,10 @@ describe('the API under random input', () => {
         body,
         async (verb, route, search, headerSet, payload) => {
           const withBody = payload !== undefined && verb !== 'GET' && verb !== 'HEAD';
+          // The seeded session may not end itself or its vehicle, so it stays usable for every case.
+          const seededSession = headerSet.authorization === `Bearer ${seeded.session}`;
+          const ending = route === '/api/session' || route === `/api/vehicles/${seeded.vehicleId}`;
+          if (seededSession && verb === 'DELETE' && ending) headerSet.authorization = 'Bearer ended';
           const response = await fetch(`${stack.serverUrl}${route}${search ? `?${search}` : ''}`, {
             method: verb,
             headers: headerSet,
@@ -144,6 +161,7 @@ describe('the API under random input', () => {
           await response.arrayBuffer();
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           if (verb === 'POST' && route === '/api/connect' && response.status === 200) successfulConnects += 1;
+          if (seededSession && verb === 'POST' && response.status < 400) seen.changedData = true;
           expect(response.status).toBeLessThan(500);
         },
       ),
@@ -151,18 +169,23 @@ describe('the API under random input', () => {
     );
 
     expect([...statuses.values()].reduce((sum, count) => sum + count, 0)).toBe(CASES);
-    // Still serving, with the seeded user's data as it was.
     const api = apiClient(stack.serverUrl);
     expect((await api.call('GET', '/healthz')).status).toBe(200);
+
+    // Still serving the seeded user's vehicles. A valid Connect start may add a pending state and
+    // the seeded session's locks and reads may change its vehicle's row; nothing else may change.
     const list = await api.call<{ vehicles: { id: string }[] }>('GET', '/api/vehicles', {
       session: seeded.session,
     });
-    expect(list.json.vehicles.map((vehicle) => vehicle.id)).toContain(seeded.vehicleId);
-
-    // A valid Connect start may add a pending state; nothing else may change.
-    const { connect_states: statesAfter = [], ...restAfter } = await snapshot(databaseUrl);
-    const { connect_states: statesBefore = [], ...restBefore } = before;
+    expect(list.json.vehicles.map((vehicle) => vehicle.id)).toEqual(seeded.vehicleIds);
+    const {
+      connect_states: statesAfter = [],
+      vehicles: vehiclesAfter,
+      ...restAfter
+    } = await snapshot(databaseUrl);
+    const { connect_states: statesBefore = [], vehicles: vehiclesBefore, ...restBefore } = before;
     expect(statesAfter.length - statesBefore.length).toBe(successfulConnects);
+    if (!seen.changedData) expect(vehiclesAfter).toEqual(vehiclesBefore);
     expect(restAfter).toEqual(restBefore);
   }, 300_000);
 });

@@ -148,41 +148,6 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     expect(refreshes()).toBe(2);
   });
 
-  // Smartcar keeps a used refresh token valid for a minute; six lost answers in a row used to push
-  // the doubling back-off past that minute and lose the grant.
-  it.each([
-    ['after Smartcar rotated the pair', 6],
-    ['before Smartcar saw the request', 3],
-  ] as const)(
-    'keeps the grant when %s and %i refresh answers in a row are lost',
-    async (when, lost) => {
-      const { session, vehicles } = await connect({ expiring: true });
-      const proxy = stack.tokenProxy;
-      if (!proxy) throw new Error('the stack has no token proxy');
-      const delivered = proxy.delivered();
-      if (when.startsWith('after')) proxy.dropAnswers(lost);
-      else stack.emulator.injectFault({ endpoint: 'token.refresh_token', drop: true, times: lost });
-
-      // The popup is opened now and then meanwhile; the server must get a new pair in time.
-      await vi.waitFor(
-        async () => {
-          // A refresh answer of this connection got through (other connections' do not count).
-          const list = await readNow(session);
-          expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
-          expect(refreshes()).toBeGreaterThan(lost);
-          expect(proxy.delivered()).toBeGreaterThan(delivered);
-        },
-        { timeout: 50_000, interval: 1_000 },
-      );
-      expect(refreshes()).toBe(lost + 1);
-      const after = await readNow(session);
-      expect(after.vehicles.map((v) => [v.status, v.lastFailure])).toEqual(
-        vehicles.map(() => ['connected', null]),
-      );
-    },
-    60_000,
-  );
-
   it('keeps the tokens when Smartcar is down during a refresh, and refreshes once it is back', async () => {
     const { session, vehicles } = await connect({ expiring: true });
     stack.emulator.injectFault({

@@ -1,0 +1,87 @@
+// A refresh whose answer is lost is retried inside the minute Smartcar keeps the used refresh
+// token valid, so the grant survives. Each database gets a back end of its own: connections of
+// other tests retrying in the background would share the proxy's lost answers and the count.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ErrorBody } from '../../protocol/api';
+import { apiClient } from '../support/api-client';
+import { createTestDatabase } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+
+const SHORT_LIVED = 60; // seconds: inside the server's refresh margin, so the next use refreshes
+
+describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the %s database', (database) => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let email = 0;
+
+  beforeAll(async () => {
+    const env: Record<string, string> = { SMARTCAR_TIMEOUT_MS: '500', MAINTENANCE_INTERVAL_SECONDS: '1' };
+    if (database === 'postgresql') {
+      const db = await createTestDatabase();
+      env.DATABASE_URL = db.url;
+      dropDatabase = db.drop;
+    }
+    stack = await startStack({ env, tokenProxy: true });
+    api = apiClient(stack.serverUrl);
+  });
+
+  afterAll(async () => {
+    await stack.close();
+    await dropDatabase?.();
+  });
+
+  /** Connects a fresh account whose access token needs a refresh at first use. */
+  async function connect() {
+    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: SHORT_LIVED });
+    const result = await api.connectVehicles({
+      choices: { brand: 'TESLA', email: `driver${++email}@example.com` },
+    });
+    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+    stack.emulator.resetCalls();
+    return result;
+  }
+
+  const refreshes = () => stack.emulator.calls().byEndpoint['token.refresh_token'] ?? 0;
+  /** Asks for a read of every vehicle, as the popup's refresh does, and answers once it is done. */
+  const readNow = async (session: string) => {
+    const asked = await api.call<ErrorBody>('POST', '/api/vehicles/refresh', { session });
+    expect(asked.status, asked.text).toBe(202);
+    return api.settled(session);
+  };
+
+  // Smartcar keeps a used refresh token valid for a minute; six lost answers in a row used to push
+  // the doubling back-off past that minute and lose the grant.
+  it.each([
+    ['after Smartcar rotated the pair', 6],
+    ['before Smartcar saw the request', 3],
+  ] as const)(
+    'keeps the grant when %s and %i refresh answers in a row are lost',
+    async (when, lost) => {
+      const { session, vehicles } = await connect();
+      const proxy = stack.tokenProxy;
+      if (!proxy) throw new Error('the stack has no token proxy');
+      const delivered = proxy.delivered();
+      if (when.startsWith('after')) proxy.dropAnswers(lost);
+      else stack.emulator.injectFault({ endpoint: 'token.refresh_token', drop: true, times: lost });
+
+      // The popup is opened now and then meanwhile; the server must get a new pair in time.
+      await vi.waitFor(
+        async () => {
+          // A refresh answer of this connection got through (other connections' do not count).
+          const list = await readNow(session);
+          expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+          expect(refreshes()).toBeGreaterThan(lost);
+          expect(proxy.delivered()).toBeGreaterThan(delivered);
+        },
+        { timeout: 50_000, interval: 1_000 },
+      );
+      expect(refreshes()).toBe(lost + 1);
+      const after = await readNow(session);
+      expect(after.vehicles.map((v) => [v.status, v.lastFailure])).toEqual(
+        vehicles.map(() => ['connected', null]),
+      );
+    },
+    60_000,
+  );
+});

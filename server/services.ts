@@ -22,6 +22,9 @@ export async function openServices(config: Config, log: FastifyBaseLogger): Prom
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     embeddedDir: path.join(config.dataDir, 'db'),
+    onConnectionLost: (error) => {
+      log.warn({ error: error.message }, 'PostgreSQL ended an idle connection; the pool opens a new one');
+    },
   });
   const key = config.encryption.key
     ? parseKey(config.encryption.key)

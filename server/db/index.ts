@@ -59,9 +59,13 @@ async function migrateUnderLock(pool: pg.Pool): Promise<void> {
 export async function openDatabase(options: {
   databaseUrl?: string | undefined;
   embeddedDir: string;
+  /** Told when PostgreSQL ends an idle connection (a restart, a failover); the pool opens a new one. */
+  onConnectionLost?: (error: Error) => void;
 }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // Without a listener, pg's 'error' event for an idle client would end the whole process.
+    pool.on('error', options.onConnectionLost ?? (() => undefined));
     const db = drizzlePostgres(pool, { schema });
     await migrateUnderLock(pool);
     const url = new URL(options.databaseUrl);

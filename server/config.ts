@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
 import { SHOWN_PERMISSIONS } from '../protocol/permissions';
 
-/** What the popup shows, locking included; DESIGN.md "Configuration". */
+/** What the popup shows, locking included. */
 const DEFAULT_SCOPE: string[] = [...SHOWN_PERMISSIONS];
 
 const list = (value: string | undefined, separator: RegExp) =>

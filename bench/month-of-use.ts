@@ -4,7 +4,7 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import smartcar from 'smartcar';
 import { DEFAULT_LIMITS } from '../emulator';
-import type { Vehicle, VehiclesResponse } from '../protocol/api';
+import type { Vehicle, VehiclesResponse } from '../protocol/server-api';
 import { apiClient } from '../tests/support/api-client';
 import { startStack, TEST_CLIENT, type Stack } from '../tests/support/stack';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,7 +1,7 @@
 // Figure 4: what each thing the extension does costs at Smartcar, counted by the emulator: billed
 // requests (each successful data request, command or batch item) and HTTP requests.
 import { DEFAULT_LIMITS } from '../emulator';
-import type { VehiclesResponse } from '../protocol/api';
+import type { VehiclesResponse } from '../protocol/server-api';
 import { apiClient } from '../tests/support/api-client';
 import { startStack, type Stack } from '../tests/support/stack';
 import type { Figure, Row } from './lib/report';

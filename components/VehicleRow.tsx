@@ -1,4 +1,4 @@
-import type { Vehicle, VehicleData } from '@/protocol/api';
+import type { Vehicle, VehicleData } from '@/protocol/server-api';
 import { describeFailure, describeOperationFailure } from '@/utils/failure-text';
 import { isServerWide } from '@/utils/failure';
 import { formatAge, formatDistance, formatLevel, formatTime, mapUrl } from '@/utils/format';

@@ -3,12 +3,12 @@
 // SDK (smartcar/node-sdk index.js `getCompatibility`, `getCompatibilityMatrix` and their typedefs);
 // Smartcar's docs mark both endpoints deprecated and US-only.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EmulatorContext } from './context.js';
-import { ApiError } from './errors.js';
-import { pause } from './faults.js';
-import { FLEET, capabilities, type Powertrain, type VehicleModel } from './fleet.js';
-import { basicCredentials } from './oauth.js';
-import { isPermission, type Permission } from './permissions.js';
+import type { EmulatorContext } from './context';
+import { ApiError } from './errors';
+import { pause } from './faults';
+import { FLEET, capabilities, type Powertrain, type VehicleModel } from './fleet';
+import { basicCredentials } from './oauth';
+import { isPermission, type Permission } from './permissions';
 
 /** The endpoint each permission opens, as the compatibility answer names it. */
 const ENDPOINTS: Partial<Record<Permission, { path: string; name: string }>> = {

@@ -3,12 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { EmulatorContext } from './context.js';
-import { isKnownError } from './errors.js';
-import { BRANDS, accountModels, createVehicle, type Vehicle } from './fleet.js';
-import { html, page, type Html } from './html.js';
-import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permissions.js';
-import type { EmulatorClient } from './store.js';
+import type { EmulatorContext } from './context';
+import { isKnownError } from './errors';
+import { BRANDS, accountModels, createVehicle, type Vehicle } from './fleet';
+import { html, page, type Html } from './html';
+import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permissions';
+import type { EmulatorClient } from './store';
 
 const MODES = ['test', 'live', 'simulated'] as const;
 type Mode = (typeof MODES)[number];

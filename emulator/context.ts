@@ -1,9 +1,9 @@
 // Everything the route plugins of one emulator share.
-import type { CallLog } from './calls.js';
-import type { FaultRegistry } from './faults.js';
-import type { Latency } from './latency.js';
-import type { RateLimits } from './limits.js';
-import type { Store } from './store.js';
+import type { CallLog } from './calls';
+import type { FaultRegistry } from './faults';
+import type { Latency } from './latency';
+import type { RateLimits } from './limits';
+import type { Store } from './store';
 
 export interface EmulatorContext {
   store: Store;

@@ -2,12 +2,12 @@
 // under /__emulator, a path no Smartcar SDK uses. Off unless the emulator is started with `control`.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { CallCounts } from './calls.js';
-import type { EmulatorContext } from './context.js';
-import type { Fault, FaultSpec } from './faults.js';
-import { LATENCY_PROFILES, type LatencySettings } from './latency.js';
-import type { BillingReport, Limits } from './limits.js';
-import type { IssuedToken, TokenLifetimes } from './store.js';
+import type { CallCounts } from './calls';
+import type { EmulatorContext } from './context';
+import type { Fault, FaultSpec } from './faults';
+import { LATENCY_PROFILES, type LatencySettings } from './latency';
+import type { BillingReport, Limits } from './limits';
+import type { IssuedToken, TokenLifetimes } from './store';
 
 export const CONTROL_PREFIX = '/__emulator';
 

@@ -1,7 +1,7 @@
 // Emulator options from the environment, for `npm run emulator` and `npm start`: documented
 // behaviour (realistic latency, Smartcar's limits) unless told otherwise.
-import type { EmulatorOptions } from './index.js';
-import { LATENCY_PROFILES, type LatencyProfile } from './latency.js';
+import type { EmulatorOptions } from './index';
+import { LATENCY_PROFILES, type LatencyProfile } from './latency';
 
 function number(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = env[name];

@@ -7,10 +7,10 @@ import {
   DEV_EXTENSION_ID,
   firefoxRedirectUrl,
   GECKO_ID,
-} from '../protocol/extension-identity.js';
-import { CallLog } from './calls.js';
-import { compatibilityRoutes } from './compatibility.js';
-import { connectRoutes } from './connect.js';
+} from '../protocol/extension-identity';
+import { CallLog } from './calls';
+import { compatibilityRoutes } from './compatibility';
+import { connectRoutes } from './connect';
 import {
   CONTROL_PREFIX,
   controlRoutes,
@@ -18,25 +18,25 @@ import {
   latencySchema,
   limitsSchema,
   type EmulatorControls,
-} from './control.js';
-import type { EmulatorContext } from './context.js';
-import { ApiError, sendApiError } from './errors.js';
-import { FaultRegistry } from './faults.js';
-import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency.js';
-import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits.js';
-import { oauthRoutes } from './oauth.js';
-import { Store, type EmulatorClient } from './store.js';
-import { vehicleApiRoutes } from './vehicle-api.js';
+} from './control';
+import type { EmulatorContext } from './context';
+import { ApiError, sendApiError } from './errors';
+import { FaultRegistry } from './faults';
+import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency';
+import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits';
+import { oauthRoutes } from './oauth';
+import { Store, type EmulatorClient } from './store';
+import { vehicleApiRoutes } from './vehicle-api';
 
-export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatus } from './store.js';
-export type { CallCounts } from './calls.js';
-export type { EmulatorControls } from './control.js';
-export type { Fault, FaultSpec } from './faults.js';
-export type { LatencyProfile, LatencySettings } from './latency.js';
-export type { BillingReport, Limits } from './limits.js';
-export { DEFAULT_LIMITS } from './limits.js';
-export { optionsFromEnv } from './env.js';
-export { completeConnect, type ConnectChoices, type ConnectPage } from './connect-driver.js';
+export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatus } from './store';
+export type { CallCounts } from './calls';
+export type { EmulatorControls } from './control';
+export type { Fault, FaultSpec } from './faults';
+export type { LatencyProfile, LatencySettings } from './latency';
+export type { BillingReport, Limits } from './limits';
+export { DEFAULT_LIMITS } from './limits';
+export { optionsFromEnv } from './env';
+export { completeConnect, type ConnectChoices, type ConnectPage } from './connect-driver';
 
 export interface EmulatorOptions {
   /** Default 0 (any free port); `npm run emulator` uses 4010 or EMULATOR_PORT. */

@@ -1,5 +1,5 @@
 // `npm run emulator`: the emulator on its own, for the development server and manual testing.
-import { DEV_CLIENT, optionsFromEnv, startEmulator } from './index.js';
+import { DEV_CLIENT, optionsFromEnv, startEmulator } from './index';
 
 const port = Number(process.env.EMULATOR_PORT ?? 4010);
 const control = process.env.EMULATOR_CONTROL === '1';

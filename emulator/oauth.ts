@@ -1,10 +1,10 @@
 // POST /oauth/token: the authorization-code and refresh-token grants, with Smartcar's OAuth error bodies.
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EmulatorContext } from './context.js';
-import { OAuthError } from './errors.js';
-import { playFault, type Fault } from './faults.js';
-import type { CodeRejection, EmulatorClient, RefreshRejection, TokenPair } from './store.js';
+import type { EmulatorContext } from './context';
+import { OAuthError } from './errors';
+import { playFault, type Fault } from './faults';
+import type { CodeRejection, EmulatorClient, RefreshRejection, TokenPair } from './store';
 
 type Form = Partial<Record<string, string | string[]>>;
 

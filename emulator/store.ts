@@ -1,8 +1,8 @@
 // In-memory state of one emulator: registered clients, vehicles, grants, codes and tokens.
 // Nothing is persisted; a restart forgets every connection.
 import { randomUUID } from 'node:crypto';
-import type { Vehicle } from './fleet.js';
-import type { Permission } from './permissions.js';
+import type { Vehicle } from './fleet';
+import type { Permission } from './permissions';
 
 export interface EmulatorClient {
   clientId: string;

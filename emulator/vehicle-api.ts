@@ -1,9 +1,9 @@
 // Smartcar Vehicle API v2.0 under /v2.0: Bearer-token auth scoped to the token's grant,
 // per-endpoint permissions, Smartcar's v2 error bodies and sc-* response headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { EmulatorContext } from './context.js';
-import { ApiError, errorForStatus, sendApiError, smartcarError } from './errors.js';
-import { answersInstead, pause, playFault, type Fault } from './faults.js';
+import type { EmulatorContext } from './context';
+import { ApiError, errorForStatus, sendApiError, smartcarError } from './errors';
+import { answersInstead, pause, playFault, type Fault } from './faults';
 import {
   readBattery,
   readBatteryCapacity,
@@ -22,9 +22,9 @@ import {
   stableUuid,
   type UnitSystem,
   type Vehicle,
-} from './fleet.js';
-import type { Permission } from './permissions.js';
-import type { Grant } from './store.js';
+} from './fleet';
+import type { Permission } from './permissions';
+import type { Grant } from './store';
 
 interface Reading {
   vehicle: Vehicle;

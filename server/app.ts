@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { ErrorBody } from '../protocol/api';
+import type { ErrorBody } from '../protocol/server-api';
 import type { Config } from './config';
 import { ApiError } from './errors';
 import { scheduleMaintenance } from './maintenance';

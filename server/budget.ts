@@ -3,7 +3,7 @@
 // again. Smartcar bills each successful data request and each item of a batch; the vehicle list,
 // permissions and disconnect are free (https://smartcar.com/docs/help/api-limits).
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { ErrorCode } from '../protocol/api';
+import type { ErrorCode } from '../protocol/server-api';
 import type { Database } from './db';
 import { smartcarHolds, vehicleUsage } from './db/schema';
 import { ApiError } from './errors';

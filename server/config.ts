@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
-import { SHOWN_PERMISSIONS } from '../protocol/permissions';
+import { SHOWN_PERMISSIONS } from '../protocol/shown-permissions';
 
 /** What the popup shows, locking included. */
 const DEFAULT_SCOPE: string[] = [...SHOWN_PERMISSIONS];

@@ -1,6 +1,6 @@
 // One error type for everything the API answers with a failure: a status, a stable code the
 // extension turns into words, and a message safe to show (never a token or upstream detail).
-import type { ErrorCode } from '../protocol/api';
+import type { ErrorCode } from '../protocol/server-api';
 
 export class ApiError extends Error {
   constructor(

@@ -8,7 +8,7 @@ import { and, eq, isNull, lt, notExists, or, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
-import type { ReadFailure, VehicleData, VehicleReadTimes } from '../protocol/api';
+import type { ReadFailure, VehicleData, VehicleReadTimes } from '../protocol/server-api';
 import { budgetSpent, holdError, type RequestBudget } from './budget';
 import type { Database } from './db';
 import { connections, vehicles, type ReadScope } from './db/schema';

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 import type { FastifyBaseLogger } from 'fastify';
-import type { VehicleData } from '../protocol/api';
+import type { VehicleData } from '../protocol/server-api';
 import type { Config } from './config';
 import { ApiError } from './errors';
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { UnitSystem, Vehicle, VehicleData } from '../protocol/api';
+import type { UnitSystem, Vehicle, VehicleData } from '../protocol/server-api';
 import { budgetSpent, holdError, monthOf, startOfNextMonth, type Hold, type RequestBudget } from './budget';
 import type { Config } from './config';
 import type { Database } from './db';

@@ -10,7 +10,7 @@ import type {
   SecurityResponse,
   UnitSystem,
   VehiclesResponse,
-} from '@/protocol/api';
+} from '@/protocol/server-api';
 import { type Failure, FailureError } from './failure';
 import { type Session, serverUrlItem } from './storage';
 

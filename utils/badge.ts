@@ -1,5 +1,5 @@
 // The toolbar badge: how many vehicles are connected, or "!" when one needs reconnecting.
-import type { Vehicle } from '@/protocol/api';
+import type { Vehicle } from '@/protocol/server-api';
 import { browser } from 'wxt/browser';
 import { t } from './i18n';
 

@@ -1,5 +1,5 @@
 // The Connect flow, run by the background so it outlives the popup (which closes when the auth window opens).
-import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/api';
+import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/server-api';
 import { browser } from 'wxt/browser';
 import { api } from './api';
 import { parseConnectRedirect } from './connect-redirect';

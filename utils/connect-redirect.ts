@@ -1,4 +1,4 @@
-import type { ConnectResponse } from '@/protocol/api';
+import type { ConnectResponse } from '@/protocol/server-api';
 import type { Failure, IncompatibleVehicle } from './failure';
 
 export type ConnectRedirect = { ok: true; code: string } | { ok: false; failure: Failure };

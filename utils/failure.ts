@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@/protocol/api';
+import type { ErrorCode } from '@/protocol/server-api';
 
 /** What can go wrong on the extension's side of the flow, next to the server's own error codes. */
 export type ClientFailureCode =

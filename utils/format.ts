@@ -1,5 +1,5 @@
 // Figures as the user's locale writes them; Intl is built in, so this costs the bundle almost nothing.
-import type { UnitSystem, VehicleData } from '@/protocol/api';
+import type { UnitSystem, VehicleData } from '@/protocol/server-api';
 
 export function formatDistance(distance: number, units: UnitSystem): string {
   return new Intl.NumberFormat(undefined, {

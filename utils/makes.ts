@@ -1,6 +1,6 @@
 // Car makes as people write them. Smartcar names makes in upper case with underscores
 // (MERCEDES_BENZ); the popup and the options page both show them through this one table.
-import type { Vehicle } from '@/protocol/api';
+import type { Vehicle } from '@/protocol/server-api';
 import { t } from './i18n';
 
 /** Makes Smartcar Connect can open at directly (its make names), with the name the maker uses. */

@@ -1,5 +1,5 @@
 // The Smartcar permissions the popup shows, in words.
-import { SHOWN_PERMISSIONS, type ShownPermission } from '../protocol/permissions';
+import { SHOWN_PERMISSIONS, type ShownPermission } from '@/protocol/shown-permissions';
 import { t, type MessageKey } from './i18n';
 
 function isShown(permission: string): permission is ShownPermission {

@@ -1,5 +1,5 @@
 // Every value the extension keeps, in one place. The background writes; the popup renders from these.
-import type { UnitSystem, Vehicle } from '@/protocol/api';
+import type { UnitSystem, Vehicle } from '@/protocol/server-api';
 import { storage } from 'wxt/utils/storage';
 import type { Failure } from './failure';
 

@@ -1,6 +1,6 @@
 // Lock, unlock, disconnect and sign out, run by the background. Each records pending, then its
 // outcome, in operationsItem, and applies the server's answer to the stored vehicles.
-import type { SecurityRequest, Vehicle } from '@/protocol/api';
+import type { SecurityRequest, Vehicle } from '@/protocol/server-api';
 import { api } from './api';
 import { type Failure, FailureError, isSessionGone, toFailure } from './failure';
 import {

@@ -1,7 +1,7 @@
 // Keeps the stored vehicles in step with the server. A read of a car can take minutes, so the server
 // answers at once and works in the background; this module asks our server again every few seconds
 // (free: no Smartcar request) until nothing is under way, and stores each answer for the popup.
-import type { UnitSystem, VehiclesResponse } from '@/protocol/api';
+import type { UnitSystem, VehiclesResponse } from '@/protocol/server-api';
 import { api } from './api';
 import { isSessionGone, isServerWide, toFailure } from './failure';
 import {

@@ -1,7 +1,7 @@
 // The e2e fixture's Chromium with the built extension, plus what the benchmarks add: writing
 // extension storage and listing the network requests the browser made, with their start times.
 import type { Page, Request } from 'playwright-core';
-import type { Vehicle } from '../../protocol/api';
+import type { Vehicle } from '../../protocol/server-api';
 import { launchExtension, type ExtensionBrowser } from '../../tests/e2e/extension';
 import { E2E_SERVER_PORT } from '../../tests/e2e/paths';
 import { startStack, type Stack } from '../../tests/support/stack';

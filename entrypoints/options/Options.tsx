@@ -1,5 +1,5 @@
 import { ConfirmAction } from '@/components/ConfirmAction';
-import type { UnitSystem } from '@/protocol/api';
+import type { UnitSystem } from '@/protocol/server-api';
 import { isServerHealthy } from '@/utils/api';
 import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';

@@ -12,7 +12,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { PendingCommand, ReadFailure, VehicleData, VehicleReadTimes } from '../../protocol/api';
+import type { PendingCommand, ReadFailure, VehicleData, VehicleReadTimes } from '../../protocol/server-api';
 
 const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',

@@ -1,4 +1,4 @@
-// The extension's API: start Connect, finish it, read vehicles. See protocol/api.ts.
+// The extension's API: start Connect, finish it, read vehicles. See protocol/server-api.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ConnectRequest,
@@ -11,7 +11,7 @@ import {
   type ExchangeResponse,
   type RefreshResponse,
   type VehiclesResponse,
-} from '../../protocol/api';
+} from '../../protocol/server-api';
 import type { Config } from '../config';
 import { consumeConnectState, createConnectState } from '../connect-states';
 import type { Database } from '../db';

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Vehicle } from '../../protocol/api';
+import type { Vehicle } from '../../protocol/server-api';
 import { startTokenServer, type TokenServer } from '../extension/token-server';
 import { launchExtension, type ExtensionBrowser } from './extension';
 import { E2E_SERVER_PORT, E2E_SERVER_URL, SCREENSHOT_DIR } from './paths';

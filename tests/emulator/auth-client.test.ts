@@ -1,12 +1,12 @@
 // AuthClient (getAuthUrl, exchangeCode, exchangeRefreshToken) against the emulator over real sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeConnect, DEV_CLIENT, type Emulator } from '../../emulator/index.js';
+import { completeConnect, DEV_CLIENT, type Emulator } from '../../emulator/index';
 import {
   chromeRedirectUrl,
   DEV_EXTENSION_ID,
   firefoxRedirectUrl,
   GECKO_ID,
-} from '../../protocol/extension-identity.js';
+} from '../../protocol/extension-identity';
 import {
   connect,
   connectAndExchange,
@@ -14,7 +14,7 @@ import {
   REDIRECT_URI,
   smartcarError,
   startForSdk,
-} from './helpers.js';
+} from './helpers';
 import smartcar from 'smartcar';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

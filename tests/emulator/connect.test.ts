@@ -1,7 +1,7 @@
 // Connect's query parameters and pages over HTTP: validation, make bypass, single select,
 // required permissions, deny, approval prompt, test-mode logins.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeConnect, type ConnectPage, type Emulator } from '../../emulator/index.js';
+import { completeConnect, type ConnectPage, type Emulator } from '../../emulator/index';
 import {
   connect,
   connectAndExchange,
@@ -9,7 +9,7 @@ import {
   REDIRECT_URI,
   smartcarError,
   startForSdk,
-} from './helpers.js';
+} from './helpers';
 import smartcar from 'smartcar';
 
 let emulator: Emulator;

@@ -7,8 +7,8 @@ import {
   type Emulator,
   type Fault,
   type IssuedToken,
-} from '../../emulator/index.js';
-import { connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
+} from '../../emulator/index';
+import { connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers';
 import smartcar, { type Access, type Vehicle } from 'smartcar';
 
 let emulator: Emulator;

@@ -6,7 +6,7 @@ import {
   type ConnectChoices,
   type Emulator,
   type EmulatorOptions,
-} from '../../emulator/index.js';
+} from '../../emulator/index';
 import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 
 export const REDIRECT_URI = 'https://example.com/auth';

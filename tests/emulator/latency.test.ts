@@ -1,9 +1,9 @@
 // Latency profiles: the realistic draw's shape and its seeded repeatability, the scale, a fixed
 // vehicle latency, and the profile reaching requests over real sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../emulator/index.js';
-import { DEFAULT_LATENCY, Latency } from '../../emulator/latency.js';
-import { connectAndExchange, devAuthClient, startForSdk } from './helpers.js';
+import type { Emulator } from '../../emulator/index';
+import { DEFAULT_LATENCY, Latency } from '../../emulator/latency';
+import { connectAndExchange, devAuthClient, startForSdk } from './helpers';
 import smartcar from 'smartcar';
 
 const realistic = { ...DEFAULT_LATENCY, profile: 'realistic' as const, seed: 7 };

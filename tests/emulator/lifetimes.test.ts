@@ -1,7 +1,7 @@
 // Configurable token lifetimes: zero-second lifetimes make tokens dead on arrival, without waiting on a clock.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Emulator } from '../../emulator/index.js';
-import { connect, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
+import type { Emulator } from '../../emulator/index';
+import { connect, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers';
 import smartcar from 'smartcar';
 
 let emulator: Emulator;

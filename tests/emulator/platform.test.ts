@@ -2,8 +2,8 @@
 // paths, v2 errors for every failure, paging, rate limits, the monthly allowance and billing,
 // compatibility and webhook subscriptions.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, DEV_CLIENT, type Emulator } from '../../emulator/index.js';
-import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
+import { DEFAULT_LIMITS, DEV_CLIENT, type Emulator } from '../../emulator/index';
+import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers';
 import smartcar, { type Meta, type Vehicle } from 'smartcar';
 
 // SDK methods types/smartcar.d.ts leaves out because the server does not use them.

@@ -1,9 +1,9 @@
 // The emulator's store on its own, on a clock the test moves: each code and token works only for
 // the client, redirect URI, kind and lifetime it was issued with.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Vehicle } from '../../emulator/fleet.js';
-import type { Permission } from '../../emulator/permissions.js';
-import { Store, type EmulatorClient, type TokenPair } from '../../emulator/store.js';
+import type { Vehicle } from '../../emulator/fleet';
+import type { Permission } from '../../emulator/permissions';
+import { Store, type EmulatorClient, type TokenPair } from '../../emulator/store';
 
 const CLIENT_A: EmulatorClient = {
   clientId: 'client-a',

@@ -1,7 +1,7 @@
 // Every Vehicle method of the official SDK, plus getVehicles and getUser, against the emulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../../emulator/index.js';
-import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers.js';
+import type { Emulator } from '../../emulator/index';
+import { FULL_SCOPE, connectAndExchange, devAuthClient, smartcarError, startForSdk } from './helpers';
 import smartcar, { type Meta, type Vehicle } from 'smartcar';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

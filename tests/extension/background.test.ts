@@ -1,7 +1,7 @@
 // @vitest-environment node
 // The background's flows against a real HTTP server; only the auth window is stubbed.
 import background from '@/entrypoints/background';
-import type { Vehicle } from '@/protocol/api';
+import type { Vehicle } from '@/protocol/server-api';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
   connectFlowItem,

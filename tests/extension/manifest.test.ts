@@ -84,7 +84,7 @@ describe('the Firefox sources zip', () => {
         'package.json',
         'wxt.config.ts',
         'entrypoints/popup/App.tsx',
-        'protocol/api.ts',
+        'protocol/server-api.ts',
         'server/main.ts',
         'emulator/main.ts',
         'tests/e2e/fixture.ts',
@@ -93,6 +93,6 @@ describe('the Firefox sources zip', () => {
         '.ci/run',
         'public/.hidden',
       ]),
-    ).toEqual(['package.json', 'wxt.config.ts', 'entrypoints/popup/App.tsx', 'protocol/api.ts']);
+    ).toEqual(['package.json', 'wxt.config.ts', 'entrypoints/popup/App.tsx', 'protocol/server-api.ts']);
   });
 });

@@ -1,5 +1,5 @@
 import { VehicleRow } from '@/components/VehicleRow';
-import type { Vehicle } from '@/protocol/api';
+import type { Vehicle } from '@/protocol/server-api';
 import type { BackgroundMessage } from '@/utils/messaging';
 import type { OperationState } from '@/utils/storage';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';

@@ -1,4 +1,4 @@
-import type { Vehicle } from '@/protocol/api';
+import type { Vehicle } from '@/protocol/server-api';
 
 export function makeVehicle(overrides: Partial<Vehicle> = {}): Vehicle {
   return {

@@ -1,6 +1,6 @@
 // The extension's API over real HTTP, against the emulator, on both databases.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator';
-import type { VehiclesResponse } from '../../protocol/api';
+import type { VehiclesResponse } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { newEncryptionKey, startServerProcess } from '../support/server-process';

@@ -2,7 +2,7 @@
 // token valid, so the grant survives. Each database gets a back end of its own: connections of
 // other tests retrying in the background would share the proxy's lost answers and the count.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody } from '../../protocol/api';
+import type { ErrorBody } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';

@@ -1,7 +1,7 @@
 // Which browser origins the API answers, over real HTTP: the configured Chrome extension IDs
 // exactly, any Firefox extension, and requests without an Origin (not from a browser page).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody } from '../../protocol/api';
+import type { ErrorBody } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody } from '../../protocol/api';
+import type { ErrorBody } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
 

@@ -2,7 +2,7 @@
 // popup shows, Smartcar's limits are held instead of retried, and the monthly budget paces the
 // automatic reads. Real HTTP, the emulator over real sockets, both databases.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody, SecurityResponse, Vehicle, VehiclesResponse } from '../../protocol/api';
+import type { ErrorBody, SecurityResponse, Vehicle, VehiclesResponse } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';

@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';

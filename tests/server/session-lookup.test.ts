@@ -2,7 +2,7 @@
 // PostgreSQL. Sessions are put straight into the database, so the test picks their tokens.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody } from '../../protocol/api';
+import type { ErrorBody } from '../../protocol/server-api';
 import { hashToken } from '../../server/tokens';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';

@@ -2,7 +2,7 @@
 // exchange answers before any read is done, every vehicle is listed (past `GET /vehicles`' page of
 // ten) and each fills in later, and no token shows anywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeResponse } from '../../protocol/api';
+import type { ExchangeResponse } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
 

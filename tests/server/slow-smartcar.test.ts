@@ -1,7 +1,7 @@
 // A hanging Smartcar token endpoint holds up only the requests that need it: the database is not
 // tied up meanwhile, and token calls are bounded per process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VehiclesResponse } from '../../protocol/api';
+import type { VehiclesResponse } from '../../protocol/server-api';
 import { CONCURRENT_TOKEN_CALLS } from '../../server/vault/token-vault';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody, VehiclesResponse } from '../../protocol/api';
+import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { hashToken } from '../../server/tokens';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';

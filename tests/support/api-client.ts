@@ -1,5 +1,5 @@
 // Calls the server the way the extension does: JSON bodies, the extension's Origin, a bearer session.
-import type { ExchangeResponse, VehiclesResponse } from '../../protocol/api';
+import type { ExchangeResponse, VehiclesResponse } from '../../protocol/server-api';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
 import { completeConnect, type ConnectChoices } from '../../emulator/connect-driver';
 

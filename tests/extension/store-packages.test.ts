@@ -2,7 +2,7 @@
 // `npm run zip` as the README's Publishing section runs it: the packages the stores take, built for a
 // production server into a folder of their own.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
@@ -18,7 +18,11 @@ const { name, version } = JSON.parse(readFileSync('package.json', 'utf8')) as {
 let outDir: string;
 
 async function openZip(kind: 'chrome' | 'firefox' | 'sources'): Promise<JSZip> {
-  return JSZip.loadAsync(readFileSync(path.join(outDir, `${name}-${version}-${kind}.zip`)));
+  return JSZip.loadAsync(readFileSync(zipFile(kind)));
+}
+
+function zipFile(kind: 'chrome' | 'firefox' | 'sources'): string {
+  return path.join(outDir, `${name}-${version}-${kind}.zip`);
 }
 
 async function zippedManifest(kind: 'chrome' | 'firefox'): Promise<Record<string, unknown>> {
@@ -34,6 +38,9 @@ beforeAll(() => {
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 240_000,
   });
+  for (const kind of ['chrome', 'firefox', 'sources'] as const) {
+    console.log(`${kind} package: ${(statSync(zipFile(kind)).size / 1024).toFixed(1)} KB`);
+  }
 }, 240_000);
 
 afterAll(() => {

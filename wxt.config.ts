@@ -66,6 +66,9 @@ let unpackedManifest: string | undefined;
 export default defineConfig({
   // MV3 in Firefox too: one background, one `action` API, and identity works the same in both.
   manifestVersion: 3,
+  // Every file imports what it uses, so a name always leads to its module and no export (such as
+  // the background's signOut) becomes a global that local names shadow.
+  imports: false,
   // `browser` from webextension-polyfill: promise-based in every browser, so a message listener can
   // answer with a promise in Chromium too.
   modules: ['@wxt-dev/webextension-polyfill'],

@@ -5,7 +5,7 @@ import { formatAge, formatDistance, formatLevel, formatTime, mapUrl } from '@/ut
 import { t } from '@/utils/i18n';
 import { makeName, vehicleName } from '@/utils/makes';
 import type { BackgroundMessage } from '@/utils/messaging';
-import { describePermission, missingPermissions } from '@/utils/permissions';
+import { describePermission, missingPermissions } from '@/utils/permission-words';
 import type { OperationState } from '@/utils/storage';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';

@@ -2,7 +2,7 @@
 import type { Failure, FailureCode, IncompatibleVehicle } from './failure';
 import { formatDay, formatTime } from './format';
 import { t } from './i18n';
-import { describePermission } from './permissions';
+import { describePermission } from './permission-words';
 
 export interface FailureText {
   title: string;

@@ -1,12 +1,10 @@
 // Every value the extension keeps, in one place. The background writes; the popup renders from these.
 import type { UnitSystem, Vehicle } from '@/protocol/server-api';
-import { storage } from 'wxt/utils/storage';
 import type { Failure } from './failure';
+import { defineItem, removeItems } from './storage-item';
 
 /** Where the token server lives; the build default until the options page changes it. */
-export const serverUrlItem = storage.defineItem<string>('local:serverUrl', {
-  fallback: import.meta.env.WXT_SERVER_URL,
-});
+export const serverUrlItem = defineItem<string>('local:serverUrl', import.meta.env.WXT_SERVER_URL);
 
 /**
  * An opaque session token and the server origin that issued it. Never a Smartcar token. A session
@@ -18,7 +16,7 @@ export interface Session {
 }
 
 /** The session, null until the first vehicle is connected. */
-export const sessionItem = storage.defineItem<Session | null>('local:serverSession', { fallback: null });
+export const sessionItem = defineItem<Session | null>('local:serverSession', null);
 
 /** The stored session if it belongs to the server configured now, else null. */
 export async function currentSession(): Promise<Session | null> {
@@ -27,13 +25,13 @@ export async function currentSession(): Promise<Session | null> {
 }
 
 /** Vehicles as last reported by the server, so the popup can paint without a request. */
-export const vehiclesItem = storage.defineItem<Vehicle[]>('local:vehicles', { fallback: [] });
+export const vehiclesItem = defineItem<Vehicle[]>('local:vehicles', []);
 
 /** Connections whose vehicle list Smartcar has not given the server yet: more vehicles are coming. */
-export const pendingConnectionsItem = storage.defineItem<number>('local:pendingConnections', { fallback: 0 });
+export const pendingConnectionsItem = defineItem<number>('local:pendingConnections', 0);
 
 /** The unit system the server reads vehicles in (Smartcar converts, so figures stay exact). */
-export const unitsItem = storage.defineItem<UnitSystem>('local:units', { fallback: 'metric' });
+export const unitsItem = defineItem<UnitSystem>('local:units', 'metric');
 
 export interface ConnectOptions {
   /** A Smartcar make such as TESLA: Connect skips its brand list. */
@@ -41,8 +39,9 @@ export interface ConnectOptions {
   singleVehicle: boolean;
 }
 
-export const connectOptionsItem = storage.defineItem<ConnectOptions>('local:connectOptions', {
-  fallback: { make: null, singleVehicle: false },
+export const connectOptionsItem = defineItem<ConnectOptions>('local:connectOptions', {
+  make: null,
+  singleVehicle: false,
 });
 
 export type ConnectFlowState =
@@ -52,23 +51,19 @@ export type ConnectFlowState =
  * The Connect flow in progress or its last failure. Session storage: it survives a service worker
  * restart and a closed popup, but not a browser restart, which would abandon any open auth window.
  */
-export const connectFlowItem = storage.defineItem<ConnectFlowState>('session:connectFlow', {
-  fallback: { status: 'idle' },
-});
+export const connectFlowItem = defineItem<ConnectFlowState>('session:connectFlow', { status: 'idle' });
 
 export type RefreshState = { status: 'idle' } | { status: 'failed'; failure: Failure };
 
 /** Outcome of the last answer about the vehicles; a failure keeps the stored vehicles and adds a notice. */
-export const refreshItem = storage.defineItem<RefreshState>('session:refresh', {
-  fallback: { status: 'idle' },
-});
+export const refreshItem = defineItem<RefreshState>('session:refresh', { status: 'idle' });
 
 /**
  * While the server works on something (a read, a lock, a new connection), the background asks it
  * again every few seconds until this time (ms since the epoch). Kept in storage so a background
  * that the browser stopped picks the work up again when it starts.
  */
-export const watchUntilItem = storage.defineItem<number | null>('session:watchUntil', { fallback: null });
+export const watchUntilItem = defineItem<number | null>('session:watchUntil', null);
 
 export type Operation = 'LOCK' | 'UNLOCK' | 'DISCONNECT' | 'SIGN_OUT';
 
@@ -84,9 +79,7 @@ export const SIGN_OUT_KEY = 'session';
  * The last lock, unlock, disconnect or sign-out per vehicle ID (or SIGN_OUT_KEY): pending while the
  * server works, then its outcome, so a popup closed meanwhile shows it when opened again.
  */
-export const operationsItem = storage.defineItem<Record<string, OperationState>>('session:operations', {
-  fallback: {},
-});
+export const operationsItem = defineItem<Record<string, OperationState>>('session:operations', {});
 
 /** Records an operation's state, keeping the others'. */
 export async function setOperation(key: string, state: OperationState): Promise<void> {
@@ -95,5 +88,5 @@ export async function setOperation(key: string, state: OperationState): Promise<
 
 /** The server no longer knows this session, or the user signed out: drop it with the vehicles it owned. */
 export async function forgetSession(): Promise<void> {
-  await storage.removeItems([sessionItem, vehiclesItem, pendingConnectionsItem, watchUntilItem]);
+  await removeItems([sessionItem, vehiclesItem, pendingConnectionsItem, watchUntilItem]);
 }

@@ -1,10 +1,10 @@
-import { ConfirmAction } from '@/components/ConfirmAction';
+import { SignOut } from '@/components/SignOut';
+import { useStorageItem } from '@/hooks/use-storage-item';
 import type { UnitSystem } from '@/protocol/server-api';
-import { isServerHealthy } from '@/utils/api';
-import { describeOperationFailure } from '@/utils/failure-text';
 import { t } from '@/utils/i18n';
 import { MAKE_NAMES, vehicleName } from '@/utils/makes';
 import { sendToBackground } from '@/utils/messaging';
+import { isServerHealthy } from '@/utils/server-client';
 import { hostPermissionFor, parseServerUrl } from '@/utils/server-url';
 import {
   SIGN_OUT_KEY,
@@ -16,7 +16,6 @@ import {
   unitsItem,
   vehiclesItem,
 } from '@/utils/storage';
-import { useStorageItem } from '@/utils/use-storage-item';
 import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 
@@ -187,25 +186,18 @@ function UsageSection() {
 function AccountSection() {
   const session = useStorageItem(sessionItem);
   const operations = useStorageItem(operationsItem);
-  const signOut = operations?.[SIGN_OUT_KEY];
+  const lastSignOut = operations?.[SIGN_OUT_KEY];
   return (
     <section aria-labelledby="account-heading">
       <h2 id="account-heading">{t('account')}</h2>
       <p class="muted">{t('signOutHint')}</p>
-      {session ? (
-        <ConfirmAction
-          label={t('signOut')}
-          question={t('signOutConfirm')}
-          disabled={signOut?.status === 'pending'}
-          onConfirm={() => void sendToBackground({ type: 'signOut' })}
-        />
-      ) : (
-        <p>{t('notSignedIn')}</p>
-      )}
-      <p role="status">
-        {signOut?.status === 'pending' && t('signingOut')}
-        {signOut?.status === 'failed' && describeOperationFailure(signOut.failure)}
-      </p>
+      {/* After a sign-out its status says that no vehicle is connected. */}
+      {!session && lastSignOut?.status !== 'done' && <p>{t('notSignedIn')}</p>}
+      <SignOut
+        state={lastSignOut}
+        signedIn={Boolean(session)}
+        onConfirm={() => void sendToBackground({ type: 'signOut' })}
+      />
     </section>
   );
 }

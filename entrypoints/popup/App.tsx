@@ -1,9 +1,10 @@
-import { ConfirmAction } from '@/components/ConfirmAction';
 import { ConnectingNotice } from '@/components/ConnectingNotice';
 import { Notice } from '@/components/Notice';
+import { SignOut } from '@/components/SignOut';
 import { VehicleRow } from '@/components/VehicleRow';
+import { useNow } from '@/hooks/use-now';
+import { useStorageItem } from '@/hooks/use-storage-item';
 import { type Failure, isServerWide } from '@/utils/failure';
-import { describeOperationFailure } from '@/utils/failure-text';
 import { formatAge } from '@/utils/format';
 import { t } from '@/utils/i18n';
 import { type BackgroundMessage, sendToBackground } from '@/utils/messaging';
@@ -19,8 +20,6 @@ import {
   vehiclesItem,
   watchUntilItem,
 } from '@/utils/storage';
-import { useNow } from '@/utils/use-now';
-import { useStorageItem } from '@/utils/use-storage-item';
 import { useEffect } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 
@@ -90,7 +89,7 @@ export function App() {
   const connecting = flow.status === 'connecting';
   // The server is working on something the background watches for: a read, a lock, a new connection.
   const working = Boolean(watchUntil) || vehicles.some((vehicle) => vehicle.reading);
-  const signOut = operations[SIGN_OUT_KEY];
+  const lastSignOut = operations[SIGN_OUT_KEY];
   const lastRead = vehicles
     .map((vehicle) => vehicle.fetchedAt)
     .filter((time) => time !== null)
@@ -163,24 +162,17 @@ export function App() {
             {vehicles.length > 0 ? t('connectAnother') : t('connect')}
           </button>
         )}
-        <p role="status" class="muted">
-          {signOut?.status === 'pending' && t('signingOut')}
-          {signOut?.status === 'done' && t('signedOut')}
-          {signOut?.status === 'failed' &&
-            !isServerWide(signOut.failure) &&
-            describeOperationFailure(signOut.failure)}
-        </p>
-        {vehicles.length > 0 && (
-          <ConfirmAction
-            label={t('signOut')}
-            question={t('signOutConfirm')}
-            disabled={signOut?.status === 'pending'}
-            testId="sign-out"
-            onConfirm={() => {
-              send({ type: 'signOut' });
-            }}
-          />
-        )}
+        {/* A server-wide failure of the last sign-out already shows among the notices. */}
+        <SignOut
+          state={
+            lastSignOut?.status === 'failed' && isServerWide(lastSignOut.failure) ? undefined : lastSignOut
+          }
+          signedIn={vehicles.length > 0}
+          testId="sign-out"
+          onConfirm={() => {
+            send({ type: 'signOut' });
+          }}
+        />
       </footer>
     </main>
   );

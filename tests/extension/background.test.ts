@@ -16,7 +16,7 @@ import {
   vehiclesItem,
 } from '@/utils/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { POLL_INTERVAL_MS, WATCH_LIMIT_MS } from '@/utils/vehicle-sync';
+import { POLL_INTERVAL_MS, WATCH_LIMIT_MS } from '@/entrypoints/background/vehicle-sync';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
 import { startTokenServer, type TokenServer } from './token-server';

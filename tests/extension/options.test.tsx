@@ -225,6 +225,14 @@ describe('account', () => {
     });
   });
 
+  it('confirms a sign-out', async () => {
+    await operationsItem.setValue({ session: { operation: 'SIGN_OUT', status: 'done' } });
+    render(<Options />);
+
+    expect(await screen.findByText('Signed out. No vehicle is connected.')).toBeTruthy();
+    expect(screen.queryByText('No vehicle is connected.')).toBeNull();
+  });
+
   it('says why a sign-out failed', async () => {
     await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
     await operationsItem.setValue({

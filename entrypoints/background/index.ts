@@ -1,14 +1,9 @@
-import { showVehiclesOnBadge } from '@/utils/badge';
-import { connectVehicle, recoverInterruptedFlow } from '@/utils/connect-flow';
 import { type BackgroundMessage, isBackgroundMessage } from '@/utils/messaging';
 import { unitsItem, vehiclesItem } from '@/utils/storage';
-import {
-  disconnectVehicle,
-  recoverInterruptedOperations,
-  setLock,
-  signOut,
-} from '@/utils/vehicle-operations';
-import { refreshVehicles, resumeWatching, syncVehicles } from '@/utils/vehicle-sync';
+import { showVehiclesOnBadge } from './badge';
+import { connectVehicle, recoverInterruptedFlow } from './connect-flow';
+import { disconnectVehicle, recoverInterruptedOperations, setLock, signOut } from './vehicle-operations';
+import { refreshVehicles, resumeWatching, syncVehicles } from './vehicle-sync';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 

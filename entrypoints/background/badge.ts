@@ -1,7 +1,7 @@
 // The toolbar badge: how many vehicles are connected, or "!" when one needs reconnecting.
 import type { Vehicle } from '@/protocol/server-api';
 import { browser } from 'wxt/browser';
-import { t } from './i18n';
+import { t } from '@/utils/i18n';
 
 const ATTENTION_COLOR = '#c5221f';
 const CONNECTED_COLOR = '#0b63ce';

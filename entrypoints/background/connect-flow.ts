@@ -1,10 +1,10 @@
 // The Connect flow, run by the background so it outlives the popup (which closes when the auth window opens).
 import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/server-api';
 import { browser } from 'wxt/browser';
-import { api } from './api';
-import { parseConnectRedirect } from './connect-redirect';
-import { type Failure, FailureError, isSessionGone, toFailure } from './failure';
-import { smartcarMake } from './makes';
+import { parseConnectRedirect } from '@/utils/connect-redirect';
+import { type Failure, FailureError, isSessionGone, toFailure } from '@/utils/failure';
+import { smartcarMake } from '@/utils/makes';
+import { serverClient } from '@/utils/server-client';
 import {
   type Session,
   connectFlowItem,
@@ -15,7 +15,7 @@ import {
   sessionItem,
   unitsItem,
   vehiclesItem,
-} from './storage';
+} from '@/utils/storage';
 import { acceptVehicles } from './vehicle-sync';
 
 let running: Promise<void> | undefined;
@@ -63,7 +63,7 @@ async function connectAndExchange(make: string | undefined): Promise<ExchangeRes
   const { connect, session } = await requestConnectUrl(request);
   const redirect = parseConnectRedirect(await launchAuthWindow(connect.url), connect);
   if (!redirect.ok) throw new FailureError(redirect.failure);
-  return api.exchange(
+  return serverClient.exchange(
     { code: redirect.code, state: connect.state, units: await unitsItem.getValue() },
     session,
   );
@@ -75,11 +75,11 @@ async function requestConnectUrl(
 ): Promise<{ connect: ConnectResponse; session: Session | null }> {
   const session = await currentSession();
   try {
-    return { connect: await api.connect(request, session), session };
+    return { connect: await serverClient.connect(request, session), session };
   } catch (error) {
     if (!session || !isSessionGone(toFailure(error))) throw error;
     await forgetSession();
-    return { connect: await api.connect(request, null), session: null };
+    return { connect: await serverClient.connect(request, null), session: null };
   }
 }
 

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { WxtStorageItem } from 'wxt/utils/storage';
+import type { StorageItem } from '@/utils/storage-item';
 
 /** The item's current value, kept in sync with storage; undefined only until the first read. */
-export function useStorageItem<T>(item: WxtStorageItem<T, Record<string, unknown>>): T | undefined {
+export function useStorageItem<T>(item: StorageItem<T>): T | undefined {
   const [value, setValue] = useState<T>();
   useEffect(() => {
     let changed = false;

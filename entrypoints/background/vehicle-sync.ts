@@ -2,8 +2,8 @@
 // answers at once and works in the background; this module asks our server again every few seconds
 // (free: no Smartcar request) until nothing is under way, and stores each answer for the popup.
 import type { UnitSystem, VehiclesResponse } from '@/protocol/server-api';
-import { api } from './api';
-import { isSessionGone, isServerWide, toFailure } from './failure';
+import { isSessionGone, isServerWide, toFailure } from '@/utils/failure';
+import { serverClient } from '@/utils/server-client';
 import {
   type Session,
   connectFlowItem,
@@ -16,7 +16,7 @@ import {
   unitsItem,
   vehiclesItem,
   watchUntilItem,
-} from './storage';
+} from '@/utils/storage';
 
 /** How often the server is asked while it works. Each answer is an extension API call, which keeps the worker alive. */
 export const POLL_INTERVAL_MS = 3_000;
@@ -49,12 +49,12 @@ async function storeVehicles(session: Session, answer: VehiclesResponse): Promis
 
 /** The popup opened: the server answers from what it has (no Smartcar request). */
 export function syncVehicles(): Promise<void> {
-  return ask((session, units) => api.vehicles(units, session));
+  return ask((session, units) => serverClient.vehicles(units, session));
 }
 
 /** The person pressed Refresh: the server reads every vehicle now, and this watches until the reads end. */
 export function refreshVehicles(): Promise<void> {
-  return ask((session) => api.refresh(session));
+  return ask((session) => serverClient.refresh(session));
 }
 
 async function ask(
@@ -110,7 +110,7 @@ async function pollUntilSettled(): Promise<void> {
       return;
     }
     try {
-      const answer = await api.vehicles(await unitsItem.getValue(), session);
+      const answer = await serverClient.vehicles(await unitsItem.getValue(), session);
       if (isSettled(answer)) await watchUntilItem.setValue(null);
       await storeVehicles(session, answer);
     } catch (error) {

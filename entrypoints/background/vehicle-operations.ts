@@ -1,8 +1,8 @@
 // Lock, unlock, disconnect and sign out, run by the background. Each records pending, then its
 // outcome, in operationsItem, and applies the server's answer to the stored vehicles.
 import type { SecurityRequest, Vehicle } from '@/protocol/server-api';
-import { api } from './api';
-import { type Failure, FailureError, isSessionGone, toFailure } from './failure';
+import { type Failure, FailureError, isSessionGone, toFailure } from '@/utils/failure';
+import { serverClient } from '@/utils/server-client';
 import {
   type Operation,
   type OperationState,
@@ -14,7 +14,7 @@ import {
   sessionItem,
   setOperation,
   vehiclesItem,
-} from './storage';
+} from '@/utils/storage';
 import { watchVehicles } from './vehicle-sync';
 
 async function track(
@@ -63,7 +63,7 @@ export async function setLock(vehicleId: string, action: SecurityRequest['action
     action,
     await currentSession(),
     async (session) => {
-      const { vehicle } = await api.setLock(vehicleId, action, session);
+      const { vehicle } = await serverClient.setLock(vehicleId, action, session);
       await updateVehicle(vehicleId, () => vehicle);
       if (vehicle.pendingCommand) await watchVehicles();
     },
@@ -78,7 +78,7 @@ export async function setLock(vehicleId: string, action: SecurityRequest['action
 
 export async function disconnectVehicle(vehicleId: string): Promise<void> {
   await track(vehicleId, 'DISCONNECT', await currentSession(), async (session) => {
-    await api.disconnect(vehicleId, session).catch(ignoreFailure('not_found'));
+    await serverClient.disconnect(vehicleId, session).catch(ignoreFailure('not_found'));
     await updateVehicles((vehicles) => vehicles.filter((each) => each.id !== vehicleId));
   });
 }
@@ -86,7 +86,7 @@ export async function disconnectVehicle(vehicleId: string): Promise<void> {
 /** Signs out at the server that issued the session, even when the options page has since switched. */
 export async function signOut(): Promise<void> {
   await track(SIGN_OUT_KEY, 'SIGN_OUT', await sessionItem.getValue(), async (session) => {
-    await api.signOut(session).catch(ignoreFailure('unauthorized'));
+    await serverClient.signOut(session).catch(ignoreFailure('unauthorized'));
     await forgetSession();
   });
 }

@@ -73,7 +73,7 @@ function failureFromResponse(response: Response, payload: unknown): Failure {
 
 const vehicle = (id: string) => `/api/vehicles/${encodeURIComponent(id)}`;
 
-export const api = {
+export const serverClient = {
   connect: (body: ConnectRequest, session: Session | null) =>
     request<ConnectResponse>('/api/connect', { method: 'POST', session, body }),
   exchange: (body: ExchangeRequest, session: Session | null) =>

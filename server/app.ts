@@ -2,12 +2,20 @@
 import { sql } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { ErrorBody } from '../protocol/server-api';
+import {
+  ApiError,
+  badRequest,
+  databaseUnreachable,
+  errorBody,
+  extensionNotAllowed,
+  internalError,
+  noSuchEndpoint,
+} from './api-errors';
 import type { Config } from './config';
-import { ApiError } from './errors';
 import { scheduleMaintenance } from './maintenance';
 import { createRateLimiter } from './rate-limits';
-import { registerApiRoutes } from './routes/api';
+import { connectRoutes } from './routes/connect-routes';
+import { vehicleRoutes } from './routes/vehicle-routes';
 import { openServices } from './services';
 
 /** Anything that could carry a credential, wherever it appears in a log line. */
@@ -44,13 +52,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Malformed URLs (bad percent-encoding) and the like answer in the API's error format too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
-      void reply.code(400).send(errorBody('bad_request', `Invalid request. ${error.message}`));
+      void reply.code(400).send(errorBody(badRequest(`Invalid request. ${error.message}`)));
     },
     // Errors Node's HTTP parser finds before Fastify sees a request (oversized headers, 414, ...).
     clientErrorHandler: (error: Error & { code?: string }, socket) => {
       const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
       const body = JSON.stringify(
-        errorBody('bad_request', CLIENT_ERROR_MESSAGE[status] ?? 'Malformed request.'),
+        errorBody(badRequest(CLIENT_ERROR_MESSAGE[status] ?? 'Malformed request.')),
       );
       if (socket.writable) {
         socket.end(
@@ -63,7 +71,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
 
-  const { database, smartcar, vault, vehicles, sessions } = await openServices(config, app.log);
+  const services = await openServices(config, app.log);
+  const { database, vault, sessions } = services;
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
   if (config.maintenanceIntervalMs > 0) {
@@ -94,11 +103,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     const origin = request.headers.origin;
     if (origin === undefined) return;
     if (!isAllowedOrigin(origin, config.extensionIds)) {
-      throw new ApiError(
-        403,
-        'extension_not_allowed',
-        'Only the car-connect extension may call this server.',
-      );
+      throw extensionNotAllowed();
     }
     void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
     if (request.method === 'OPTIONS') {
@@ -114,46 +119,32 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       if (error.retryAfter) void reply.header('retry-after', String(error.retryAfter));
-      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.retryAfter));
+      return reply.code(error.statusCode).send(errorBody(error));
     }
     // Fastify's own 4xx (bad JSON, wrong content type, body too large) keep their status.
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send(errorBody('bad_request', error.message));
+      return reply.code(error.statusCode).send(errorBody(badRequest(error.message)));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(errorBody('internal', 'Something went wrong on the server. Try again.'));
+    return reply.code(500).send(errorBody(internalError()));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send(errorBody('not_found', `No such endpoint: ${request.method} ${request.url.slice(0, 100)}.`)),
+    reply.code(404).send(errorBody(noSuchEndpoint(request.method, request.url))),
   );
 
-  const { limited: rateLimited, commandLimited } = await createRateLimiter(
-    app,
-    database.db,
-    config.rateLimitPerMinute,
-  );
+  const limits = await createRateLimiter(app, database.db, config.rateLimitPerMinute);
 
   app.get('/healthz', () => ({ ok: true }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', async () => {
     try {
       await database.db.execute(sql`select 1`);
-      return { ready: true };
     } catch {
-      return reply.code(503).send(errorBody('internal', 'The database is not reachable.'));
+      throw databaseUnreachable();
     }
+    return { ready: true };
   });
-  registerApiRoutes(app, {
-    config,
-    db: database.db,
-    smartcar,
-    vault,
-    vehicles,
-    sessions,
-    rateLimited,
-    commandLimited,
-  });
+  await app.register(connectRoutes, { config, services, limits });
+  await app.register(vehicleRoutes, { services, limits });
   return app;
 }
 
@@ -171,13 +162,6 @@ const CLIENT_ERROR_MESSAGE: Record<number, string> = {
   414: 'The address is too long.',
   408: 'The request took too long to arrive.',
 };
-
-function errorBody(code: ErrorBody['error']['code'], message: string, retryAfterSeconds?: number): ErrorBody {
-  const retryAt = retryAfterSeconds
-    ? new Date(Date.now() + retryAfterSeconds * 1000).toISOString()
-    : undefined;
-  return { error: { code, message, ...(retryAt ? { retryAt } : {}) } };
-}
 
 function isAllowedOrigin(origin: string, extensionIds: string[]): boolean {
   if (origin.startsWith('moz-extension://')) return true; // Firefox origins are per-install UUIDs; no web page can send one.

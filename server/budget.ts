@@ -6,8 +6,7 @@ import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { ErrorCode } from '../protocol/server-api';
 import type { Database } from './db';
 import { smartcarHolds, vehicleUsage } from './db/schema';
-import { ApiError } from './errors';
-import type { UpstreamError } from './smartcar';
+import { ApiError, type UpstreamError } from './api-errors';
 
 /** Share of the monthly budget automatic reads leave for the person's own refreshes and commands. */
 export const RESERVED_SHARE = 0.2;

@@ -5,7 +5,7 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import { isForeignKeyViolation, type Database } from './db';
 import { connectStates } from './db/schema';
-import { unauthorized } from './errors';
+import { unauthorized } from './api-errors';
 import { hashToken, newOpaqueToken } from './tokens';
 
 export const STATE_LIFETIME_MS = 10 * 60 * 1000;

@@ -5,13 +5,21 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from './db';
 import { rateLimits } from './db/schema';
-import { ApiError } from './errors';
+import { tooManyAttempts } from './api-errors';
 import { hashToken } from './tokens';
 
 /** Lock and unlock per vehicle and session: a person never needs more than a few a minute. */
 export const COMMANDS_PER_MINUTE = 3;
 
 export type RateLimitHook = (request: FastifyRequest) => Promise<void>;
+
+/** The hooks limited routes run first (`onRequest`). */
+export interface RateLimitHooks {
+  /** Per client address and per session: routes that start work upstream. */
+  limited: RateLimitHook;
+  /** Lock and unlock: per vehicle too. */
+  commandLimited: RateLimitHook;
+}
 
 /**
  * Registers the plugin and answers the hooks limited routes run first: `limited` throws a 429 once
@@ -22,7 +30,7 @@ export async function createRateLimiter(
   app: FastifyInstance,
   db: Database,
   perMinute: number,
-): Promise<{ limited: RateLimitHook; commandLimited: RateLimitHook }> {
+): Promise<RateLimitHooks> {
   await app.register(rateLimit, { global: false, store: databaseRateLimitStore(db) });
   const window = { max: perMinute, timeWindow: 60_000 };
   const perAddress = app.createRateLimit({
@@ -45,12 +53,7 @@ export async function createRateLimiter(
     for (const limit of [perAddress, ...others]) {
       const result = await limit(request);
       if (!result.isAllowed && result.isExceeded) {
-        throw new ApiError(
-          429,
-          'rate_limited',
-          'Too many attempts. Wait a minute, then try again.',
-          result.ttlInSeconds,
-        );
+        throw tooManyAttempts(result.ttlInSeconds);
       }
     }
   };

@@ -12,15 +12,9 @@ import type { ReadFailure, VehicleData, VehicleReadTimes } from '../protocol/ser
 import { budgetSpent, holdError, type RequestBudget } from './budget';
 import type { Database } from './db';
 import { connections, vehicles, type ReadScope } from './db/schema';
-import { ApiError } from './errors';
-import {
-  FIGURE_NAMES,
-  FIGURES,
-  UpstreamError,
-  type Figure,
-  type ReadRequest,
-  type SmartcarGateway,
-} from './smartcar';
+import { ApiError, internalError, UpstreamError } from './api-errors';
+import { FIGURE_NAMES, FIGURES, type Figure, type ReadRequest, type SmartcarGateway } from './smartcar';
+import { SingleFlight } from './single-flight';
 import type { TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
@@ -56,7 +50,7 @@ export function readCost(
 }
 
 export class VehicleReader {
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly jobs = new SingleFlight<void>();
   private readonly upstream: LimitFunction;
 
   constructor(
@@ -91,16 +85,11 @@ export class VehicleReader {
   }
 
   private shared(key: string, job: () => Promise<void>): Promise<void> {
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = job()
-        .catch((error: unknown) => {
-          this.log.error({ err: error }, 'background Smartcar job failed');
-        })
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.jobs.run(key, () =>
+      job().catch((error: unknown) => {
+        this.log.error({ err: error }, 'background Smartcar job failed');
+      }),
+    );
   }
 
   private async listUnderLease(userId: string, connectionId: string): Promise<void> {
@@ -224,10 +213,7 @@ export class VehicleReader {
 
   /** The failure as the popup shows it; Smartcar's limits are remembered so nobody asks before they lift. */
   private async failure(error: unknown, vehicleId: string, at: Date): Promise<ReadFailure> {
-    const apiError =
-      error instanceof ApiError
-        ? error
-        : new ApiError(500, 'internal', 'Something went wrong on the server. Try again.');
+    const apiError = error instanceof ApiError ? error : internalError();
     const hold =
       error instanceof UpstreamError ? await this.budget.holdAfter(error, vehicleId, at) : undefined;
     const retryAt =

@@ -7,7 +7,7 @@ import { eq, lt, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from './db';
 import { sessions, users } from './db/schema';
-import { ApiError, unauthorized } from './errors';
+import { sessionExpired, unauthorized } from './api-errors';
 import { hashToken, newOpaqueToken } from './tokens';
 
 export interface Caller {
@@ -27,13 +27,6 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
 
 /** Renewing the idle lifetime is a write: do it at most this often per session, not per request. */
 export const SESSION_RENEWAL_MS = 60 * 60 * 1000;
-
-export const sessionExpired = () =>
-  new ApiError(
-    401,
-    'session_expired',
-    'This sign-in has ended after a long time. Connect your vehicle again.',
-  );
 
 export class Sessions {
   constructor(

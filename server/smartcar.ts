@@ -7,7 +7,7 @@ import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smar
 import type { FastifyBaseLogger } from 'fastify';
 import type { VehicleData } from '../protocol/server-api';
 import type { Config } from './config';
-import { ApiError } from './errors';
+import { signInExpired, upstreamError, UpstreamError } from './api-errors';
 
 export interface TokenSet {
   accessToken: string;
@@ -51,48 +51,6 @@ export interface BatchReading {
   billed: number;
 }
 
-/** Smartcar's own words about a failure, for the log and for deciding what to do next. */
-export interface UpstreamDetail {
-  status?: number;
-  type?: string;
-  code?: string;
-  requestId?: string;
-  retryAfterSeconds?: number;
-}
-
-/** A failed Smartcar call: what the person is told, plus what Smartcar said. */
-export class UpstreamError extends ApiError {
-  constructor(
-    statusCode: number,
-    code: ApiError['code'],
-    message: string,
-    readonly upstream: UpstreamDetail,
-  ) {
-    super(statusCode, code, message, upstream.retryAfterSeconds);
-    this.name = 'UpstreamError';
-  }
-
-  /** A dropped connection, a timeout or a server error: worth another try later. */
-  get transient(): boolean {
-    const { status } = this.upstream;
-    return status === undefined || status === 408 || (status >= 500 && status !== 501);
-  }
-
-  /** Smartcar's rate limits and allowance, which retries only make worse; undefined for anything else. */
-  get limit(): 'application' | 'vehicle' | 'automaker' | 'billing' | undefined {
-    const { status, type, code } = this.upstream;
-    if (status === 430 || type === 'BILLING') return 'billing';
-    if (type === 'UPSTREAM' && code === 'RATE_LIMIT') return 'automaker';
-    if (status !== 429) return undefined;
-    return type === 'RATE_LIMIT' && code === 'VEHICLE' ? 'vehicle' : 'application';
-  }
-
-  /** The vehicle cannot give this figure at all (an electric car has no fuel tank). */
-  get incapable(): boolean {
-    return this.upstream.type === 'COMPATIBILITY' || this.upstream.status === 501;
-  }
-}
-
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
 
@@ -133,11 +91,7 @@ export class SmartcarGateway {
       // Smartcar answers a code it cannot redeem (unknown, used, expired) with `invalid_request`
       // "Invalid code: …", and a redirect URI other than the code's with `invalid_grant`.
       if (isOAuthError(error, 'invalid_request') || isOAuthError(error, 'invalid_grant')) {
-        throw new ApiError(
-          400,
-          'invalid_code',
-          'This sign-in has expired or was already used. Connect again.',
-        );
+        throw signInExpired('invalid_code');
       }
       throw toApiError(error);
     }
@@ -321,11 +275,11 @@ export class SmartcarGateway {
 
 /**
  * Smartcar refused the access token itself (401). The vault refreshes and retries once; when
- * that does not help, the person has to connect the vehicle again.
+ * that does not help, it answers that the person has to connect the vehicle again.
  */
-export class AccessTokenRejected extends ApiError {
+export class AccessTokenRejected extends Error {
   constructor() {
-    super(409, 'reconnect_required', 'This vehicle needs to be connected again.');
+    super('Smartcar rejected the access token.');
     this.name = 'AccessTokenRejected';
   }
 }
@@ -388,54 +342,15 @@ function isOAuthError(error: unknown, oauthError: string): boolean {
   return isSmartcarError(error) && error.statusCode === 400 && error.type === oauthError;
 }
 
-/** Smartcar's failures in words a driver understands; upstream detail stays in the logs. */
+/** Any failure of a Smartcar call as the API's answer, keeping what Smartcar said. */
 export function toApiError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  if (!isSmartcarError(error)) {
-    return new UpstreamError(
-      503,
-      'upstream_unavailable',
-      'Smartcar could not be reached. Try again in a moment.',
-      {},
-    );
-  }
-  const detail: UpstreamDetail = {
+  if (!isSmartcarError(error)) return upstreamError({});
+  return upstreamError({
     status: error.statusCode,
     ...(error.type ? { type: error.type } : {}),
     ...(error.code ? { code: error.code } : {}),
     ...(error.requestId ? { requestId: error.requestId } : {}),
     ...(retryAfterSeconds(error) !== undefined ? { retryAfterSeconds: retryAfterSeconds(error) } : {}),
-  };
-  const answer = (status: number, code: ApiError['code'], message: string) =>
-    new UpstreamError(status, code, message, detail);
-  if (error.statusCode === 430 || error.type === 'BILLING') {
-    return answer(429, 'request_budget_spent', "This vehicle has used this month's Smartcar requests.");
-  }
-  if (error.type === 'UPSTREAM' && error.code === 'RATE_LIMIT') {
-    return answer(
-      429,
-      'rate_limited',
-      'The car maker limits how often this vehicle can be asked. Try again later.',
-    );
-  }
-  if (error.statusCode === 429) {
-    return error.type === 'RATE_LIMIT' && error.code === 'VEHICLE'
-      ? answer(429, 'rate_limited', 'This vehicle was asked too often. Try again later.')
-      : answer(429, 'rate_limited', 'Smartcar asked this server to slow down. Try again later.');
-  }
-  if (error.statusCode === 401) {
-    // From the token endpoint: Smartcar does not accept this server's client ID and secret.
-    return answer(
-      502,
-      'upstream_error',
-      'Smartcar refused this server. Its operator must check its credentials.',
-    );
-  }
-  if (error.statusCode === 403) {
-    return answer(409, 'reconnect_required', 'This vehicle needs to be connected again.');
-  }
-  if (error.statusCode === 408 || error.statusCode >= 500) {
-    return answer(503, 'upstream_unavailable', 'Smartcar is not answering right now. Try again in a moment.');
-  }
-  return answer(502, 'upstream_error', 'Smartcar could not complete this request.');
+  });
 }

@@ -10,10 +10,10 @@ import { budgetSpent, holdError, monthOf, startOfNextMonth, type Hold, type Requ
 import type { Config } from './config';
 import type { Database } from './db';
 import { connections, users, vehicles, type ReadScope } from './db/schema';
-import { ApiError, notFound } from './errors';
+import { ApiError, lockNotPermitted, notFound, reconnectRequired, UpstreamError } from './api-errors';
 import { COMMAND_SETTLED_MS, LEASE_MS, VehicleReader, deleteEmptyConnections, readCost } from './reads';
-import { UpstreamError, type SmartcarGateway } from './smartcar';
-import { reconnectRequired, type TokenVault } from './vault/token-vault';
+import type { SmartcarGateway } from './smartcar';
+import type { TokenVault } from './vault/token-vault';
 
 type VehicleRow = typeof vehicles.$inferSelect;
 interface Row {
@@ -155,13 +155,7 @@ export class VehicleService {
   ): Promise<LockOutcome> {
     const row = await this.row(userId, vehicleId);
     if (!row.vehicle.permissions?.includes('control_security')) {
-      throw new ApiError(
-        403,
-        'not_permitted',
-        row.vehicle.permissions === null
-          ? "This vehicle's permissions are still being read. Try again in a moment."
-          : 'Locking was not allowed for this vehicle. Connect it again to allow it.',
-      );
+      throw lockNotPermitted(row.vehicle.permissions !== null);
     }
     if (row.status !== 'active') throw reconnectRequired();
     const now = new Date();

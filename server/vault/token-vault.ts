@@ -28,7 +28,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import pLimit from 'p-limit';
 import { isForeignKeyViolation, type Database } from '../db';
 import { connections } from '../db/schema';
-import { ApiError, notFound, unauthorized } from '../errors';
+import { ApiError, notFound, reconnectRequired, unauthorized, upstreamUnavailable } from '../api-errors';
+import { SingleFlight } from '../single-flight';
 import { AccessTokenRejected, RefreshTokenRejected, type SmartcarGateway, type TokenSet } from '../smartcar';
 import type { TokenCipher } from './cipher';
 
@@ -84,12 +85,6 @@ const either = (a: RefreshReason, b: RefreshReason): RefreshReason => ({
   holds: (row, now) => a.holds(row, now) || b.holds(row, now),
 });
 
-export const reconnectRequired = () =>
-  new ApiError(409, 'reconnect_required', 'Smartcar access has ended for this vehicle. Connect it again.');
-
-const upstreamUnavailable = () =>
-  new ApiError(503, 'upstream_unavailable', 'Smartcar is not answering right now. Try again in a moment.');
-
 /** An access token in the clear, and as stored, to tell later whether it was replaced. */
 interface AccessToken {
   token: string;
@@ -103,7 +98,7 @@ type Attempt =
 
 export class TokenVault {
   /** One refresh per connection at a time in this process; the lease covers other processes. */
-  private readonly inFlight = new Map<string, Promise<AccessToken>>();
+  private readonly refreshes = new SingleFlight<AccessToken>();
   private readonly tokenCalls = pLimit(CONCURRENT_TOKEN_CALLS);
   /** Names this process in the leases it takes. */
   private readonly leaseOwner = randomUUID();
@@ -243,12 +238,7 @@ export class TokenVault {
   }
 
   private refreshShared(connectionId: string, reason: RefreshReason): Promise<AccessToken> {
-    let pending = this.inFlight.get(connectionId);
-    if (!pending) {
-      pending = this.refresh(connectionId, reason).finally(() => this.inFlight.delete(connectionId));
-      this.inFlight.set(connectionId, pending);
-    }
-    return pending;
+    return this.refreshes.run(connectionId, () => this.refresh(connectionId, reason));
   }
 
   /** Refreshes under the lease, or waits for the process that holds it; see the rules at the top. */

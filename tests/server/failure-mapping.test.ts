@@ -16,7 +16,7 @@ describe('toApiError', () => {
     expect(answer(new TypeError('fetch failed'))).toEqual({
       statusCode: 503,
       code: 'upstream_unavailable',
-      message: 'Smartcar could not be reached. Try again in a moment.',
+      message: 'Smartcar is not answering right now. Try again in a moment.',
       retryAfter: undefined,
     });
   });
@@ -48,7 +48,7 @@ describe('toApiError', () => {
     expect(answer(sdkError(403))).toEqual({
       statusCode: 409,
       code: 'reconnect_required',
-      message: 'This vehicle needs to be connected again.',
+      message: 'Smartcar access has ended for this vehicle. Connect it again.',
       retryAfter: undefined,
     });
   });

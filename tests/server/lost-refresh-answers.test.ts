@@ -2,18 +2,15 @@
 // token valid, so the grant survives. Each database gets a back end of its own: connections of
 // other tests retrying in the background would share the proxy's lost answers and the count.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ErrorBody } from '../../protocol/server-api';
-import { apiClient } from '../support/api-client';
+import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 
-const SHORT_LIVED = 60; // seconds: inside the server's refresh margin, so the next use refreshes
-
 describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the %s database', (database) => {
   let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
+  let api: ApiClient;
+  let connect: ReturnType<typeof freshAccounts>;
   let dropDatabase: (() => Promise<void>) | undefined;
-  let email = 0;
 
   beforeAll(async () => {
     const env: Record<string, string> = { SMARTCAR_TIMEOUT_MS: '500', MAINTENANCE_INTERVAL_SECONDS: '1' };
@@ -24,6 +21,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
     }
     stack = await startStack({ env, tokenProxy: true });
     api = apiClient(stack.serverUrl);
+    connect = freshAccounts(api, stack.emulator);
   });
 
   afterAll(async () => {
@@ -31,24 +29,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
     await dropDatabase?.();
   });
 
-  /** Connects a fresh account whose access token needs a refresh at first use. */
-  async function connect() {
-    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: SHORT_LIVED });
-    const result = await api.connectVehicles({
-      choices: { brand: 'TESLA', email: `driver${++email}@example.com` },
-    });
-    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
-    stack.emulator.resetCalls();
-    return result;
-  }
-
-  const refreshes = () => stack.emulator.calls().byEndpoint['token.refresh_token'] ?? 0;
-  /** Asks for a read of every vehicle, as the popup's refresh does, and answers once it is done. */
-  const readNow = async (session: string) => {
-    const asked = await api.call<ErrorBody>('POST', '/api/vehicles/refresh', { session });
-    expect(asked.status, asked.text).toBe(202);
-    return api.settled(session);
-  };
+  const refreshes = () => tokenRefreshes(stack.emulator);
 
   // Smartcar keeps a used refresh token valid for a minute; six lost answers in a row used to push
   // the doubling back-off past that minute and lose the grant.
@@ -58,7 +39,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
   ] as const)(
     'keeps the grant when %s and %i refresh answers in a row are lost',
     async (when, lost) => {
-      const { session, vehicles } = await connect();
+      const { session, vehicles } = await connect({ expiring: true });
       const proxy = stack.tokenProxy;
       if (!proxy) throw new Error('the stack has no token proxy');
       const delivered = proxy.delivered();
@@ -69,7 +50,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
       await vi.waitFor(
         async () => {
           // A refresh answer of this connection got through (other connections' do not count).
-          const list = await readNow(session);
+          const list = await api.readNow(session);
           expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
           expect(refreshes()).toBeGreaterThan(lost);
           expect(proxy.delivered()).toBeGreaterThan(delivered);
@@ -77,7 +58,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
         { timeout: 50_000, interval: 1_000 },
       );
       expect(refreshes()).toBe(lost + 1);
-      const after = await readNow(session);
+      const after = await api.readNow(session);
       expect(after.vehicles.map((v) => [v.status, v.lastFailure])).toEqual(
         vehicles.map(() => ['connected', null]),
       );

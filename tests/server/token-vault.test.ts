@@ -6,18 +6,16 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { hashToken } from '../../server/tokens';
-import { apiClient } from '../support/api-client';
+import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 
-const SHORT_LIVED = 60; // seconds: inside the server's refresh margin, so the next use refreshes
-
 describe.each(['embedded', 'postgresql'] as const)('token vault on the %s database', (database) => {
   let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
+  let api: ApiClient;
+  let connect: ReturnType<typeof freshAccounts>;
   let databaseUrl: string | undefined;
   let dropDatabase: (() => Promise<void>) | undefined;
-  let email = 0;
 
   beforeAll(async () => {
     const env: Record<string, string> = {
@@ -35,6 +33,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     }
     stack = await startStack({ env, tokenProxy: true });
     api = apiClient(stack.serverUrl);
+    connect = freshAccounts(api, stack.emulator);
   });
 
   afterEach(() => {
@@ -47,26 +46,9 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     await dropDatabase?.();
   });
 
-  /** Connects a fresh account; with `expiring`, its access token needs a refresh at first use. */
-  async function connect(options: { expiring?: boolean } = {}) {
-    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: options.expiring ? SHORT_LIVED : 7200 });
-    const result = await api.connectVehicles({
-      choices: { brand: 'TESLA', email: `driver${++email}@example.com` },
-    });
-    stack.emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
-    stack.emulator.resetCalls();
-    return result;
-  }
-
-  const refreshes = () => stack.emulator.calls().byEndpoint['token.refresh_token'] ?? 0;
+  const refreshes = () => tokenRefreshes(stack.emulator);
   const vehiclesOf = (session: string) =>
     api.call<VehiclesResponse & ErrorBody>('GET', '/api/vehicles', { session });
-  /** Asks for a read of every vehicle, as the popup's refresh does, and answers once it is done. */
-  const readNow = async (session: string) => {
-    const asked = await api.call<ErrorBody>('POST', '/api/vehicles/refresh', { session });
-    expect(asked.status, asked.text).toBe(202);
-    return api.settled(session);
-  };
 
   it('refreshes an expiring access token exactly once for 100 concurrent refresh requests', async () => {
     const { session } = await connect({ expiring: true });
@@ -81,7 +63,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
 
   it('reads with the stored token, without refreshing, while it is fresh', async () => {
     const { session } = await connect();
-    await readNow(session);
+    await api.readNow(session);
     expect(refreshes()).toBe(0);
     expect(stack.emulator.calls().byEndpoint.batch).toBeGreaterThan(0);
   });
@@ -90,7 +72,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     const { session } = await connect();
     const [access] = activeTokens('access');
     expect(stack.emulator.revokeToken(access ?? '')).toBe(true);
-    const list = await readNow(session);
+    const list = await api.readNow(session);
     expect(list.vehicles.every((v) => v.status === 'connected' && v.lastFailure === null)).toBe(true);
     expect(refreshes()).toBe(1);
   });
@@ -104,13 +86,13 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       if (fate === 'revoked') stack.emulator.revokeToken(refreshToken);
       else stack.emulator.expireToken(refreshToken);
 
-      const list = await readNow(session);
+      const list = await api.readNow(session);
       expect(list.vehicles.map((v) => [v.id, v.status])).toEqual(
         vehicles.map((v) => [v.id, 'reconnect_required']),
       );
       // The last data read is still there, and the other user's connection is untouched.
       expect(list.vehicles.map((v) => v.data)).toEqual(vehicles.map((v) => v.data));
-      const untouched = await readNow(other.session);
+      const untouched = await api.readNow(other.session);
       expect(untouched.vehicles.every((v) => v.status === 'connected')).toBe(true);
       // Reconnecting with the same session brings the vehicles back.
       const again = await api.connectVehicles({ session, choices: { brand: 'TESLA' } });
@@ -127,7 +109,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       code: 'INTERNAL',
       times: 1,
     });
-    const list = await readNow(session);
+    const list = await api.readNow(session);
     expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
     expect(refreshes()).toBe(2);
   });
@@ -135,7 +117,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
   it('waits out a short retry-after on a refresh and succeeds', async () => {
     const { session } = await connect({ expiring: true });
     stack.emulator.injectFault({ endpoint: 'token.refresh_token', status: 429, retryAfter: 1, times: 1 });
-    const list = await readNow(session);
+    const list = await api.readNow(session);
     expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
     expect(refreshes()).toBe(2);
   });
@@ -143,7 +125,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
   it('retries a refresh that timed out, within the grace Smartcar gives the used refresh token', async () => {
     const { session } = await connect({ expiring: true });
     stack.emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 2_000, times: 1 });
-    const list = await readNow(session);
+    const list = await api.readNow(session);
     expect(list.vehicles.every((v) => v.status === 'connected' && v.lastFailure === null)).toBe(true);
     expect(refreshes()).toBe(2);
   });
@@ -156,7 +138,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       type: 'SERVER',
       code: 'INTERNAL',
     });
-    const during = await readNow(session);
+    const during = await api.readNow(session);
     // The access token has not expired yet, so reads go on with it; nothing is lost.
     expect(during.vehicles.map((v) => [v.status, v.lastFailure])).toEqual(
       vehicles.map(() => ['connected', null]),
@@ -166,7 +148,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     try {
       vi.setSystemTime(Date.now() + 10 * 60 * 1000); // past the back-off
       stack.emulator.resetCalls();
-      await readNow(session);
+      await api.readNow(session);
       expect(refreshes()).toBe(1);
     } finally {
       vi.useRealTimers();
@@ -178,14 +160,14 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
   it('keeps the grant when Smartcar says it does not know the refresh token', async () => {
     const { session, vehicles } = await connect({ expiring: true });
     stack.emulator.injectFault({ endpoint: 'token.refresh_token', status: 400, type: 'invalid_request' });
-    const list = await readNow(session);
+    const list = await api.readNow(session);
     expect(refreshes()).toBeGreaterThan(0);
     expect(list.vehicles.map((v) => v.status)).toEqual(vehicles.map(() => 'connected'));
     expect(stack.logs()).toContain('Smartcar does not know a stored refresh token');
   });
 
   it('does not retry a code exchange and says what happened', async () => {
-    const { code, state } = await api.authorize({ choices: { email: `driver${++email}@example.com` } });
+    const { code, state } = await api.authorize({ choices: { email: 'exchange-fails@example.com' } });
     stack.emulator.injectFault({
       endpoint: 'token.authorization_code',
       status: 500,
@@ -220,7 +202,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
 
   it('never lets a token it was issued reach a response, a log line or the database in the clear', async () => {
     const { session } = await connect({ expiring: true });
-    const texts = [JSON.stringify(await readNow(session))];
+    const texts = [JSON.stringify(await api.readNow(session))];
     texts.push(JSON.stringify(await api.connectVehicles({ session })));
     texts.push(stack.logs());
     texts.push(await databaseText());

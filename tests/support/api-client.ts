@@ -2,6 +2,7 @@
 import type { ExchangeResponse, VehiclesResponse } from '../../protocol/server-api';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
 import { completeConnect, type ConnectChoices } from '../../emulator/connect-driver';
+import type { EmulatorControls } from '../../emulator';
 
 export const EXTENSION_ORIGIN = `chrome-extension://${DEV_EXTENSION_ID}`;
 export const REDIRECT_URI = chromeRedirectUrl(DEV_EXTENSION_ID);
@@ -67,6 +68,13 @@ export function apiClient(serverUrl: string) {
     }
   };
 
+  /** Asks for a read of every vehicle, as the popup's refresh does, and answers once it is done. */
+  const readNow = async (session: string): Promise<VehiclesResponse> => {
+    const asked = await call('POST', '/api/vehicles/refresh', { session });
+    if (asked.status !== 202) throw new Error(`refresh failed: ${asked.status} ${asked.text}`);
+    return settled(session);
+  };
+
   /**
    * The whole flow: connect, Connect pages, exchange, then the reads the exchange started (the
    * exchange answers before Smartcar has read the vehicles). `exchange` is the exchange's own answer.
@@ -82,5 +90,31 @@ export function apiClient(serverUrl: string) {
     return { ...list, session: exchange.json.session, exchange: exchange.json };
   };
 
-  return { call, authorize, connectVehicles, settled };
+  return { call, authorize, connectVehicles, settled, readNow };
 }
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+/** Seconds an access token lives to need a refresh at first use: inside the server's refresh margin. */
+const SHORT_LIVED_SECONDS = 60;
+
+/**
+ * Connects a fresh Tesla account at each call, then starts the emulator's call counts afresh.
+ * With `expiring`, the account's access token needs a refresh at first use.
+ */
+export function freshAccounts(api: ApiClient, emulator: EmulatorControls) {
+  let accounts = 0;
+  return async (options: { expiring?: boolean } = {}) => {
+    emulator.setTokenLifetimes({ accessTokenTtlSeconds: options.expiring ? SHORT_LIVED_SECONDS : 7200 });
+    const result = await api.connectVehicles({
+      choices: { brand: 'TESLA', email: `driver${++accounts}@example.com` },
+    });
+    emulator.setTokenLifetimes({ accessTokenTtlSeconds: 7200 });
+    emulator.resetCalls();
+    return result;
+  };
+}
+
+/** Refresh-token grants the emulator's token endpoint received since its counts last started. */
+export const tokenRefreshes = (emulator: EmulatorControls) =>
+  emulator.calls().byEndpoint['token.refresh_token'] ?? 0;

@@ -73,6 +73,30 @@ export const reconnectRequired = () =>
 export const upstreamUnavailable = () =>
   new ApiError(503, 'upstream_unavailable', 'Smartcar is not answering right now. Try again in a moment.');
 
+/** A wait Smartcar's limits or the month's request budget put on asking again. */
+export interface Hold {
+  until: Date;
+  code: ErrorCode;
+  message: string;
+}
+
+/** What the person is told while a hold lasts: a 429 with when to try again. */
+export function holdError(hold: Hold, now = new Date()): ApiError {
+  const seconds = Math.max(1, Math.ceil((hold.until.getTime() - now.getTime()) / 1000));
+  return new ApiError(429, hold.code, hold.message, seconds);
+}
+
+/** The vehicle used this month's budget; `nextMonth` is when the count starts again. */
+export const budgetSpent = (nextMonth: Date, now = new Date()) =>
+  holdError(
+    {
+      until: nextMonth,
+      code: 'request_budget_spent',
+      message: "This vehicle has used this month's Smartcar requests. It can be read again next month.",
+    },
+    now,
+  );
+
 export const databaseUnreachable = () => new ApiError(503, 'internal', 'The database is not reachable.');
 
 export const internalError = () =>

@@ -6,7 +6,7 @@ import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { ErrorCode } from '../protocol/server-api';
 import type { Database } from './db';
 import { smartcarHolds, vehicleUsage } from './db/schema';
-import { ApiError, type UpstreamError } from './api-errors';
+import type { Hold, UpstreamError } from './api-errors';
 
 /** Share of the monthly budget automatic reads leave for the person's own refreshes and commands. */
 export const RESERVED_SHARE = 0.2;
@@ -28,29 +28,6 @@ export const monthOf = (now: Date) => now.toISOString().slice(0, 7);
 
 export const startOfNextMonth = (now: Date) =>
   new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-
-export interface Hold {
-  until: Date;
-  code: ErrorCode;
-  message: string;
-}
-
-/** What the person is told while a hold lasts: a 429 with when to try again. */
-export function holdError(hold: Hold, now = new Date()): ApiError {
-  const seconds = Math.max(1, Math.ceil((hold.until.getTime() - now.getTime()) / 1000));
-  return new ApiError(429, hold.code, hold.message, seconds);
-}
-
-export function budgetSpent(now = new Date()): ApiError {
-  return holdError(
-    {
-      until: startOfNextMonth(now),
-      code: 'request_budget_spent',
-      message: "This vehicle has used this month's Smartcar requests. It can be read again next month.",
-    },
-    now,
-  );
-}
 
 export class RequestBudget {
   constructor(

@@ -6,11 +6,20 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { UnitSystem, Vehicle, VehicleData } from '../protocol/server-api';
-import { budgetSpent, holdError, monthOf, startOfNextMonth, type Hold, type RequestBudget } from './budget';
+import { monthOf, startOfNextMonth, type RequestBudget } from './budget';
 import type { Config } from './config';
 import type { Database } from './db';
 import { connections, users, vehicles, type ReadScope } from './db/schema';
-import { ApiError, lockNotPermitted, notFound, reconnectRequired, UpstreamError } from './api-errors';
+import {
+  ApiError,
+  budgetSpent,
+  holdError,
+  lockNotPermitted,
+  notFound,
+  reconnectRequired,
+  UpstreamError,
+  type Hold,
+} from './api-errors';
 import { COMMAND_SETTLED_MS, LEASE_MS, VehicleReader, deleteEmptyConnections, readCost } from './reads';
 import type { SmartcarGateway } from './smartcar';
 import type { TokenVault } from './vault/token-vault';
@@ -130,7 +139,7 @@ export class VehicleService {
         continue;
       }
       if (!this.budget.allows(context.billed.get(vehicle.id) ?? 0, readCost(vehicle, 'all'))) {
-        refused ??= budgetSpent(now);
+        refused ??= budgetSpent(startOfNextMonth(now), now);
         continue;
       }
       await this.requestRead(vehicle, 'all');
@@ -162,7 +171,7 @@ export class VehicleService {
     const hold = await this.budget.holdFor(vehicleId, now);
     if (hold) throw holdError(hold, now);
     const [billed] = (await this.budget.billed([vehicleId], now)).values();
-    if (!this.budget.allows(billed ?? 0, 1)) throw budgetSpent(now);
+    if (!this.budget.allows(billed ?? 0, 1)) throw budgetSpent(startOfNextMonth(now), now);
 
     const pendingCommand = { action, sentAt: now.toISOString() };
     await this.update(row.vehicle, { pendingCommand });

@@ -61,7 +61,7 @@ export class VehicleReader {
     private readonly log: FastifyBaseLogger,
     concurrency: number,
     /** Called after a job changed a user's vehicles. */
-    private readonly changed: (userId: string) => void,
+    private readonly changed: (userId: string) => Promise<void>,
   ) {
     this.upstream = pLimit(concurrency);
   }
@@ -130,7 +130,7 @@ export class VehicleReader {
         .where(eq(connections.id, connectionId));
       await deleteEmptyConnections(tx, userId);
     });
-    this.changed(userId);
+    await this.changed(userId);
     await Promise.all(ids.map((id) => this.read(userId, id)));
   }
 
@@ -154,7 +154,7 @@ export class VehicleReader {
       .update(vehicles)
       .set({ ...outcome, readRequested: null, readLeaseUntil: null })
       .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-    this.changed(userId);
+    await this.changed(userId);
   }
 
   /** Reads permissions if unknown, then one batch of what the popup shows; answers the row's changes. */

@@ -14,6 +14,8 @@ export interface Caller {
   userId: string;
   /** The bearer token the caller sent, echoed back so the extension keeps one session. */
   sessionToken: string;
+  /** The user's `vehicles_version` when the session was looked up. */
+  vehiclesVersion: number;
 }
 
 export interface SessionLifetime {
@@ -45,8 +47,14 @@ export class Sessions {
     if (!token) throw unauthorized();
     const tokenHash = hashToken(token);
     const [session] = await this.db
-      .select({ userId: sessions.userId, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt })
+      .select({
+        userId: sessions.userId,
+        createdAt: sessions.createdAt,
+        lastUsedAt: sessions.lastUsedAt,
+        vehiclesVersion: users.vehiclesVersion,
+      })
       .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
       .where(eq(sessions.tokenHash, tokenHash));
     if (!session) throw unauthorized();
     const now = Date.now();
@@ -63,7 +71,7 @@ export class Sessions {
         .set({ lastUsedAt: new Date(now) })
         .where(eq(sessions.tokenHash, tokenHash));
     }
-    return { userId: session.userId, sessionToken: token };
+    return { userId: session.userId, sessionToken: token, vehiclesVersion: session.vehiclesVersion };
   }
 
   async requireCaller(request: FastifyRequest): Promise<Caller> {
@@ -74,14 +82,17 @@ export class Sessions {
 
   /** Creates a user and its first session, inside the caller's transaction. */
   async createUserWithSession(tx: Database): Promise<Caller> {
-    const [user] = await tx.insert(users).values({}).returning({ id: users.id });
+    const [user] = await tx
+      .insert(users)
+      .values({})
+      .returning({ id: users.id, vehiclesVersion: users.vehiclesVersion });
     if (!user) throw new Error('Inserting a user returned no row.');
     const sessionToken = newOpaqueToken();
     const now = new Date();
     await tx
       .insert(sessions)
       .values({ tokenHash: hashToken(sessionToken), userId: user.id, createdAt: now, lastUsedAt: now });
-    return { userId: user.id, sessionToken };
+    return { userId: user.id, sessionToken, vehiclesVersion: user.vehiclesVersion };
   }
 
   /** Deletes sessions that have ended (maintenance). */

@@ -38,6 +38,8 @@ interface Row {
 export const ANSWER_CACHE_MS = 5_000;
 
 interface CachedAnswer {
+  /** The user's `vehicles_version` the answer was built at; any change since raises it. */
+  version: number;
   units: UnitSystem | undefined;
   answer: VehiclesAnswer;
   /** The answer must be built again from this time on (ms since the epoch): a read falls due. */
@@ -70,10 +72,9 @@ export class VehicleService {
     private readonly log: FastifyBaseLogger,
   ) {
     this.waitMs = settings.waitMs;
-    // A background job that changed a user's vehicles drops the cached answer.
-    this.reader = new VehicleReader(db, vault, smartcar, budget, log, settings.concurrency, (userId) => {
-      this.forget(userId);
-    });
+    this.reader = new VehicleReader(db, vault, smartcar, budget, log, settings.concurrency, (userId) =>
+      this.changed(userId),
+    );
   }
 
   /**
@@ -82,14 +83,20 @@ export class VehicleService {
    * background and counted in `pendingConnections`.
    */
   async addConnection(userId: string, connectionId: string): Promise<void> {
-    this.forget(userId);
+    await this.changed(userId);
     await Promise.race([this.reader.list(userId, connectionId), sleep(this.waitMs)]);
   }
 
-  /** The user's vehicles from storage; starts the reads that are due, and lists connections not listed yet. */
-  async list(userId: string, units?: UnitSystem): Promise<VehiclesAnswer> {
+  /**
+   * The user's vehicles from storage; starts the reads that are due, and lists connections not
+   * listed yet. With the `vehicles_version` the caller's session was looked up at, an answer this
+   * process built at that version is reused for a few seconds.
+   */
+  async list(userId: string, units?: UnitSystem, version?: number): Promise<VehiclesAnswer> {
     const cached = this.answers.get(userId);
-    if (cached && cached.units === units && Date.now() < cached.until) return cached.answer;
+    if (cached && cached.version === version && cached.units === units && Date.now() < cached.until) {
+      return cached.answer;
+    }
 
     const now = new Date();
     const [rows, pending] = await Promise.all([this.rows(userId), this.pendingConnections(userId)]);
@@ -111,11 +118,16 @@ export class VehicleService {
       pendingConnections: pending.length,
     };
     const quiet = pending.length === 0 && answer.vehicles.every((vehicle) => !vehicle.reading);
-    if (quiet) {
+    if (quiet && version !== undefined) {
       const nextRead = Math.min(
         ...answer.vehicles.map((vehicle) => (vehicle.nextReadAt ? Date.parse(vehicle.nextReadAt) : Infinity)),
       );
-      this.answers.set(userId, { units, answer, until: Math.min(nextRead, Date.now() + ANSWER_CACHE_MS) });
+      this.answers.set(userId, {
+        version,
+        units,
+        answer,
+        until: Math.min(nextRead, Date.now() + ANSWER_CACHE_MS),
+      });
     }
     return answer;
   }
@@ -146,7 +158,7 @@ export class VehicleService {
       void this.reader.read(userId, vehicle.id);
       started += 1;
     }
-    this.forget(userId);
+    await this.changed(userId);
     if (refused && started === 0) throw refused;
     return this.list(userId, units);
   }
@@ -175,7 +187,7 @@ export class VehicleService {
 
     const pendingCommand = { action, sentAt: now.toISOString() };
     await this.update(row.vehicle, { pendingCommand });
-    this.forget(userId);
+    await this.changed(userId);
     const command = this.reader.limited(() =>
       this.vault.withAccessToken(row.vehicle.connectionId, (token) =>
         this.smartcar.setLock(vehicleId, token, action),
@@ -224,7 +236,7 @@ export class VehicleService {
         if (!(error instanceof ApiError)) this.log.error({ err: error }, 'lock command failed');
       });
     }
-    this.forget(userId);
+    await this.changed(userId);
     const current = await this.row(userId, vehicleId);
     const context = await this.context([current], new Date());
     return { vehicle: toApiVehicle(current, context, units), confirmed: waited === true };
@@ -238,7 +250,7 @@ export class VehicleService {
       await tx.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
       await deleteEmptyConnections(tx, userId);
     });
-    this.forget(userId);
+    await this.changed(userId);
   }
 
   /**
@@ -261,12 +273,19 @@ export class VehicleService {
         ),
     );
     await this.db.delete(users).where(eq(users.id, userId));
-    this.forget(userId);
+    await this.changed(userId);
   }
 
-  /** Drops this process's cached answer for the user; call after the user's vehicles change. */
-  forget(userId: string): void {
+  /**
+   * Call after the user's vehicles changed (the change committed): raises the user's version, so
+   * no process answers from an answer built before it.
+   */
+  private async changed(userId: string): Promise<void> {
     this.answers.delete(userId);
+    await this.db
+      .update(users)
+      .set({ vehiclesVersion: sql`${users.vehiclesVersion} + 1` })
+      .where(eq(users.id, userId));
   }
 
   private async revoke(vehicle: VehicleRow): Promise<void> {

@@ -26,6 +26,11 @@ export const users = pgTable('users', {
     .primaryKey()
     .default(sql`gen_random_uuid()`),
   createdAt: createdAt(),
+  /**
+   * Raised after every change to the user's vehicles; a process's cached answer is used only
+   * while it still matches, so a change made by any process shows at once on all of them.
+   */
+  vehiclesVersion: integer('vehicles_version').notNull().default(0),
 });
 
 /** The extension's sessions. Only a SHA-256 of the bearer token is kept. */

@@ -38,7 +38,7 @@ export const vehicleRoutes: FastifyPluginCallback<VehicleRouteOptions> = (app, o
 
   app.get('/api/vehicles', async (request): Promise<VehiclesResponse> => {
     const { units } = parse(VehiclesQuery, request.query);
-    return vehicles.list(request.caller.userId, units);
+    return vehicles.list(request.caller.userId, units, request.caller.vehiclesVersion);
   });
 
   app.post(

@@ -175,6 +175,32 @@ describe('two servers on one PostgreSQL', () => {
     expect([list.status, list.json.error.code]).toEqual([401, 'unauthorized']);
     expect([connect.status, connect.json.error.code]).toEqual([401, 'unauthorized']);
   });
+
+  it('see a lock and a disconnect made on the other server at once, though each keeps answers a few seconds', async () => {
+    const [first, second] = stacks.map((stack) => apiClient(stack.serverUrl));
+    if (!first || !second) throw new Error('two servers expected');
+    await forgetRateLimits(databaseUrl);
+    const { session, vehicles } = await first.connectVehicles({ choices: { brand: 'TESLA' } });
+    const [locked, disconnected] = vehicles;
+    if (!locked || !disconnected) throw new Error('two vehicles expected');
+    const list = async () => (await second.call<VehiclesResponse>('GET', '/api/vehicles', { session })).json;
+    // The second server has built (and keeps) its answer before either change.
+    const before = await list();
+    expect(before.vehicles.find((v) => v.id === locked.id)?.data.security?.isLocked).toBe(true);
+
+    expect(
+      (
+        await first.call('POST', `/api/vehicles/${locked.id}/security`, {
+          session,
+          body: { action: 'UNLOCK' },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await list()).vehicles.find((v) => v.id === locked.id)?.data.security?.isLocked).toBe(false);
+
+    expect((await first.call('DELETE', `/api/vehicles/${disconnected.id}`, { session })).status).toBe(204);
+    expect((await list()).vehicles.map((v) => v.id)).not.toContain(disconnected.id);
+  });
 });
 
 async function forgetRateLimits(url: string) {

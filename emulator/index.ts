@@ -10,7 +10,7 @@ import {
 } from '../protocol/extension-identity';
 import { CallLog } from './calls';
 import { compatibilityRoutes } from './compatibility';
-import { connectRoutes } from './connect';
+import { connectRoutes } from './connect-routes';
 import {
   CONTROL_PREFIX,
   controlRoutes,
@@ -20,8 +20,9 @@ import {
   type EmulatorControls,
 } from './control';
 import type { EmulatorContext } from './context';
-import { ApiError, sendApiError } from './errors';
+import { answerErrorsAsSmartcar } from './error-replies';
 import { FaultRegistry } from './faults';
+import { acceptEmptyJsonBodies } from './json-body';
 import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency';
 import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits';
 import { oauthRoutes } from './oauth';
@@ -119,37 +120,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     void reply.header('sc-request-id', request.id);
   });
 
-  // Every error is Smartcar's v2 body (the token endpoint and the control API set their own):
-  // an unknown path or method, a body Fastify cannot parse, a thrown ApiError.
-  app.setNotFoundHandler((request, reply) => {
-    const version = /^\/v(\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
-    const code = version !== undefined && version !== '2.0' ? 'VERSION' : 'PATH';
-    return sendApiError(request, reply, new ApiError('RESOURCE_NOT_FOUND', code));
-  });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ApiError) return sendApiError(request, reply, error);
-    // Fastify's own 4xx (bad JSON, unsupported media type, oversized body...) are the client's mistake.
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status < 500) return sendApiError(request, reply, new ApiError('VALIDATION'));
-    request.log.error(error);
-    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
-  });
-
-  // The SDK sends `Content-Type: application/json` with an empty body on DELETE and on POSTs without
-  // a body (subscribe); that is not an error. Malformed JSON is a VALIDATION error.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(new ApiError('VALIDATION'), undefined);
-    }
-  });
+  answerErrorsAsSmartcar(app);
+  acceptEmptyJsonBodies(app);
 
   await app.register(connectRoutes, ctx);
   await app.register(oauthRoutes, ctx);

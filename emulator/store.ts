@@ -2,7 +2,7 @@
 // Nothing is persisted; a restart forgets every connection.
 import { randomUUID } from 'node:crypto';
 import type { Vehicle } from './fleet';
-import type { Permission } from './permissions';
+import type { Permission } from './permission-labels';
 
 export interface EmulatorClient {
   clientId: string;

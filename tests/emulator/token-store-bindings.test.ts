@@ -2,7 +2,7 @@
 // the client, redirect URI, kind and lifetime it was issued with.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Vehicle } from '../../emulator/fleet';
-import type { Permission } from '../../emulator/permissions';
+import type { Permission } from '../../emulator/permission-labels';
 import { Store, type EmulatorClient, type TokenPair } from '../../emulator/store';
 
 const CLIENT_A: EmulatorClient = {

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EmulatorContext } from './context';
-import { isKnownError } from './errors';
+import { isKnownError } from './smartcar-errors';
 import { BRANDS, accountModels, createVehicle, type Vehicle } from './fleet';
 import { html, page, type Html } from './html';
-import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permissions';
+import { PERMISSION_LABELS, parseScope, type Permission, type RequestedScope } from './permission-labels';
 import type { EmulatorClient } from './store';
 
 const MODES = ['test', 'live', 'simulated'] as const;

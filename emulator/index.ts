@@ -26,6 +26,7 @@ import { acceptEmptyJsonBodies } from './json-body';
 import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency';
 import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits';
 import { oauthRoutes } from './oauth';
+import { StateWriter, loadState } from './state-file';
 import { Store, type EmulatorClient } from './store';
 import { vehicleApiRoutes } from './vehicle-api';
 
@@ -61,6 +62,11 @@ export interface EmulatorOptions {
   vehicleLatencyMs?: number;
   /** Rate limits and the monthly allowance; Smartcar's documented values by default (DEFAULT_LIMITS). */
   limits?: Partial<Limits>;
+  /**
+   * A file to keep connections, tokens, vehicles' state and usage in across restarts (created when
+   * missing). Default none: everything stays in memory, as tests want.
+   */
+  stateFile?: string;
 }
 
 /** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
@@ -108,6 +114,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ),
   };
 
+  const saved = options.stateFile === undefined ? undefined : await loadState(options.stateFile);
+  if (saved) {
+    store.restore(saved.store);
+    ctx.limits.restore(saved.usage);
+  }
+
   const app = Fastify({
     // Only the emulator's own bugs are logged; client mistakes get Smartcar's error bodies instead.
     logger: { level: 'error' },
@@ -119,6 +131,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('sc-request-id', request.id);
   });
+
+  const stateWriter =
+    options.stateFile === undefined
+      ? undefined
+      : new StateWriter(
+          options.stateFile,
+          () => ({ store: store.snapshot(), usage: ctx.limits.snapshot() }),
+          (error) => {
+            app.log.error(error, 'the emulator could not save its state');
+          },
+        );
+  if (stateWriter) {
+    // Any request may have changed the state (a grant, a token, a lock, usage).
+    app.addHook('onResponse', (_request, _reply, done) => {
+      stateWriter.schedule();
+      done();
+    });
+  }
 
   answerErrorsAsSmartcar(app);
   acceptEmptyJsonBodies(app);
@@ -145,6 +175,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     ...controls,
     origin: `http://${host}:${address.port}`,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      // Last, so that what the in-process controls changed is kept too.
+      await stateWriter?.flush();
+    },
   };
 }

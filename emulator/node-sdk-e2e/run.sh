@@ -6,6 +6,7 @@
 #
 # Environment: EMULATOR_LATENCY (default realistic) and EMULATOR_LATENCY_SCALE (default 0.01, so
 # the documented 3–45 s per vehicle request become 30–450 ms), CHROME_PATH (default /usr/bin/chromium).
+# The emulator keeps its state in memory, so each run meets a fresh platform.
 set -euo pipefail
 
 source=${1:?usage: $0 <node-sdk checkout or git URL> [ava arguments]}

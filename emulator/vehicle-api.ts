@@ -33,7 +33,7 @@ function paging(query: unknown, defaultLimit: number): { limit: number; offset: 
 export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
   const { store, limits, latency } = ctx;
   const gate = createVehicleGate(ctx);
-  const { enter, grantOf, admit, reachable } = gate;
+  const { enter, enterVehicle, grantOf, accessOf, admit } = gate;
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('sc-unit-system', unitSystem(request));
@@ -56,9 +56,8 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
 
   for (const endpoint of READ_ENDPOINTS) {
     const route = endpoint.path === '/' ? '/vehicles/:id' : `/vehicles/:id${endpoint.path}`;
-    app.get<VehicleParams>(route, { preHandler: enter(endpoint.name) }, async (request, reply) => {
-      const grant = grantOf(request);
-      const { vehicle, granted } = reachable(grant, request.params.id);
+    app.get<VehicleParams>(route, { preHandler: enterVehicle(endpoint.name) }, async (request, reply) => {
+      const { grant, vehicle, granted } = accessOf(request);
       requirePermission(granted, endpoint.permission);
       if (!(await admit(grant, request, reply, { vehicleId: vehicle.id }))) return reply;
       const outcome = gate.read(endpoint, vehicle, granted, unitSystem(request), request.query as Query);
@@ -68,10 +67,9 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
 
   app.get<VehicleParams>(
     '/vehicles/:id/permissions',
-    { preHandler: enter('permissions') },
+    { preHandler: enterVehicle('permissions') },
     async (request, reply) => {
-      const grant = grantOf(request);
-      const { granted } = reachable(grant, request.params.id);
+      const { grant, granted } = accessOf(request);
       const { limit, offset } = paging(request.query, 25);
       if (!(await admit(grant, request, reply))) return reply;
       const all = [...granted];
@@ -81,10 +79,9 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
 
   for (const endpoint of ACTION_ENDPOINTS) {
     // A command is counted under what its body asks for (`lock`, `unlock`...), a malformed one under the endpoint.
-    const preHandler = enter((request) => commandFor(endpoint, request.body)?.name ?? endpoint.name);
+    const preHandler = enterVehicle((request) => commandFor(endpoint, request.body)?.name ?? endpoint.name);
     app.post<VehicleParams>(`/vehicles/:id${endpoint.path}`, { preHandler }, async (request, reply) => {
-      const grant = grantOf(request);
-      const { vehicle, granted } = reachable(grant, request.params.id);
+      const { grant, vehicle, granted } = accessOf(request);
       const command = commandFor(endpoint, request.body);
       if (!command) throw new ApiError('VALIDATION', 'PARAMETER');
       requirePermission(granted, endpoint.permission);
@@ -99,10 +96,9 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
 
   app.delete<VehicleParams>(
     '/vehicles/:id/application',
-    { preHandler: enter('disconnect') },
+    { preHandler: enterVehicle('disconnect') },
     async (request, reply) => {
-      const grant = grantOf(request);
-      reachable(grant, request.params.id);
+      const { grant } = accessOf(request);
       if (!(await admit(grant, request, reply))) return reply;
       store.disconnect(grant.clientId, request.params.id);
       return { status: 'success' };
@@ -113,10 +109,9 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
   // the vehicle's access token, unsubscribing the application management token. Neither is billed.
   app.post<WebhookParams>(
     '/vehicles/:id/webhooks/:webhookId',
-    { preHandler: enter('subscribe') },
+    { preHandler: enterVehicle('subscribe') },
     async (request, reply) => {
-      const grant = grantOf(request);
-      const { vehicle } = reachable(grant, request.params.id);
+      const { grant, vehicle } = accessOf(request);
       const { webhookId } = request.params;
       if (!store.client(grant.clientId)?.webhookIds?.includes(webhookId)) throw new ApiError('VALIDATION');
       if (!(await admit(grant, request, reply))) return reply;

@@ -35,10 +35,9 @@ export function batchRoute(
 ) {
   app.post<{ Params: { id: string } }>(
     '/vehicles/:id/batch',
-    { preHandler: gate.enter('batch') },
+    { preHandler: gate.enterVehicle('batch') },
     async (request, reply) => {
-      const grant = gate.grantOf(request);
-      const { vehicle, granted } = gate.reachable(grant, request.params.id);
+      const { grant, vehicle, granted } = gate.accessOf(request);
       const endpoints = batchEndpoints(request.body);
       const units = unitSystem(request);
       const token = bearer(request);

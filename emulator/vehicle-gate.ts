@@ -41,8 +41,16 @@ export function faultError(fault: Fault): ApiError {
 
 export type VehicleGate = ReturnType<typeof createVehicleGate>;
 
+/** What a request under /vehicles/:id may touch: its grant, the vehicle, the permissions granted for it. */
+export interface VehicleAccess {
+  grant: Grant;
+  vehicle: Vehicle;
+  granted: Set<Permission>;
+}
+
 export function createVehicleGate({ store, calls, faults, limits, latency }: EmulatorContext) {
   const grants = new WeakMap<FastifyRequest, Grant>();
+  const accesses = new WeakMap<FastifyRequest, VehicleAccess>();
 
   /**
    * Counts the call under its endpoint name (the SDK method; for a command, the one its body asks
@@ -79,6 +87,30 @@ export function createVehicleGate({ store, calls, faults, limits, latency }: Emu
     authenticate,
   ];
 
+  /** The vehicle the path names, if the grant reaches it; a disconnected or foreign one is a PERMISSION error. */
+  const reach: EnterHook = (request) => {
+    const grant = grantOf(request);
+    const vehicleId = (request.params as { id: string }).id;
+    const granted = grant.vehicles.get(vehicleId);
+    const vehicle = store.vehicles.get(vehicleId);
+    if (!granted || !vehicle) return Promise.reject(new ApiError('PERMISSION'));
+    accesses.set(request, { grant, vehicle, granted });
+    return Promise.resolve();
+  };
+
+  /** A call about one vehicle (under /vehicles/:id): `enter`, then the grant must reach the vehicle. */
+  const enterVehicle = (endpoint: string | ((request: FastifyRequest) => string)): EnterHook[] => [
+    ...enter(endpoint),
+    reach,
+  ];
+
+  /** What `enterVehicle` found this request may touch. */
+  const accessOf = (request: FastifyRequest): VehicleAccess => {
+    const access = accesses.get(request);
+    if (!access) throw new Error(`${request.url} has no enterVehicle hook.`);
+    return access;
+  };
+
   /** The grant `enter` authenticated for this request. */
   const grantOf = (request: FastifyRequest): Grant => {
     const grant = grants.get(request);
@@ -108,14 +140,6 @@ export function createVehicleGate({ store, calls, faults, limits, latency }: Emu
     const ms = vehicleId === undefined ? latency.platformMs() : latency.vehicleMs(items);
     if (ms > 0) await pause(ms, request);
     return stillConnected(request, reply);
-  };
-
-  /** The vehicle if the grant reaches it; a disconnected or foreign vehicle is a PERMISSION error. */
-  const reachable = (grant: Grant, vehicleId: string): { vehicle: Vehicle; granted: Set<Permission> } => {
-    const granted = grant.vehicles.get(vehicleId);
-    const vehicle = store.vehicles.get(vehicleId);
-    if (!granted || !vehicle) throw new ApiError('PERMISSION');
-    return { vehicle, granted };
   };
 
   /** What a vehicle that always fails (a `TYPE.CODE@smartcar.com` login) answers once reached. */
@@ -149,7 +173,7 @@ export function createVehicleGate({ store, calls, faults, limits, latency }: Emu
     return outcome;
   };
 
-  return { arrive, enter, grantOf, admit, reachable, reachVehicle, read };
+  return { arrive, enter, enterVehicle, grantOf, accessOf, admit, reachVehicle, read };
 }
 
 export function requirePermission(granted: Set<Permission>, permission: Permission | null): void {

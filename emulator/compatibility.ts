@@ -4,11 +4,11 @@
 // Smartcar's docs mark both endpoints deprecated and US-only.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
-import { ApiError } from './errors';
+import { ApiError } from './smartcar-errors';
 import { pause } from './faults';
 import { FLEET, capabilities, type Powertrain, type VehicleModel } from './fleet';
 import { basicCredentials } from './oauth';
-import { isPermission, type Permission } from './permissions';
+import { isPermission, type Permission } from './permission-labels';
 
 /** The endpoint each permission opens, as the compatibility answer names it. */
 const ENDPOINTS: Partial<Record<Permission, { path: string; name: string }>> = {

@@ -1,7 +1,7 @@
 // The emulated fleet: vehicle models per brand, instantiated once per connected-services account,
 // and the readings each vehicle reports (which drift slowly so repeated reads differ).
 import { createHash } from 'node:crypto';
-import type { Permission } from './permissions';
+import type { Permission } from './permission-labels';
 
 export type Powertrain = 'ELECTRIC' | 'PLUG_IN_HYBRID' | 'HYBRID' | 'FUEL';
 

@@ -10,7 +10,7 @@ import {
 } from '../protocol/extension-identity';
 import { CallLog } from './calls';
 import { compatibilityRoutes } from './compatibility';
-import { connectRoutes } from './connect';
+import { connectRoutes } from './connect-routes';
 import {
   CONTROL_PREFIX,
   controlRoutes,
@@ -20,11 +20,13 @@ import {
   type EmulatorControls,
 } from './control';
 import type { EmulatorContext } from './context';
-import { ApiError, sendApiError } from './errors';
+import { answerErrorsAsSmartcar } from './error-replies';
 import { FaultRegistry } from './faults';
+import { acceptEmptyJsonBodies } from './json-body';
 import { DEFAULT_LATENCY, Latency, type LatencyProfile } from './latency';
 import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits';
 import { oauthRoutes } from './oauth';
+import { StateWriter, loadState } from './state-file';
 import { Store, type EmulatorClient } from './store';
 import { vehicleApiRoutes } from './vehicle-api';
 
@@ -60,6 +62,11 @@ export interface EmulatorOptions {
   vehicleLatencyMs?: number;
   /** Rate limits and the monthly allowance; Smartcar's documented values by default (DEFAULT_LIMITS). */
   limits?: Partial<Limits>;
+  /**
+   * A file to keep connections, tokens, vehicles' state and usage in across restarts (created when
+   * missing). Default none: everything stays in memory, as tests want.
+   */
+  stateFile?: string;
 }
 
 /** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
@@ -107,6 +114,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ),
   };
 
+  const saved = options.stateFile === undefined ? undefined : await loadState(options.stateFile);
+  if (saved) {
+    store.restore(saved.store);
+    ctx.limits.restore(saved.usage);
+  }
+
   const app = Fastify({
     // Only the emulator's own bugs are logged; client mistakes get Smartcar's error bodies instead.
     logger: { level: 'error' },
@@ -119,37 +132,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     void reply.header('sc-request-id', request.id);
   });
 
-  // Every error is Smartcar's v2 body (the token endpoint and the control API set their own):
-  // an unknown path or method, a body Fastify cannot parse, a thrown ApiError.
-  app.setNotFoundHandler((request, reply) => {
-    const version = /^\/v(\d+(?:\.\d+)?)\//.exec(request.url)?.[1];
-    const code = version !== undefined && version !== '2.0' ? 'VERSION' : 'PATH';
-    return sendApiError(request, reply, new ApiError('RESOURCE_NOT_FOUND', code));
-  });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ApiError) return sendApiError(request, reply, error);
-    // Fastify's own 4xx (bad JSON, unsupported media type, oversized body...) are the client's mistake.
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status < 500) return sendApiError(request, reply, new ApiError('VALIDATION'));
-    request.log.error(error);
-    return sendApiError(request, reply, new ApiError('SERVER', 'INTERNAL'));
-  });
+  const stateWriter =
+    options.stateFile === undefined
+      ? undefined
+      : new StateWriter(
+          options.stateFile,
+          () => ({ store: store.snapshot(), usage: ctx.limits.snapshot() }),
+          (error) => {
+            app.log.error(error, 'the emulator could not save its state');
+          },
+        );
+  if (stateWriter) {
+    // Any request may have changed the state (a grant, a token, a lock, usage).
+    app.addHook('onResponse', (_request, _reply, done) => {
+      stateWriter.schedule();
+      done();
+    });
+  }
 
-  // The SDK sends `Content-Type: application/json` with an empty body on DELETE and on POSTs without
-  // a body (subscribe); that is not an error. Malformed JSON is a VALIDATION error.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text) as unknown);
-    } catch {
-      done(new ApiError('VALIDATION'), undefined);
-    }
-  });
+  answerErrorsAsSmartcar(app);
+  acceptEmptyJsonBodies(app);
 
   await app.register(connectRoutes, ctx);
   await app.register(oauthRoutes, ctx);
@@ -173,6 +175,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     ...controls,
     origin: `http://${host}:${address.port}`,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      // Last, so that what the in-process controls changed is kept too.
+      await stateWriter?.flush();
+    },
   };
 }

@@ -37,6 +37,13 @@ interface Bucket {
   at: number;
 }
 
+/** What the limits have used up, as plain JSON, to keep across a restart. */
+export interface UsageState {
+  buckets: [string, Bucket][];
+  vehicleRequests: [string, number[]][];
+  billed: [string, [string, number][]][];
+}
+
 const monthOf = (time: number): string => new Date(time).toISOString().slice(0, 7);
 
 export class RateLimits {
@@ -96,6 +103,20 @@ export class RateLimits {
   billing(): BillingReport {
     const month = monthOf(this.now());
     return { month, byVehicle: Object.fromEntries(this.billed.get(month) ?? []) };
+  }
+
+  snapshot(): UsageState {
+    return {
+      buckets: [...this.buckets],
+      vehicleRequests: [...this.vehicleRequests],
+      billed: [...this.billed].map(([month, vehicles]) => [month, [...vehicles]]),
+    };
+  }
+
+  restore(state: UsageState): void {
+    for (const [clientId, bucket] of state.buckets) this.buckets.set(clientId, bucket);
+    for (const [vehicleId, times] of state.vehicleRequests) this.vehicleRequests.set(vehicleId, times);
+    for (const [month, vehicles] of state.billed) this.billed.set(month, new Map(vehicles));
   }
 
   /** Forgets billed requests, request windows and bucket use (a fresh month and a full bucket). */

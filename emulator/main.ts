@@ -4,7 +4,8 @@ import { DEV_CLIENT, optionsFromEnv, startEmulator } from './index';
 const port = Number(process.env.EMULATOR_PORT ?? 4010);
 const control = process.env.EMULATOR_CONTROL === '1';
 
-const emulator = await startEmulator({ ...optionsFromEnv(process.env), port, control });
+const options = { ...optionsFromEnv(process.env), port, control };
+const emulator = await startEmulator(options);
 const latency = emulator.latency();
 
 console.log(`Smartcar emulator listening on ${emulator.origin}`);
@@ -14,6 +15,9 @@ console.log(`  client secret:  ${DEV_CLIENT.clientSecret}`);
 console.log(`  redirect URIs:  ${DEV_CLIENT.redirectUris.join(', ')}`);
 console.log(
   `  latency:        ${latency.profile}${latency.scale === 1 ? '' : ` ×${latency.scale}`} (EMULATOR_LATENCY=instant for none)`,
+);
+console.log(
+  `  state:          ${options.stateFile ?? 'in memory only'} (EMULATOR_STATE_FILE=none keeps it in memory)`,
 );
 console.log(
   `  control API:    ${control ? `${emulator.origin}/__emulator` : 'off (EMULATOR_CONTROL=1 enables it)'}`,

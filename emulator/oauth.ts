@@ -2,7 +2,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
-import { OAuthError } from './errors';
+import { OAuthError } from './smartcar-errors';
 import { playFault, type Fault } from './faults';
 import type { CodeRejection, EmulatorClient, RefreshRejection, TokenPair } from './store';
 

@@ -1,8 +1,9 @@
-// In-memory state of one emulator: registered clients, vehicles, grants, codes and tokens.
-// Nothing is persisted; a restart forgets every connection.
-import { randomUUID } from 'node:crypto';
+// The state of one emulator: registered clients, vehicles, grants, codes and tokens. It lives in
+// memory; `snapshot` and `restore` carry it across a restart (see state-file.ts). Codes and tokens are
+// kept by their SHA-256 only, as a password store would: a snapshot never holds one.
+import { createHash, randomUUID } from 'node:crypto';
 import type { Vehicle } from './fleet';
-import type { Permission } from './permissions';
+import type { Permission } from './permission-labels';
 
 export interface EmulatorClient {
   clientId: string;
@@ -36,7 +37,7 @@ export interface Approval {
   permissions: Set<Permission>;
 }
 
-interface AuthCode {
+export interface AuthCode {
   clientId: string;
   redirectUri: string;
   grantId: string;
@@ -46,8 +47,9 @@ interface AuthCode {
 
 export type TokenKind = 'access' | 'refresh';
 
-interface TokenRecord {
-  token: string;
+export interface TokenRecord {
+  /** The token itself, for the control API; known only for tokens issued since this start. */
+  token?: string;
   kind: TokenKind;
   clientId: string;
   grantId: string;
@@ -77,6 +79,20 @@ const CODE_TTL_MS = 10 * 60 * 1000;
 
 export type CodeRejection = 'unknown' | 'used' | 'expired' | 'client' | 'redirect_uri';
 export type RefreshRejection = 'unknown' | 'expired' | 'revoked' | 'client';
+
+/** Everything a restart must keep, as plain JSON: sets become arrays, codes and tokens their hashes. */
+export interface StoreState {
+  vehicles: (Omit<Vehicle, 'capabilities'> & { capabilities: Permission[] })[];
+  grants: (Omit<Grant, 'vehicles' | 'scope'> & { vehicles: [string, Permission[]][]; scope: Permission[] })[];
+  approvals: [string, { vehicleIds: string[]; permissions: Permission[] }][];
+  codes: [string, AuthCode][];
+  tokens: [string, Omit<TokenRecord, 'token'>][];
+}
+
+/** The key a code or token is kept under. */
+function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
 
 export class Store {
   readonly vehicles = new Map<string, Vehicle>();
@@ -132,7 +148,7 @@ export class Store {
 
   issueCode(grant: Grant, redirectUri: string): string {
     const code = randomUUID();
-    this.codes.set(code, {
+    this.codes.set(digest(code), {
       clientId: grant.clientId,
       redirectUri,
       grantId: grant.id,
@@ -143,7 +159,7 @@ export class Store {
   }
 
   redeemCode(code: string, clientId: string, redirectUri: string | undefined): TokenPair | CodeRejection {
-    const record = this.codes.get(code);
+    const record = this.codes.get(digest(code));
     if (!record) return 'unknown';
     if (record.clientId !== clientId) return 'client';
     if (record.used) return 'used';
@@ -155,7 +171,7 @@ export class Store {
 
   /** Rotates: a new pair every time; the used refresh token stays valid for the grace period. */
   refresh(refreshToken: string, clientId: string): TokenPair | RefreshRejection {
-    const record = this.tokens.get(refreshToken);
+    const record = this.tokens.get(digest(refreshToken));
     if (record?.kind !== 'refresh') return 'unknown';
     if (record.clientId !== clientId) return 'client';
     if (record.revoked) return 'revoked';
@@ -167,21 +183,21 @@ export class Store {
 
   /** The grant behind a live access token. */
   authenticate(accessToken: string): Grant | undefined {
-    const record = this.tokens.get(accessToken);
+    const record = this.tokens.get(digest(accessToken));
     if (record?.kind !== 'access' || record.revoked || record.expiresAt <= this.now()) return undefined;
     return this.grants.get(record.grantId);
   }
 
   /** Marks a token expired from now on; false when the emulator never issued it. */
   expireToken(token: string): boolean {
-    const record = this.tokens.get(token);
+    const record = this.tokens.get(digest(token));
     if (!record) return false;
     record.expiresAt = Math.min(record.expiresAt, this.now());
     return true;
   }
 
   revokeToken(token: string): boolean {
-    const record = this.tokens.get(token);
+    const record = this.tokens.get(digest(token));
     if (!record) return false;
     record.revoked = true;
     return true;
@@ -194,23 +210,79 @@ export class Store {
     }
   }
 
+  /** Every token issued since this start (a restored one's value is not known). */
   issuedTokens(): IssuedToken[] {
     const now = this.now();
-    return [...this.tokens.values()].map((record) => ({
-      token: record.token,
-      kind: record.kind,
-      clientId: record.clientId,
-      issuedAt: new Date(record.issuedAt),
-      expiresAt: new Date(record.expiresAt),
-      status: record.revoked ? 'revoked' : record.expiresAt <= now ? 'expired' : 'active',
-    }));
+    return [...this.tokens.values()].flatMap(({ token, ...record }) =>
+      token === undefined
+        ? []
+        : [
+            {
+              token,
+              kind: record.kind,
+              clientId: record.clientId,
+              issuedAt: new Date(record.issuedAt),
+              expiresAt: new Date(record.expiresAt),
+              status: record.revoked ? 'revoked' : record.expiresAt <= now ? 'expired' : 'active',
+            } satisfies IssuedToken,
+          ],
+    );
+  }
+
+  /** The state to keep across a restart; spent codes and expired tokens, which can do nothing more, are left out. */
+  snapshot(): StoreState {
+    const now = this.now();
+    return {
+      vehicles: [...this.vehicles.values()].map((vehicle) => ({
+        ...vehicle,
+        capabilities: [...vehicle.capabilities],
+      })),
+      grants: [...this.grants.values()].map((grant) => ({
+        ...grant,
+        vehicles: [...grant.vehicles].map(([id, permissions]) => [id, [...permissions]]),
+        scope: [...grant.scope],
+      })),
+      approvals: [...this.approvals].map(([key, approval]) => [
+        key,
+        { vehicleIds: [...approval.vehicleIds], permissions: [...approval.permissions] },
+      ]),
+      codes: [...this.codes].filter(([, code]) => !code.used && code.expiresAt > now),
+      tokens: [...this.tokens]
+        .filter(([, record]) => record.expiresAt > now)
+        .map(([hash, { kind, clientId, grantId, issuedAt, expiresAt, revoked }]) => [
+          hash,
+          { kind, clientId, grantId, issuedAt, expiresAt, revoked },
+        ]),
+    };
+  }
+
+  /** Takes over a snapshot's state (at start, before any request). */
+  restore(state: StoreState): void {
+    for (const vehicle of state.vehicles) {
+      this.vehicles.set(vehicle.id, { ...vehicle, capabilities: new Set(vehicle.capabilities) });
+    }
+    for (const grant of state.grants) {
+      this.grants.set(grant.id, {
+        ...grant,
+        vehicles: new Map(grant.vehicles.map(([id, permissions]) => [id, new Set(permissions)])),
+        scope: new Set(grant.scope),
+      });
+    }
+    for (const [key, approval] of state.approvals) {
+      this.approvals.set(key, {
+        vehicleIds: new Set(approval.vehicleIds),
+        permissions: new Set(approval.permissions),
+      });
+    }
+    for (const [hash, code] of state.codes) this.codes.set(hash, code);
+    for (const [hash, record] of state.tokens) this.tokens.set(hash, record);
   }
 
   private issueTokens(clientId: string, grantId: string): TokenPair {
     const now = this.now();
     const save = (kind: TokenKind, ttlSeconds: number): string => {
       const token = randomUUID();
-      this.tokens.set(token, {
+      this.tokens.set(digest(token), {
         token,
         kind,
         clientId,

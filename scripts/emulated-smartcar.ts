@@ -1,5 +1,6 @@
 // `npm start` and `npm run dev` without Smartcar credentials: start the emulator with the
 // development application (both extension redirect URLs registered) and point the server at it.
+// Its state is kept beside the server's (optionsFromEnv), so a restart keeps every connection.
 import { DEV_CLIENT, optionsFromEnv, startEmulator, type Emulator } from '../emulator';
 
 export async function startEmulatorUnlessConfigured(env: NodeJS.ProcessEnv): Promise<Emulator | undefined> {

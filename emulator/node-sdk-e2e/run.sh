@@ -6,6 +6,7 @@
 #
 # Environment: EMULATOR_LATENCY (default realistic) and EMULATOR_LATENCY_SCALE (default 0.01, so
 # the documented 3–45 s per vehicle request become 30–450 ms), CHROME_PATH (default /usr/bin/chromium).
+# The emulator keeps its state in memory, so each run meets a fresh platform.
 set -euo pipefail
 
 source=${1:?usage: $0 <node-sdk checkout or git URL> [ava arguments]}
@@ -23,7 +24,7 @@ node -e 'const f="package.json",p=require("./"+f);delete p.devDependencies;requi
 npm install --no-save --no-audit --no-fund --ignore-scripts ava@4 lodash@4 uuid@8 is-ci@3 >/dev/null
 cp "$root/emulator/node-sdk-e2e/helpers.js" test/end-to-end/helpers/index.js
 
-(cd "$root" && EMULATOR_PORT=$port EMULATOR_LATENCY=${EMULATOR_LATENCY:-realistic} \
+(cd "$root" && EMULATOR_PORT=$port EMULATOR_STATE_FILE=none EMULATOR_LATENCY=${EMULATOR_LATENCY:-realistic} \
   EMULATOR_LATENCY_SCALE=${EMULATOR_LATENCY_SCALE:-0.01} exec node --import tsx emulator/main.ts) &
 emulator=$!
 until curl -s -o /dev/null "http://127.0.0.1:$port/v2.0/vehicles"; do sleep 0.5; done

@@ -23,13 +23,19 @@ export interface Endpoint {
 
 /**
  * The emulator answering at once and without Smartcar's limits: the figures measure our server, and
- * the load generator makes far more requests than Smartcar's buckets allow.
+ * the load generator makes far more requests than Smartcar's buckets allow. Its state stays in
+ * memory, so no run starts from another's (or from `npm start`'s).
  */
 export async function startEmulatorProcess(): Promise<ChildServer> {
   const port = await freePort();
   const emulator = await startChild({
     entry: 'emulator/main.ts',
-    env: { EMULATOR_PORT: String(port), EMULATOR_CONTROL: '1', EMULATOR_LATENCY: 'instant' },
+    env: {
+      EMULATOR_PORT: String(port),
+      EMULATOR_CONTROL: '1',
+      EMULATOR_LATENCY: 'instant',
+      EMULATOR_STATE_FILE: 'none',
+    },
     port,
     readyPath: '/__emulator/calls',
   });

@@ -72,12 +72,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   const services = await openServices(config, app.log);
-  const { database, vault, sessions } = services;
+  const { database, vault, sessions, vehicles } = services;
   app.addHook('onClose', () => database.close());
   app.log.info({ database: database.location }, 'database ready');
   if (config.maintenanceIntervalMs > 0) {
     const stopMaintenance = scheduleMaintenance(
-      { db: database.db, vault, sessions },
+      { db: database.db, vault, sessions, vehicles },
       app.log,
       config.maintenanceIntervalMs,
     );

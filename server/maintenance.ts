@@ -1,24 +1,36 @@
 // Periodic upkeep, in every server process: retry refreshes whose answer was lost, renew refresh
-// tokens before their 60 days run out, and drop expired Connect states, sessions and rate-limit
-// counters. Each step is safe to run concurrently.
+// tokens before their 60 days run out, drop expired Connect states, sessions and rate-limit
+// counters, and sign out users whose sessions have all ended (their Smartcar grants are revoked
+// and their tokens deleted: nobody can use them any more). Each step is safe to run concurrently.
 import { lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from './db';
 import { connectStates, rateLimits } from './db/schema';
 import type { Sessions } from './sessions';
 import type { TokenVault } from './vault/token-vault';
+import type { VehicleService } from './vehicles';
 
 interface Parts {
   db: Database;
   vault: TokenVault;
   sessions: Sessions;
+  vehicles: VehicleService;
 }
 
-export async function runMaintenance({ db, vault, sessions }: Parts, log: FastifyBaseLogger): Promise<void> {
+/** Signing out revokes each vehicle at Smartcar; a run does this many users, the next run the rest. */
+const ENDED_USERS_PER_RUN = 20;
+
+export async function runMaintenance(
+  { db, vault, sessions, vehicles }: Parts,
+  log: FastifyBaseLogger,
+): Promise<void> {
   const now = new Date();
   await db.delete(connectStates).where(lt(connectStates.expiresAt, now));
   await db.delete(rateLimits).where(lt(rateLimits.resetAt, now));
   await sessions.deleteEnded();
+  const ended = await sessions.usersWithoutSession(ENDED_USERS_PER_RUN);
+  for (const userId of ended) await vehicles.signOut(userId);
+  if (ended.length > 0) log.info({ users: ended.length }, 'signed out users whose sessions ended');
   const { renewed, failed } = await vault.renewExpiringRefreshTokens();
   if (renewed + failed > 0) log.info({ renewed, failed }, 'renewed refresh tokens nearing expiry');
 }
@@ -31,10 +43,16 @@ const RECOVERY_INTERVAL_MS = 2_000;
 
 /** Runs maintenance now and then every `intervalMs`; the returned function stops it. */
 export function scheduleMaintenance(parts: Parts, log: FastifyBaseLogger, intervalMs: number): () => void {
+  // A run that calls Smartcar can outlast the interval; the next one starts after it, not beside it.
+  let running: Promise<void> | undefined;
   const run = () => {
-    runMaintenance(parts, log).catch((error: unknown) => {
-      log.error({ err: error }, 'maintenance failed');
-    });
+    running ??= runMaintenance(parts, log)
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'maintenance failed');
+      })
+      .finally(() => {
+        running = undefined;
+      });
   };
   const recover = () => {
     parts.vault.recoverLostRefreshes().catch((error: unknown) => {

@@ -3,7 +3,7 @@
 //
 // Every request looks its session up in the database (one primary-key read), so a sign-out on any
 // server process takes effect on all of them at once; no process keeps a copy that could outlive it.
-import { eq, lt, or } from 'drizzle-orm';
+import { eq, lt, notExists, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from './db';
 import { sessions, users } from './db/schema';
@@ -93,6 +93,16 @@ export class Sessions {
       .insert(sessions)
       .values({ tokenHash: hashToken(sessionToken), userId: user.id, createdAt: now, lastUsedAt: now });
     return { userId: user.id, sessionToken, vehiclesVersion: user.vehiclesVersion };
+  }
+
+  /** Users whose every session has ended: nobody can reach their vehicles any more (maintenance). */
+  async usersWithoutSession(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(notExists(this.db.select().from(sessions).where(eq(sessions.userId, users.id))))
+      .limit(limit);
+    return rows.map((row) => row.id);
   }
 
   /** Deletes sessions that have ended (maintenance). */

@@ -2,7 +2,7 @@
 // the car run in the background (see reads.ts) when an automatic read is due (paced by the
 // request budget), when the person asks, or after a lock whose outcome Smartcar has not confirmed.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { UnitSystem, Vehicle, VehicleData } from '../protocol/server-api';
@@ -288,7 +288,19 @@ export class VehicleService {
       .where(eq(users.id, userId));
   }
 
+  /**
+   * Ends this application's access to the vehicle at Smartcar. Smartcar's disconnect is per vehicle
+   * and application, not per grant: while another of our users still has the car connected (the
+   * same account signed in from another browser), revoking would end their access too, so the
+   * vehicle is only forgotten here.
+   */
   private async revoke(vehicle: VehicleRow): Promise<void> {
+    const [sharedWith] = await this.db
+      .select({ userId: vehicles.userId })
+      .from(vehicles)
+      .where(and(eq(vehicles.id, vehicle.id), ne(vehicles.userId, vehicle.userId)))
+      .limit(1);
+    if (sharedWith) return;
     try {
       await this.vault.withAccessToken(vehicle.connectionId, (token) =>
         this.smartcar.disconnect(vehicle.id, token),

@@ -337,15 +337,35 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
 
   describe('DELETE /api/vehicles/:id', () => {
     it('disconnects the vehicle at Smartcar and forgets it, keeping the others', async () => {
-      const { session, vehicles } = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+      const { session, vehicles } = await api.connectVehicles({
+        choices: { brand: 'TESLA', email: 'disconnects@example.com' },
+      });
       const [gone, kept] = vehicles;
       if (!gone || !kept) throw new Error('expected two Tesla vehicles');
+      stack.emulator.resetCalls();
       const answer = await api.call('DELETE', `/api/vehicles/${gone.id}`, { session });
       expect(answer.status).toBe(204);
+      expect(stack.emulator.calls().byEndpoint.disconnect).toBe(1);
       const list = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session });
       expect(list.json.vehicles.map((vehicle) => vehicle.id)).toEqual([kept.id]);
       const again = await api.call<ErrorBody>('DELETE', `/api/vehicles/${gone.id}`, { session });
       expect(again.status).toBe(404);
+    });
+
+    // Smartcar's disconnect ends the application's access to the car, for every grant.
+    it('leaves the car connected at Smartcar while the same account is connected in another browser', async () => {
+      const choices = { brand: 'TESLA', email: 'two-browsers@example.com' };
+      const home = await api.connectVehicles({ choices });
+      const work = await api.connectVehicles({ choices });
+      const car = home.vehicles[0]?.id ?? '';
+      stack.emulator.resetCalls();
+      expect((await api.call('DELETE', `/api/vehicles/${car}`, { session: home.session })).status).toBe(204);
+      expect(stack.emulator.calls().byEndpoint.disconnect ?? 0).toBe(0);
+      const stillThere = await api.readNow(work.session);
+      expect(stillThere.vehicles.find((vehicle) => vehicle.id === car)?.lastFailure).toBeNull();
+
+      expect((await api.call('DELETE', `/api/vehicles/${car}`, { session: work.session })).status).toBe(204);
+      expect(stack.emulator.calls().byEndpoint.disconnect).toBe(1);
     });
 
     it("cannot touch another user's vehicle", async () => {

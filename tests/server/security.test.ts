@@ -131,6 +131,35 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
   });
 });
 
+// Maintenance runs every second here, and the clock jumps a month: alone on its back end, so no
+// other test's session ends with it.
+describe('a user whose sessions all ended', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { SESSION_IDLE_DAYS: '30', MAINTENANCE_INTERVAL_SECONDS: '1' } });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await stack.close();
+  });
+
+  it('is signed out by maintenance: each vehicle revoked at Smartcar once, the session unknown', async () => {
+    const api = apiClient(stack.serverUrl);
+    const { session, vehicles } = await api.connectVehicles();
+    stack.emulator.resetCalls();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 31 * DAY_MS);
+    await vi.waitFor(() => {
+      expect(stack.emulator.calls().byEndpoint.disconnect).toBe(vehicles.length);
+    }, 10_000);
+    const gone = await api.call<ErrorBody>('GET', '/api/vehicles', { session });
+    expect([gone.status, gone.json.error.code]).toEqual([401, 'unauthorized']);
+    // Later runs find nobody left to sign out.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(stack.emulator.calls().byEndpoint.disconnect).toBe(vehicles.length);
+  });
+});
+
 describe('two servers on one PostgreSQL', () => {
   let stacks: Stack[];
   let dropDatabase: () => Promise<void>;

@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       '.output/',
+      'dist/',
       '.wxt/',
       'data/',
       'server/db/migrations/',

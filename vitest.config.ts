@@ -26,6 +26,18 @@ export default defineConfig({
         },
       },
       {
+        // How the project is run: the README's recipes and tables, followed in real processes.
+        test: {
+          name: 'operations',
+          include: ['tests/operations/**/*.test.ts'],
+          environment: 'node',
+          // Each file installs, builds or starts whole programs; one at a time leaves the cores to them.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // The built extension in a real Chromium; one browser at a time keeps two cores responsive.
         test: {
           name: 'e2e',

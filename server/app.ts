@@ -1,7 +1,7 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
 import { sql } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   ApiError,
   badRequest,
@@ -44,6 +44,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
+    // A line per request in production; in development (`npm start`) they would scroll the banner
+    // away while the extension polls, so there they come with LOG_LEVEL=debug only.
+    logController: new LogController({
+      disableRequestLogging: !config.production && !['debug', 'trace'].includes(config.logLevel),
+    }),
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,

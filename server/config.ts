@@ -49,6 +49,12 @@ const Env = z.object({
 
 export type Config = ReturnType<typeof loadConfig>;
 
+/** Every variable the server reads; the README's configuration table is checked against it. */
+export const SERVER_VARIABLES = Object.keys(Env.shape);
+
+/** A setting is missing or wrong: the person starting the server can fix it, no stack trace needed. */
+export class ConfigError extends Error {}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -59,7 +65,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function parseTrustProxy(value: string | undefined): false | number | string[] {
   if (value === undefined || value === '' || value === 'false') return false;
   if (value === 'true') {
-    throw new Error(
+    throw new ConfigError(
       'TRUST_PROXY=true would let any client choose its own address. Give the number of proxies in ' +
         'front of the server (e.g. 1) or their addresses (e.g. 10.0.0.0/8,192.168.1.5).',
     );
@@ -74,7 +80,7 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
     return !/^\d+$/.test(prefix) || Number(prefix) > (version === 4 ? 32 : 128);
   });
   if (invalid.length > 0) {
-    throw new Error(`TRUST_PROXY: not a hop count, an address or a CIDR range: ${invalid.join(', ')}.`);
+    throw new ConfigError(`TRUST_PROXY: not a hop count, an address or a CIDR range: ${invalid.join(', ')}.`);
   }
   return entries;
 }
@@ -82,18 +88,21 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return `${name}: ${env[name] === undefined ? 'not set' : issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
   const extensionIds = e.EXTENSION_IDS ? list(e.EXTENSION_IDS, /,/) : DEFAULT_EXTENSION_IDS;
   const production = e.NODE_ENV === 'production';
   if (production && !e.TOKEN_ENCRYPTION_KEY) {
-    throw new Error('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
+    throw new ConfigError('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
   }
   // The development ID's key is public, so anyone could load an extension with that ID.
   if (production && !e.EXTENSION_IDS) {
-    throw new Error('EXTENSION_IDS is required in production: the IDs of your published extension.');
+    throw new ConfigError('EXTENSION_IDS is required in production: the IDs of your published extension.');
   }
   return {
     production,

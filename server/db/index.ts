@@ -29,6 +29,7 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+// Beside this module in the sources, and beside the bundle in dist/server (build:server copies them).
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** Any number that no other application on the same PostgreSQL uses as an advisory lock. */

@@ -29,8 +29,16 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** How to run the server: its TypeScript sources by default; the production test runs the bundle. */
+export interface ServerProgram {
+  args: string[];
+  cwd?: string;
+}
+
+const FROM_SOURCES: ServerProgram = { args: ['--import', 'tsx', path.resolve('server/main.ts')] };
+
 /**
- * Starts `server/main.ts` and waits until it is ready. Without DATA_DIR in `env` it gets a fresh
+ * Starts `server/main.ts` (or `program`) and waits until it is ready. Without DATA_DIR in `env` it gets a fresh
  * folder of its own, removed when it stops: two embedded databases must never share one.
  */
 export async function startServerProcess(
@@ -41,10 +49,12 @@ export async function startServerProcess(
    * a busy machine; the wait ends as soon as /readyz answers.
    */
   readyWithinMs = 75_000,
+  program = FROM_SOURCES,
 ): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
   const ownDataDir = env.DATA_DIR ? undefined : await mkdtemp(path.join(tmpdir(), 'car-connect-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('server/main.ts')], {
+  const child = spawn(process.execPath, program.args, {
+    cwd: program.cwd,
     env: {
       ...process.env,
       LOG_LEVEL: 'warn',

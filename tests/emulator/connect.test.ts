@@ -293,7 +293,9 @@ describe('test-mode logins', () => {
         vehicle.lockStatus(),
         vehicle.lock(),
         vehicle.unlock(),
-        ...[batch.odometer, batch.location, batch.lockStatus].map(async (item) => item?.()),
+        ...[batch.odometer, batch.location, batch.lockStatus].map((item) =>
+          Promise.resolve().then(() => item?.()),
+        ),
       ].map(smartcarError),
     );
     expect(errors).toHaveLength(8);

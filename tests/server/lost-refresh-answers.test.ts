@@ -6,6 +6,7 @@ import type { ErrorBody } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 const SHORT_LIVED = 60; // seconds: inside the server's refresh margin, so the next use refreshes
 
@@ -70,7 +71,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
         async () => {
           // A refresh answer of this connection got through (other connections' do not count).
           const list = await readNow(session);
-          expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+          expectEvery(list.vehicles, (v) => v.lastFailure === null);
           expect(refreshes()).toBeGreaterThan(lost);
           expect(proxy.delivered()).toBeGreaterThan(delivered);
         },

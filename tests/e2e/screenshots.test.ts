@@ -1,21 +1,34 @@
 // Screenshots of the main states, light and dark, for the README and the store listing. Fixed data
-// from a stand-in server and a fixed clock make every run draw the same pixels.
-import { mkdir } from 'node:fs/promises';
+// from a stand-in server and a fixed clock make every run draw the same pixels, so each test
+// compares what it draws with the committed image and fails when an element changed.
+// To redraw the committed images after a deliberate change: UPDATE_SCREENSHOTS=1 (then review the
+// PNGs in the diff before committing them).
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pixelmatch from 'pixelmatch';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vehicle } from '../../protocol/server-api';
 import { startTokenServer, type TokenServer } from '../extension/token-server';
+import { makeVehicle } from '../extension/vehicles';
 import { launchExtension, type ExtensionBrowser } from './extension';
 import { E2E_SERVER_PORT, E2E_SERVER_URL, SCREENSHOT_DIR } from './paths';
 
-const NOW = new Date('2026-01-15T10:32:00.000Z');
-const FETCHED_AT = '2026-01-15T10:30:00.000Z';
+const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
+/**
+ * Per-pixel colour distance under which two pixels count as equal (pixelmatch's scale, 0 to 1);
+ * anti-aliased edges are not counted at all, so font rendering noise passes.
+ */
+const COLOUR_THRESHOLD = 0.1;
+/** Pixels that may still differ: one changed letter alone differs in about twenty. */
+const MAX_DIFFERENT_PIXELS = 8;
 
-const tesla: Vehicle = {
-  id: 'veh-tesla',
+const NOW = new Date('2026-01-15T10:32:00.000Z');
+
+const tesla = makeVehicle({
   make: 'TESLA',
-  model: 'Model 3',
   year: 2022,
   permissions: [
     'read_vehicle_info',
@@ -25,44 +38,25 @@ const tesla: Vehicle = {
     'read_security',
     'control_security',
   ],
-  status: 'connected',
-  units: 'metric',
   data: {
     odometer: { distance: 23817 },
     battery: { percentRemaining: 0.72, range: 341 },
     location: { latitude: 37.7749, longitude: -122.4194 },
     security: { isLocked: true },
   },
-  fetchedAt: FETCHED_AT,
-  readAt: {},
-  reading: false,
-  nextReadAt: null,
-  lastFailure: null,
-  pendingCommand: null,
-  usage: { month: '2026-01', billed: 5, budget: 500 },
-};
+});
 
-const mustang: Vehicle = {
+const mustang = makeVehicle({
   id: 'veh-mustang',
   make: 'FORD',
   model: 'Mustang',
-  year: 2021,
   permissions: ['read_vehicle_info', 'read_odometer', 'read_fuel', 'read_security'],
-  status: 'connected',
-  units: 'metric',
   data: {
     odometer: { distance: 41205 },
     fuel: { percentRemaining: 0.38, range: 214, amountRemaining: 23 },
     security: { isLocked: false },
   },
-  fetchedAt: FETCHED_AT,
-  readAt: {},
-  reading: false,
-  nextReadAt: null,
-  lastFailure: null,
-  pendingCommand: null,
-  usage: { month: '2026-01', billed: 5, budget: 500 },
-};
+});
 
 interface Scene {
   name: string;
@@ -146,7 +140,6 @@ beforeAll(async () => {
   server = await startTokenServer(E2E_SERVER_PORT);
   server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles, pendingConnections: 0 } }));
   browser = await launchExtension();
-  await mkdir(SCREENSHOT_DIR, { recursive: true });
 });
 afterAll(async () => {
   await browser.close();
@@ -165,14 +158,31 @@ describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => 
       await page.goto(`chrome-extension://${browser.extensionId}/${file}`);
       await ready(page);
       const suffix = colorScheme === 'dark' ? '-dark' : '';
-      await page.screenshot({
-        path: path.join(SCREENSHOT_DIR, `${name}${suffix}.png`),
-        fullPage: true,
-        animations: 'disabled',
-        caret: 'hide',
-      });
+      const committed = path.join(SCREENSHOT_DIR, `${name}${suffix}.png`);
+      const drawn = await page.screenshot({ fullPage: true, animations: 'disabled', caret: 'hide' });
+      if (UPDATE) await writeFile(committed, drawn);
+      else await expectSameImage(drawn, committed);
     } finally {
       await page.close();
     }
   });
 });
+
+/** Fails when `drawn` differs from the committed image beyond noise; leaves the drawing and a diff to look at. */
+async function expectSameImage(drawn: Buffer, committedFile: string): Promise<void> {
+  const actual = PNG.sync.read(drawn);
+  const expected = PNG.sync.read(await readFile(committedFile));
+  const { width, height } = expected;
+  const hint = `redraw with UPDATE_SCREENSHOTS=1 if the change is meant (${path.basename(committedFile)})`;
+  expect({ width: actual.width, height: actual.height }, hint).toEqual({ width, height });
+  const diff = new PNG({ width, height });
+  const different = pixelmatch(expected.data, actual.data, diff.data, width, height, {
+    threshold: COLOUR_THRESHOLD,
+  });
+  if (different > MAX_DIFFERENT_PIXELS) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'car-connect-screenshot-'));
+    await writeFile(path.join(dir, 'drawn.png'), drawn);
+    await writeFile(path.join(dir, 'diff.png'), PNG.sync.write(diff));
+    expect.fail(`${different} pixels differ (drawing and diff in ${dir}); ${hint}`);
+  }
+}

@@ -278,15 +278,35 @@ describe('test-mode logins', () => {
   });
 
   it('TYPE.CODE@smartcar.com makes every data request fail with that error', async () => {
-    const { accessToken } = await connectAndExchange(devAuthClient(), ['read_odometer'], {
-      email: 'VEHICLE_STATE.UNKNOWN@smartcar.com',
-    });
-    const [id = ''] = (await smartcar.getVehicles(accessToken)).vehicles;
-    const error = await smartcarError(new smartcar.Vehicle(id, accessToken).odometer());
-    expect(error.statusCode).toBe(409);
-    expect(error.message).toBe(
-      'VEHICLE_STATE:UNKNOWN - The vehicle was unable to perform your request due to an unknown issue.',
+    const { accessToken } = await connectAndExchange(
+      devAuthClient(),
+      ['read_odometer', 'read_location', 'read_security', 'control_security'],
+      { email: 'VEHICLE_STATE.UNKNOWN@smartcar.com' },
     );
-    expect(error.resolution).toEqual({ type: 'RETRY_LATER' });
+    const [id = ''] = (await smartcar.getVehicles(accessToken)).vehicles;
+    const vehicle = new smartcar.Vehicle(id, accessToken);
+    const batch = await vehicle.batch(['/odometer', '/location', '/security']);
+    const errors = await Promise.all(
+      [
+        vehicle.odometer(),
+        vehicle.location(),
+        vehicle.lockStatus(),
+        vehicle.lock(),
+        vehicle.unlock(),
+        ...[batch.odometer, batch.location, batch.lockStatus].map((item) =>
+          Promise.resolve().then(() => item?.()),
+        ),
+      ].map(smartcarError),
+    );
+    expect(errors).toHaveLength(8);
+    // Not the status: the SDK gives a batch item's error the status of the batch answer (200).
+    for (const error of errors) {
+      expect([error.type, error.code, error.message, error.resolution]).toEqual([
+        'VEHICLE_STATE',
+        'UNKNOWN',
+        'VEHICLE_STATE:UNKNOWN - The vehicle was unable to perform your request due to an unknown issue.',
+        { type: 'RETRY_LATER' },
+      ]);
+    }
   });
 });

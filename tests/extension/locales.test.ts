@@ -1,5 +1,6 @@
 import de from '@/public/_locales/de/messages.json';
 import en from '@/public/_locales/en/messages.json';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatMessage, type MessageFile } from './messages';
 
@@ -13,11 +14,19 @@ describe.each(languages)('the %s translation', (_language, messages) => {
     expect(Object.keys(messages).sort()).toEqual(Object.keys(en).sort());
   });
 
-  it.each(Object.entries(en as MessageFile))('keeps the placeholders of %s', (key, english) => {
-    const translated = messages[key];
-    expect(translated?.message.trim()).not.toBe('');
-    expect(placeholdersOf(translated?.message ?? '')).toEqual(placeholdersOf(english.message));
-    expect(translated?.placeholders).toEqual(english.placeholders);
+  it('keeps the placeholders of every message, and leaves none empty', () => {
+    const problems: string[] = [];
+    for (const [key, english] of Object.entries(en as MessageFile)) {
+      const translated = messages[key];
+      if (!translated?.message.trim()) problems.push(`${key}: empty`);
+      const [used, expected] = [placeholdersOf(translated?.message ?? ''), placeholdersOf(english.message)];
+      if (used.join() !== expected.join())
+        problems.push(`${key}: uses ${used.join()}, not ${expected.join()}`);
+      if (!isDeepStrictEqual(translated?.placeholders, english.placeholders)) {
+        problems.push(`${key}: its placeholders differ from the English ones`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (database) => {
   let stack: Stack;
@@ -215,7 +216,7 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       const bobList = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session: bob.session });
       expect(aliceList.status).toBe(200);
       expect(aliceList.json.vehicles.map((v) => v.id).sort()).toEqual(alice.vehicles.map((v) => v.id).sort());
-      expect(bobList.json.vehicles.every((v) => v.make === 'FORD')).toBe(true);
+      expectEvery(bobList.json.vehicles, (v) => v.make === 'FORD');
     });
 
     it('answers from storage without calling Smartcar, and starts a due read once for many requests', async () => {
@@ -231,9 +232,9 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
         const answers = await Promise.all(
           Array.from({ length: 20 }, () => api.call<VehiclesResponse>('GET', '/api/vehicles', { session })),
         );
-        expect(answers.every((answer) => answer.status === 200)).toBe(true);
+        expectEvery(answers, (answer) => answer.status === 200);
         // The first answer already says a read is under way; none waited for it.
-        expect(answers[0]?.json.vehicles.every((vehicle) => vehicle.reading)).toBe(true);
+        expectEvery(answers[0]?.json.vehicles, (vehicle) => vehicle.reading);
         await api.settled(session);
       } finally {
         vi.useRealTimers();

@@ -11,6 +11,7 @@ import { apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { newEncryptionKey, startServerProcess } from '../support/server-process';
 import { TEST_CLIENT } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 describe('key rotation', () => {
   let emulator: Emulator;
@@ -65,7 +66,7 @@ describe('key rotation', () => {
     try {
       const list = await apiClient(rotated.url).call<VehiclesResponse>('GET', '/api/vehicles', { session });
       expect(list.status).toBe(200);
-      expect(list.json.vehicles.every((vehicle) => vehicle.status === 'connected')).toBe(true);
+      expectEvery(list.json.vehicles, (vehicle) => vehicle.status === 'connected');
     } finally {
       await rotated.stop();
     }

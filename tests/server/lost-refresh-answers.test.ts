@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the %s database', (database) => {
   let stack: Stack;
@@ -51,7 +52,7 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
         async () => {
           // A refresh answer of this connection got through (other connections' do not count).
           const list = await api.readNow(session);
-          expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+          expectEvery(list.vehicles, (v) => v.lastFailure === null);
           expect(refreshes()).toBeGreaterThan(lost);
           expect(proxy.delivered()).toBeGreaterThan(delivered);
         },

@@ -14,6 +14,7 @@ import { NO_LIMITS, TEST_CLIENT } from '../support/stack';
 import { startTokenProxy, type TokenProxy } from '../support/token-proxy';
 import { hashToken } from '../../server/tokens';
 import journal from '../../server/db/migrations/meta/_journal.json';
+import { expectEvery } from '../support/expect-every';
 
 let emulator: Emulator;
 const baseEnv = () => ({
@@ -84,7 +85,10 @@ describe('server processes on one PostgreSQL', () => {
     expect(answers.filter((answer) => answer.status === 202)).toHaveLength(100);
     const lists = [await first.settled(session), await second.settled(session)];
     expect(emulator.calls().byEndpoint['token.refresh_token']).toBe(1);
-    expect(lists.every((list) => list.vehicles.every((v) => v.status === 'connected'))).toBe(true);
+    expectEvery(
+      lists.flatMap((list) => list.vehicles),
+      (v) => v.status === 'connected',
+    );
   });
 
   // The survivor takes the refresh over on its own, inside the minute Smartcar keeps the used

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeResponse } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 describe('a login with twelve slow vehicles', () => {
   let stack: Stack;
@@ -31,7 +32,7 @@ describe('a login with twelve slow vehicles', () => {
     expect(list.vehicles.map((vehicle) => [vehicle.status, vehicle.lastFailure])).toEqual(
       list.vehicles.map(() => ['connected', null]),
     );
-    expect(list.vehicles.every((vehicle) => vehicle.data.odometer != null)).toBe(true);
+    expectEvery(list.vehicles, (vehicle) => vehicle.data.odometer != null);
     expect(stack.emulator.calls().byEndpoint.vehicles).toBeGreaterThanOrEqual(2); // two pages
 
     const texts = [exchange.text, JSON.stringify(list), stack.logs()];

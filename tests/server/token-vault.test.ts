@@ -9,6 +9,7 @@ import { hashToken } from '../../server/tokens';
 import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
+import { expectEvery } from '../support/expect-every';
 
 describe.each(['embedded', 'postgresql'] as const)('token vault on the %s database', (database) => {
   let stack: Stack;
@@ -58,7 +59,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 100 }, () => 202));
     const list = await api.settled(session);
     expect(refreshes()).toBe(1);
-    expect(list.vehicles.every((v) => v.status === 'connected' && v.lastFailure === null)).toBe(true);
+    expectEvery(list.vehicles, (v) => v.status === 'connected' && v.lastFailure === null);
   });
 
   it('reads with the stored token, without refreshing, while it is fresh', async () => {
@@ -73,7 +74,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     const [access] = activeTokens('access');
     expect(stack.emulator.revokeToken(access ?? '')).toBe(true);
     const list = await api.readNow(session);
-    expect(list.vehicles.every((v) => v.status === 'connected' && v.lastFailure === null)).toBe(true);
+    expectEvery(list.vehicles, (v) => v.status === 'connected' && v.lastFailure === null);
     expect(refreshes()).toBe(1);
   });
 
@@ -93,7 +94,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       // The last data read is still there, and the other user's connection is untouched.
       expect(list.vehicles.map((v) => v.data)).toEqual(vehicles.map((v) => v.data));
       const untouched = await api.readNow(other.session);
-      expect(untouched.vehicles.every((v) => v.status === 'connected')).toBe(true);
+      expectEvery(untouched.vehicles, (v) => v.status === 'connected');
       // Reconnecting with the same session brings the vehicles back.
       const again = await api.connectVehicles({ session, choices: { brand: 'TESLA' } });
       expect(again.vehicles.some((v) => v.status === 'connected')).toBe(true);
@@ -110,7 +111,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       times: 1,
     });
     const list = await api.readNow(session);
-    expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+    expectEvery(list.vehicles, (v) => v.lastFailure === null);
     expect(refreshes()).toBe(2);
   });
 
@@ -118,7 +119,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     const { session } = await connect({ expiring: true });
     stack.emulator.injectFault({ endpoint: 'token.refresh_token', status: 429, retryAfter: 1, times: 1 });
     const list = await api.readNow(session);
-    expect(list.vehicles.every((v) => v.lastFailure === null)).toBe(true);
+    expectEvery(list.vehicles, (v) => v.lastFailure === null);
     expect(refreshes()).toBe(2);
   });
 
@@ -126,7 +127,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     const { session } = await connect({ expiring: true });
     stack.emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 2_000, times: 1 });
     const list = await api.readNow(session);
-    expect(list.vehicles.every((v) => v.status === 'connected' && v.lastFailure === null)).toBe(true);
+    expectEvery(list.vehicles, (v) => v.status === 'connected' && v.lastFailure === null);
     expect(refreshes()).toBe(2);
   });
 

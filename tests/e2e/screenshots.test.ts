@@ -158,10 +158,74 @@ describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => 
       await page.goto(`chrome-extension://${browser.extensionId}/${file}`);
       await ready(page);
       const suffix = colorScheme === 'dark' ? '-dark' : '';
-      const committed = path.join(SCREENSHOT_DIR, `${name}${suffix}.png`);
       const drawn = await page.screenshot({ fullPage: true, animations: 'disabled', caret: 'hide' });
-      if (UPDATE) await writeFile(committed, drawn);
-      else await expectSameImage(drawn, committed);
+      await checkDrawing(drawn, `${name}${suffix}`);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+/** The store listing's first line, beside the popup in the store images. */
+const TAGLINE = 'Your car, one click away in the toolbar.';
+
+/** Writes the drawing in update mode, else compares it with the committed image of that name. */
+async function checkDrawing(drawn: Buffer, name: string): Promise<void> {
+  const committed = path.join(SCREENSHOT_DIR, `${name}.png`);
+  if (UPDATE) await writeFile(committed, drawn);
+  else await expectSameImage(drawn, committed);
+}
+
+// The Chrome Web Store takes 1280×800 screenshots and a 440×280 small promo tile; Firefox Add-ons
+// takes the same 1280×800 screenshots. The popup is shown as the browser shows it: over a plain
+// page, below the toolbar on the right.
+describe('store images', () => {
+  it.each(['light', 'dark'] as const)('1280×800 screenshot, three vehicles, %s', async (colorScheme) => {
+    vehicles = [tesla, mustang, kia];
+    await browser.writeStorage({ local: signedIn(vehicles) });
+    const page = await browser.context.newPage();
+    try {
+      await page.clock.setFixedTime(NOW);
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+      await refreshed(page);
+      await page.addStyleTag({
+        content: `
+          html { min-height: 100%; background: ${colorScheme === 'dark' ? '#0e1013' : '#e6eaef'}; }
+          html::before {
+            content: '${TAGLINE}'; position: absolute; left: 96px; top: 300px; width: 560px;
+            font: 600 44px/1.25 system-ui, sans-serif; color: ${colorScheme === 'dark' ? '#e8eaed' : '#1b1f24'};
+          }
+          body { position: absolute; top: 16px; right: 72px; border-radius: 8px;
+                 box-shadow: 0 12px 36px rgb(0 0 0 / 0.3); }`,
+      });
+      const suffix = colorScheme === 'dark' ? '-dark' : '';
+      await checkDrawing(
+        await page.screenshot({ animations: 'disabled', caret: 'hide' }),
+        `store-1280x800${suffix}`,
+      );
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('440×280 small promo tile', async () => {
+    const icon = (await readFile('public/icon/128.png')).toString('base64');
+    const page = await browser.context.newPage();
+    try {
+      await page.setViewportSize({ width: 440, height: 280 });
+      await page.setContent(`<!doctype html>
+        <body style="margin:0;height:280px;display:flex;align-items:center;gap:24px;padding:0 36px;
+                     box-sizing:border-box;background:#0b63ce;color:#fff;font-family:system-ui,sans-serif">
+          <img src="data:image/png;base64,${icon}" width="96" height="96" alt="">
+          <div><div style="font:700 32px/1.2 system-ui,sans-serif;white-space:nowrap">Car Connect</div>
+          <div style="font:500 17px/1.35 system-ui,sans-serif;margin-top:8px">${TAGLINE}</div></div>
+        </body>`);
+      await checkDrawing(
+        await page.screenshot({ animations: 'disabled', caret: 'hide' }),
+        'store-promo-440x280',
+      );
     } finally {
       await page.close();
     }

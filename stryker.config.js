@@ -70,8 +70,10 @@ export default {
     ]),
     // The extension's reading of the Connect redirect.
     'utils/connect-redirect.ts',
+    // The one hook that finds the caller of every vehicle route.
+    ...parts('server/routes/vehicle-routes.ts', (source) => usesOf(source, 'vehicleRoutes', 'requireCaller')),
     // Smartcar's failures in words for the person.
-    ...parts('server/smartcar.ts', (source) => [declaration(source, 'toApiError')]),
+    ...parts('server/api-errors.ts', (source) => [declaration(source, 'upstreamError')]),
     // The emulator's codes and tokens, bound to the client they were issued to.
     'emulator/store.ts',
   ],

@@ -39,6 +39,7 @@ const OUTPUT = 'bench/mutation.md';
 const SECURITY_CHECKS: Record<string, string> = {
   'server/vault/cipher.ts': 'encryption',
   'server/sessions.ts': 'session lookup',
+  'server/routes/vehicle-routes.ts': 'session lookup',
   'server/connect-states.ts': 'state binding',
   'protocol/extension-identity.ts': 'redirect allow-list',
   'server/config.ts': 'redirect allow-list',

@@ -2,29 +2,20 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
-import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { expectEvery } from '../support/expect-every';
 
 describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (database) => {
   let stack: Stack;
   let api: ReturnType<typeof apiClient>;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const env: Record<string, string> = {};
-    if (database === 'postgresql') {
-      const db = await createTestDatabase();
-      env.DATABASE_URL = db.url;
-      dropDatabase = db.drop;
-    }
-    stack = await startStack({ env });
+    stack = await startStack({ database });
     api = apiClient(stack.serverUrl);
   });
 
   afterAll(async () => {
     await stack.close();
-    await dropDatabase?.();
   });
 
   describe('POST /api/connect', () => {

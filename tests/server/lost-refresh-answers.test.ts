@@ -3,7 +3,6 @@
 // other tests retrying in the background would share the proxy's lost answers and the count.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
-import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { expectEvery } from '../support/expect-every';
 
@@ -11,23 +10,16 @@ describe.each(['embedded', 'postgresql'] as const)('lost refresh answers on the 
   let stack: Stack;
   let api: ApiClient;
   let connect: ReturnType<typeof freshAccounts>;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const env: Record<string, string> = { SMARTCAR_TIMEOUT_MS: '500', MAINTENANCE_INTERVAL_SECONDS: '1' };
-    if (database === 'postgresql') {
-      const db = await createTestDatabase();
-      env.DATABASE_URL = db.url;
-      dropDatabase = db.drop;
-    }
-    stack = await startStack({ env, tokenProxy: true });
+    stack = await startStack({ database, env, tokenProxy: true });
     api = apiClient(stack.serverUrl);
     connect = freshAccounts(api, stack.emulator);
   });
 
   afterAll(async () => {
     await stack.close();
-    await dropDatabase?.();
   });
 
   const refreshes = () => tokenRefreshes(stack.emulator);

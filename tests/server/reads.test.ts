@@ -4,7 +4,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, SecurityResponse, Vehicle, VehiclesResponse } from '../../protocol/server-api';
 import { apiClient } from '../support/api-client';
-import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 
 const MUSTANG = '1FA6P8CF4M5100257'; // fuel
@@ -19,7 +18,6 @@ const TIMEOUT_MS = 4_000;
 describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s database', (database) => {
   let stack: Stack;
   let api: ReturnType<typeof apiClient>;
-  let dropDatabase: (() => Promise<void>) | undefined;
   let accounts = 0;
 
   beforeAll(async () => {
@@ -28,12 +26,7 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
       SMARTCAR_WAIT_SECONDS: String(WAIT_MS / 1000),
       SMARTCAR_TIMEOUT_MS: String(TIMEOUT_MS),
     };
-    if (database === 'postgresql') {
-      const db = await createTestDatabase();
-      env.DATABASE_URL = db.url;
-      dropDatabase = db.drop;
-    }
-    stack = await startStack({ env });
+    stack = await startStack({ database, env });
     api = apiClient(stack.serverUrl);
   });
 
@@ -44,7 +37,6 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
 
   afterAll(async () => {
     await stack.close();
-    await dropDatabase?.();
   });
 
   /** A fresh account's vehicles, read once; Smartcar's call counts start from zero after it. */

@@ -13,16 +13,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 describe.each(['embedded', 'postgresql'] as const)('the API on the %s database', (database) => {
   let stack: Stack;
   let api: ReturnType<typeof apiClient>;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const env: Record<string, string> = { SESSION_IDLE_DAYS: '30', SESSION_MAX_DAYS: '180' };
-    if (database === 'postgresql') {
-      const db = await createTestDatabase();
-      env.DATABASE_URL = db.url;
-      dropDatabase = db.drop;
-    }
-    stack = await startStack({ env });
+    stack = await startStack({ database, env });
     api = apiClient(stack.serverUrl);
   });
   afterEach(() => {
@@ -30,7 +24,6 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
   });
   afterAll(async () => {
     await stack.close();
-    await dropDatabase?.();
   });
 
   it.each([

@@ -7,7 +7,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { hashToken } from '../../server/tokens';
 import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
-import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { expectEvery } from '../support/expect-every';
 
@@ -15,8 +14,6 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
   let stack: Stack;
   let api: ApiClient;
   let connect: ReturnType<typeof freshAccounts>;
-  let databaseUrl: string | undefined;
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const env: Record<string, string> = {
@@ -27,12 +24,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       // The renewal test jumps 55 days ahead: longer than a session may sit idle by default.
       SESSION_IDLE_DAYS: '90',
     };
-    if (database === 'postgresql') {
-      const db = await createTestDatabase();
-      env.DATABASE_URL = databaseUrl = db.url;
-      dropDatabase = db.drop;
-    }
-    stack = await startStack({ env, tokenProxy: true });
+    stack = await startStack({ database, env, tokenProxy: true });
     api = apiClient(stack.serverUrl);
     connect = freshAccounts(api, stack.emulator);
   });
@@ -44,7 +36,6 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
 
   afterAll(async () => {
     await stack.close();
-    await dropDatabase?.();
   });
 
   const refreshes = () => tokenRefreshes(stack.emulator);
@@ -237,6 +228,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
 
   /** Everything the database holds, as text: its files for PGlite, its rows for PostgreSQL. */
   async function databaseText(): Promise<string> {
+    const { databaseUrl } = stack;
     if (!databaseUrl) {
       const files = await readdir(stack.dataDir, { recursive: true, withFileTypes: true });
       const contents = await Promise.all(

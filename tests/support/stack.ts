@@ -14,6 +14,7 @@ import {
 } from '../../protocol/extension-identity';
 import { buildApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
+import { createTestDatabase } from './postgres';
 import { startTokenProxy, type TokenProxy } from './token-proxy';
 
 export const TEST_CLIENT = {
@@ -29,6 +30,8 @@ export interface Stack {
   tokenProxy: TokenProxy | undefined;
   /** The server's data folder: the embedded database and nothing else. */
   dataDir: string;
+  /** The PostgreSQL database of this stack alone, when it runs on one; dropped by `close`. */
+  databaseUrl: string | undefined;
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
   /** Everything the server logged so far, one JSON line per entry. */
@@ -37,6 +40,8 @@ export interface Stack {
 }
 
 export interface StackOptions {
+  /** The embedded database (default), or a fresh PostgreSQL database of the stack's own. */
+  database?: 'embedded' | 'postgresql';
   /** Fixed port (e2e builds bake the server URL in); any free port when omitted. */
   serverPort?: number;
   /** Extra server environment, e.g. DATABASE_URL or VEHICLE_DATA_MAX_AGE_SECONDS. */
@@ -67,6 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.latency,
   });
   const tokenProxy = options.tokenProxy ? await startTokenProxy(emulator.origin) : undefined;
+  const postgres = options.database === 'postgresql' ? await createTestDatabase() : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'car-connect-test-'));
   let logText = '';
   const logStream = new PassThrough();
@@ -82,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PORT: String(options.serverPort ?? 0),
     // Tests connect far more often than a person; the rate-limit test sets its own limit.
     RATE_LIMIT_PER_MINUTE: '10000',
+    ...(postgres ? { DATABASE_URL: postgres.url } : {}),
     ...options.env,
   });
 
@@ -104,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     emulator,
     tokenProxy,
     dataDir,
+    databaseUrl: postgres?.url,
     startServer,
     stopServer,
     logs: () => logText,
@@ -112,6 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await tokenProxy?.close();
       await emulator.close();
       await rm(dataDir, { recursive: true, force: true });
+      await postgres?.drop();
     },
   };
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { UnitSystem, Vehicle, VehicleData } from '../protocol/server-api';
+import type { UnitSystem, Vehicle, VehicleData, VehiclesResponse } from '../protocol/server-api';
 import { monthOf, startOfNextMonth, type RequestBudget } from './budget';
 import type { Config } from './config';
 import type { Database } from './db';
@@ -41,14 +41,9 @@ interface CachedAnswer {
   /** The user's `vehicles_version` the answer was built at; any change since raises it. */
   version: number;
   units: UnitSystem | undefined;
-  answer: VehiclesAnswer;
+  answer: VehiclesResponse;
   /** The answer must be built again from this time on (ms since the epoch): a read falls due. */
   until: number;
-}
-
-export interface VehiclesAnswer {
-  vehicles: Vehicle[];
-  pendingConnections: number;
 }
 
 /** What a lock or unlock came to within the time the person waits. */
@@ -92,7 +87,7 @@ export class VehicleService {
    * listed yet. With the `vehicles_version` the caller's session was looked up at, an answer this
    * process built at that version is reused for a few seconds.
    */
-  async list(userId: string, units?: UnitSystem, version?: number): Promise<VehiclesAnswer> {
+  async list(userId: string, units?: UnitSystem, version?: number): Promise<VehiclesResponse> {
     const cached = this.answers.get(userId);
     if (cached && cached.version === version && cached.units === units && Date.now() < cached.until) {
       return cached.answer;
@@ -137,7 +132,7 @@ export class VehicleService {
    * unless Smartcar's limits or the month's budget say to wait (then that error, when no vehicle
    * could be read).
    */
-  async refresh(userId: string, units?: UnitSystem): Promise<VehiclesAnswer> {
+  async refresh(userId: string, units?: UnitSystem): Promise<VehiclesResponse> {
     const now = new Date();
     const rows = (await this.rows(userId)).filter((row) => row.status === 'active');
     const context = await this.context(rows, now);

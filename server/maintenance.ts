@@ -18,7 +18,7 @@ interface Parts {
 }
 
 /** Signing out revokes each vehicle at Smartcar; a run does this many users, the next run the rest. */
-const ENDED_USERS_PER_RUN = 20;
+const ENDED_USERS_PER_RUN = 100;
 
 export async function runMaintenance(
   { db, vault, sessions, vehicles }: Parts,

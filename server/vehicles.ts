@@ -237,14 +237,24 @@ export class VehicleService {
     return { vehicle: toApiVehicle(current, context, units), confirmed: waited === true };
   }
 
-  /** Revokes Smartcar's access to the vehicle, then forgets it and, if it was the last one, its tokens. */
+  /**
+   * Forgets the vehicle and revokes Smartcar's access to it (unless another of our users still has
+   * the car, see `revokeUnlessShared`), then its tokens if it was the connection's last vehicle.
+   */
   async disconnect(userId: string, vehicleId: string): Promise<void> {
     const row = await this.row(userId, vehicleId);
-    if (row.status === 'active') await this.revoke(row.vehicle);
-    await this.db.transaction(async (tx) => {
-      await tx.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-      await deleteEmptyConnections(tx, userId);
-    });
+    // Forgotten before the shared-car check, so two users disconnecting the same car at once cannot
+    // each see the other's row and both leave it connected at Smartcar.
+    await this.db.delete(vehicles).where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
+    try {
+      if (row.status === 'active') await this.revokeUnlessShared(row.vehicle);
+    } catch (error) {
+      // Smartcar did not take the disconnect: the vehicle stays, so the person can try again.
+      await this.db.insert(vehicles).values(row.vehicle).onConflictDoNothing();
+      await this.changed(userId);
+      throw error;
+    }
+    await this.db.transaction((tx) => deleteEmptyConnections(tx, userId));
     await this.changed(userId);
   }
 
@@ -254,11 +264,13 @@ export class VehicleService {
    */
   async signOut(userId: string): Promise<void> {
     const rows = await this.rows(userId);
+    // Forgotten first, as in `disconnect`; the tokens stay until the user is deleted below.
+    await this.db.delete(vehicles).where(eq(vehicles.userId, userId));
     await Promise.all(
       rows
         .filter((row) => row.status === 'active')
         .map((row) =>
-          this.revoke(row.vehicle).catch((error: unknown) => {
+          this.revokeUnlessShared(row.vehicle).catch((error: unknown) => {
             // Signing out must not depend on Smartcar being up; the grant then lapses on its own.
             this.log.warn(
               { vehicleId: row.vehicle.id, code: error instanceof ApiError ? error.code : 'internal' },
@@ -268,7 +280,7 @@ export class VehicleService {
         ),
     );
     await this.db.delete(users).where(eq(users.id, userId));
-    await this.changed(userId);
+    this.answers.delete(userId);
   }
 
   /**
@@ -287,13 +299,20 @@ export class VehicleService {
    * Ends this application's access to the vehicle at Smartcar. Smartcar's disconnect is per vehicle
    * and application, not per grant: while another of our users still has the car connected (the
    * same account signed in from another browser), revoking would end their access too, so the
-   * vehicle is only forgotten here.
+   * vehicle is only forgotten here. The caller has deleted its own row of the vehicle already.
    */
-  private async revoke(vehicle: VehicleRow): Promise<void> {
+  private async revokeUnlessShared(vehicle: VehicleRow): Promise<void> {
     const [sharedWith] = await this.db
       .select({ userId: vehicles.userId })
       .from(vehicles)
-      .where(and(eq(vehicles.id, vehicle.id), ne(vehicles.userId, vehicle.userId)))
+      .innerJoin(connections, eq(connections.id, vehicles.connectionId))
+      .where(
+        and(
+          eq(vehicles.id, vehicle.id),
+          ne(vehicles.userId, vehicle.userId),
+          eq(connections.status, 'active'),
+        ),
+      )
       .limit(1);
     if (sharedWith) return;
     try {

@@ -344,6 +344,25 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       expect(again.status).toBe(404);
     });
 
+    it('keeps the vehicle when Smartcar does not take the disconnect, so it can be tried again', async () => {
+      const { session, vehicles } = await api.connectVehicles({
+        choices: { brand: 'TESLA', email: 'disconnect-fails@example.com' },
+      });
+      const car = vehicles[0]?.id ?? '';
+      stack.emulator.injectFault({
+        endpoint: 'disconnect',
+        type: 'RATE_LIMIT',
+        code: 'VEHICLE',
+        retryAfter: 30,
+        times: 1,
+      });
+      const failed = await api.call<ErrorBody>('DELETE', `/api/vehicles/${car}`, { session });
+      expect([failed.status, failed.json.error.code]).toEqual([429, 'rate_limited']);
+      const list = await api.call<VehiclesResponse>('GET', '/api/vehicles', { session });
+      expect(list.json.vehicles.map((vehicle) => vehicle.id)).toContain(car);
+      expect((await api.call('DELETE', `/api/vehicles/${car}`, { session })).status).toBe(204);
+    });
+
     // Smartcar's disconnect ends the application's access to the car, for every grant.
     it('leaves the car connected at Smartcar while the same account is connected in another browser', async () => {
       const choices = { brand: 'TESLA', email: 'two-browsers@example.com' };

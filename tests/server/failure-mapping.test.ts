@@ -30,6 +30,49 @@ describe('toApiError', () => {
     });
   });
 
+  // Smartcar's limits, told apart by type and code (https://smartcar.com/docs/errors/api-errors).
+  it.each([
+    [
+      430,
+      'BILLING',
+      'VEHICLE_REQUEST_LIMIT',
+      'request_budget_spent',
+      "This vehicle has used this month's Smartcar requests.",
+    ],
+    [
+      402,
+      'BILLING',
+      'INVALID_PLAN',
+      'request_budget_spent',
+      "This vehicle has used this month's Smartcar requests.",
+    ],
+    [
+      429,
+      'UPSTREAM',
+      'RATE_LIMIT',
+      'rate_limited',
+      'The car maker limits how often this vehicle can be asked. Try again later.',
+    ],
+    [429, 'RATE_LIMIT', 'VEHICLE', 'rate_limited', 'This vehicle was asked too often. Try again later.'],
+    [
+      429,
+      'RATE_LIMIT',
+      'SMARTCAR_API',
+      'rate_limited',
+      'Smartcar asked this server to slow down. Try again later.',
+    ],
+    [
+      500,
+      'UPSTREAM',
+      'UNKNOWN_ISSUE',
+      'upstream_unavailable',
+      'Smartcar is not answering right now. Try again in a moment.',
+    ],
+  ] as const)('turns a %i %s:%s into %s', (status, type, code, answerCode, message) => {
+    const error = new smartcar.SmartcarError(status, { type, code, description: 'upstream detail' }, {});
+    expect(answer(error)).toMatchObject({ code: answerCode, message });
+  });
+
   it('answers a 429 without a usable retry-after with no retry-after', () => {
     expect(answer(sdkError(429)).retryAfter).toBeUndefined();
     expect(answer(sdkError(429, { 'retry-after': 'soon' })).retryAfter).toBeUndefined();

@@ -1,12 +1,18 @@
 // How the server finds the caller's session from the Authorization header, over real HTTP on
 // PostgreSQL. Sessions are put straight into the database, so the test picks their tokens.
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../protocol/server-api';
+import { Sessions } from '../../server/sessions';
 import { hashToken } from '../../server/tokens';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 /** A stored session, sent in malformed headers. */
 const STORED = 'stored-session-token';
@@ -30,14 +36,28 @@ describe('session lookup', () => {
     await database.drop();
   });
 
-  /** Stores a session for `token` the way the server does: only its hash. */
-  async function storeSession(token: string): Promise<void> {
+  /** Stores a session for `token` the way the server does: only its hash. Answers its user's id. */
+  async function storeSession(
+    token: string,
+    { createdAgoMs = 0, usedAgoMs = 0 }: { createdAgoMs?: number; usedAgoMs?: number } = {},
+  ): Promise<string> {
     const { rows } = await client.query<{ id: string }>('INSERT INTO users DEFAULT VALUES RETURNING id');
-    await client.query('INSERT INTO sessions (token_hash, user_id) VALUES ($1, $2)', [
-      hashToken(token),
-      rows[0]?.id,
-    ]);
+    const userId = rows[0]?.id ?? '';
+    const now = Date.now();
+    await client.query(
+      'INSERT INTO sessions (token_hash, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $4)',
+      [hashToken(token), userId, new Date(now - createdAgoMs), new Date(now - usedAgoMs)],
+    );
+    return userId;
   }
+
+  const lastUsed = async (token: string) => {
+    const { rows } = await client.query<{ last_used_at: Date }>(
+      'SELECT last_used_at FROM sessions WHERE token_hash = $1',
+      [hashToken(token)],
+    );
+    return rows[0]?.last_used_at.getTime();
+  };
 
   const vehicles = (authorization?: string) =>
     apiClient(stack.serverUrl).call<ErrorBody>('GET', '/api/vehicles', {
@@ -110,6 +130,46 @@ describe('session lookup', () => {
     const clear = await client.query('SELECT 1 FROM sessions WHERE token_hash = $1', [session]);
     expect(clear.rows).toHaveLength(0);
     expect((await vehicles(`Bearer ${session}`)).status).toBe(200);
+  });
+
+  // The server's defaults: 30 days unused, 180 days in all, renewed at most hourly.
+  it.each([
+    ['unused for the idle lifetime', 401, { usedAgoMs: 30 * DAY_MS + MINUTE_MS, createdAgoMs: 40 * DAY_MS }],
+    ['unused a day less than the idle lifetime', 200, { usedAgoMs: 29 * DAY_MS, createdAgoMs: 40 * DAY_MS }],
+    ['older than the absolute lifetime, though used now', 401, { createdAgoMs: 180 * DAY_MS + MINUTE_MS }],
+    ['a day younger than the absolute lifetime', 200, { createdAgoMs: 179 * DAY_MS }],
+  ] as const)('answers a session %s with %i', async (name, status, ages) => {
+    const token = `lifetime-${name.replace(/[^a-z]+/g, '-')}`;
+    await storeSession(token, ages);
+    const answer = await vehicles(`Bearer ${token}`);
+    expect(answer.status).toBe(status);
+    if (status === 401) expect(answer.json.error.code).toBe('session_expired');
+  });
+
+  it('renews a session used after an hour or more, and not one used minutes ago', async () => {
+    await storeSession('used-two-hours-ago', { usedAgoMs: 2 * HOUR_MS });
+    await storeSession('used-ten-minutes-ago', { usedAgoMs: 10 * MINUTE_MS });
+    const before = Date.now();
+    const unchanged = await lastUsed('used-ten-minutes-ago');
+    await vehicles('Bearer used-two-hours-ago');
+    await vehicles('Bearer used-ten-minutes-ago');
+    expect(await lastUsed('used-two-hours-ago')).toBeGreaterThanOrEqual(before - 1_000);
+    expect(await lastUsed('used-ten-minutes-ago')).toBe(unchanged);
+  });
+
+  it('deletes ended sessions, and then finds the users left without one (maintenance)', async () => {
+    const sessions = new Sessions(drizzle(client), { idleMs: 30 * DAY_MS, maxMs: 180 * DAY_MS });
+    const idle = await storeSession('ended-idle', { usedAgoMs: 31 * DAY_MS, createdAgoMs: 31 * DAY_MS });
+    const old = await storeSession('ended-old', { createdAgoMs: 181 * DAY_MS });
+    const live = await storeSession('still-live', { usedAgoMs: 29 * DAY_MS, createdAgoMs: 179 * DAY_MS });
+    await sessions.deleteEnded();
+    expect(await lastUsed('ended-idle')).toBeUndefined();
+    expect(await lastUsed('ended-old')).toBeUndefined();
+    expect(await lastUsed('still-live')).toBeDefined();
+    const ended = await sessions.usersWithoutSession(1000);
+    expect(ended).toEqual(expect.arrayContaining([idle, old]));
+    expect(ended).not.toContain(live);
+    expect(await sessions.usersWithoutSession(1)).toHaveLength(1);
   });
 
   it('forgets a signed-out session at once, though it was just looked up', async () => {

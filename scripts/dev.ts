@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'wxt';
 import { startEmulatorUnlessConfigured } from './emulated-smartcar';
+import { localServerUrl } from './local-server-url';
 import {
   DEV_EXTENSION_ID,
   GECKO_ID,
@@ -16,7 +17,7 @@ const env: NodeJS.ProcessEnv = { ...process.env };
 const redirectUrls = [chromeRedirectUrl(DEV_EXTENSION_ID), firefoxRedirectUrl(GECKO_ID)];
 
 const emulator = await startEmulatorUnlessConfigured(env);
-const serverUrl = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '8787'}`;
+const serverUrl = localServerUrl(env.HOST ?? '127.0.0.1', env.PORT ?? '8787');
 
 // Each in a process group of its own: npx does not pass signals on, so stopping means the whole group.
 const server: ChildProcess = spawn('npx', ['tsx', 'watch', '--clear-screen=false', 'server/main.ts'], {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { startEmulatorUnlessConfigured } from './emulated-smartcar';
+import { localServerUrl } from './local-server-url';
 import {
   DEV_EXTENSION_ID,
   GECKO_ID,
@@ -18,7 +19,7 @@ const firefoxRedirect = firefoxRedirectUrl(GECKO_ID);
 const emulator = await startEmulatorUnlessConfigured(env);
 
 const { app, config } = await startServer(env);
-const serverUrl = `http://${config.host}:${config.port}`;
+const serverUrl = localServerUrl(config.host, config.port);
 
 console.log('Building the extension...');
 execFileSync('npx', ['wxt', 'build'], { stdio: 'inherit', env: { ...env, WXT_SERVER_URL: serverUrl } });

@@ -68,9 +68,10 @@ Car Connect development
 `);
 
 let stopping = false;
-async function stop(exitCode: number): Promise<void> {
+async function stop(reason: string, exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
+  console.log(`\nStopping: ${reason}.`);
   if (serverRunning()) {
     // The server finishes its requests and closes its database before the session ends.
     const serverExited = once(server, 'exit');
@@ -83,9 +84,12 @@ async function stop(exitCode: number): Promise<void> {
 }
 
 // The server ending (a crash) ends the session rather than leaving half of it running.
-server.on('exit', (code) => void stop(code ?? 0));
-process.on('SIGINT', () => void stop(0));
+server.on(
+  'exit',
+  (code, signal) => void stop(`the server ended (${signal ?? `exit code ${String(code)}`})`, code ?? 0),
+);
+process.on('SIGINT', () => void stop('interrupted', 0));
 // Vite (inside WXT) exits on SIGTERM as soon as its own server is closed, the server process
 // perhaps still closing; this session stops its parts in order instead.
 process.removeAllListeners('SIGTERM');
-process.on('SIGTERM', () => void stop(0));
+process.on('SIGTERM', () => void stop('asked to (SIGTERM)', 0));

@@ -32,8 +32,6 @@ export default defineConfig({
           include: ['tests/operations/**/*.test.ts'],
           environment: 'node',
           // Each file installs, builds or starts whole programs; one at a time leaves the cores to them.
-          // `npm test` runs this project after the others, alone: `npm run dev` under test was seen
-          // to end early (exit 0, cause not found) while the browser tests ran beside it.
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,

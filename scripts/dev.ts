@@ -90,6 +90,9 @@ server.on(
 );
 process.on('SIGINT', () => void stop('interrupted', 0));
 // Vite (inside WXT) exits on SIGTERM as soon as its own server is closed, the server process
-// perhaps still closing; this session stops its parts in order instead.
+// perhaps still closing; this session stops its parts in order instead. Vite also exits when
+// standard input ends, which with input closed (`< /dev/null`, a script, a task runner) happened at
+// the first file change, once WXT began reading input for its keyboard shortcuts.
 process.removeAllListeners('SIGTERM');
+process.stdin.removeAllListeners('end');
 process.on('SIGTERM', () => void stop('asked to (SIGTERM)', 0));

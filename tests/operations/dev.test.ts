@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,6 +74,13 @@ describe('npm run dev without a desktop', () => {
     await until(async () => (await healthy()) || dev.exitCode !== null);
     expect(dev.exitCode, output).toBeNull();
     expect(output).not.toContain('--no-sandbox');
+    // A change in the project makes WXT read standard input, which is closed here (as from a
+    // script): the session must go on.
+    const now = new Date();
+    await utimes(path.join(root, 'README.md'), now, now);
+    await sleep(3_000);
+    expect(dev.exitCode, output).toBeNull();
+    expect(await healthy()).toBe(true);
 
     dev.kill('SIGTERM');
     await exited;

@@ -288,3 +288,15 @@ describe('snapshots', () => {
     expect(restarted().refresh(pair.refreshToken, 'client-a')).toBe('revoked');
   });
 });
+
+describe('application management tokens', () => {
+  it('name the client they belong to, and no client for any other token', () => {
+    const managed = new Store(
+      [CLIENT_A, { ...CLIENT_B, managementToken: 'management-b' }],
+      { ...LIFETIMES },
+      () => now,
+    );
+    expect(managed.clientByManagementToken('management-b')?.clientId).toBe('client-b');
+    expect(managed.clientByManagementToken('management-a')).toBeUndefined();
+  });
+});

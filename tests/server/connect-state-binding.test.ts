@@ -46,6 +46,14 @@ describe('connect states', () => {
     return rows[0]?.id ?? '';
   };
 
+  it('answers 401, not a database error, for a user who signed out meanwhile (on another process)', async () => {
+    const userId = await newUser();
+    await client.query('DELETE FROM users WHERE id = $1', [userId]);
+    await expect(
+      createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId, origin: ORIGIN }),
+    ).rejects.toMatchObject({ statusCode: 401, code: 'unauthorized' });
+  });
+
   it('gives back the redirect URI it was made for to its user, once', async () => {
     const userId = await newUser();
     const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId, origin: ORIGIN });

@@ -30,7 +30,7 @@ describe('toApiError', () => {
     });
   });
 
-  // Smartcar's limits, told apart by type and code (https://smartcar.com/docs/errors/api-errors).
+  // Smartcar's limits, told apart by type and code (https://smartcar.com/docs/help/api-limits).
   it.each([
     [
       430,

@@ -54,6 +54,14 @@ describe('connect states', () => {
     ).rejects.toMatchObject({ statusCode: 401, code: 'unauthorized' });
   });
 
+  it('passes any other database failure on as it is, not as a sign-out', async () => {
+    // A row the table refuses for another reason than its user: no redirect URI.
+    const refused = { ...anonymousState, redirectUri: null as unknown as string };
+    const failure = await createConnectState(handle.db, refused).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toMatchObject({ code: 'unauthorized' });
+  });
+
   it('gives back the redirect URI it was made for to its user, once', async () => {
     const userId = await newUser();
     const state = await createConnectState(handle.db, { redirectUri: REDIRECT_URI, userId, origin: ORIGIN });

@@ -2,6 +2,7 @@
 // words, and a message safe to show (never a token or upstream detail). The extension keys off the
 // code; the message is for people reading the answer, so each code has one wording.
 import type { ErrorBody, ErrorCode } from '../protocol/server-api';
+import { startOfNextMonth } from './budget';
 
 export class ApiError extends Error {
   constructor(
@@ -86,11 +87,11 @@ export function holdError(hold: Hold, now = new Date()): ApiError {
   return new ApiError(429, hold.code, hold.message, seconds);
 }
 
-/** The vehicle used this month's budget; `nextMonth` is when the count starts again. */
-export const budgetSpent = (nextMonth: Date, now = new Date()) =>
+/** The vehicle used this month's budget; the count starts again next month. */
+export const budgetSpent = (now = new Date()) =>
   holdError(
     {
-      until: nextMonth,
+      until: startOfNextMonth(now),
       code: 'request_budget_spent',
       message: "This vehicle has used this month's Smartcar requests. It can be read again next month.",
     },

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
 import type { ReadFailure, VehicleData, VehicleReadTimes } from '../protocol/server-api';
-import { startOfNextMonth, type RequestBudget } from './budget';
+import type { RequestBudget } from './budget';
 import type { Database } from './db';
 import { connections, vehicles, type ReadScope } from './db/schema';
 import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from './api-errors';
@@ -179,8 +179,7 @@ export class VehicleReader {
     if (!request.attributes && request.figures.length === 0) return changes;
 
     const [billed] = (await this.budget.billed([vehicle.id], startedAt)).values();
-    if (!this.budget.allows(billed ?? 0, readCost(known, scope)))
-      throw budgetSpent(startOfNextMonth(startedAt), startedAt);
+    if (!this.budget.allows(billed ?? 0, readCost(known, scope))) throw budgetSpent(startedAt);
 
     const reading = await call((token) => this.smartcar.readVehicle(vehicle.id, token, request));
     await this.budget.record(vehicle.id, reading.billed, startedAt);

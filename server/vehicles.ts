@@ -146,7 +146,7 @@ export class VehicleService {
         continue;
       }
       if (!this.budget.allows(context.billed.get(vehicle.id) ?? 0, readCost(vehicle, 'all'))) {
-        refused ??= budgetSpent(startOfNextMonth(now), now);
+        refused ??= budgetSpent(now);
         continue;
       }
       await this.requestRead(vehicle, 'all');
@@ -178,7 +178,7 @@ export class VehicleService {
     const hold = await this.budget.holdFor(vehicleId, now);
     if (hold) throw holdError(hold, now);
     const [billed] = (await this.budget.billed([vehicleId], now)).values();
-    if (!this.budget.allows(billed ?? 0, 1)) throw budgetSpent(startOfNextMonth(now), now);
+    if (!this.budget.allows(billed ?? 0, 1)) throw budgetSpent(now);
 
     const pendingCommand = { action, sentAt: now.toISOString() };
     await this.update(row.vehicle, { pendingCommand });
@@ -254,7 +254,7 @@ export class VehicleService {
       await this.changed(userId);
       throw error;
     }
-    await this.db.transaction((tx) => deleteEmptyConnections(tx, userId));
+    await deleteEmptyConnections(this.db, userId);
     await this.changed(userId);
   }
 

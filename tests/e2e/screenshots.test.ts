@@ -1,62 +1,22 @@
-// Screenshots of the main states, light and dark, for the README and the store listing. Fixed data
-// from a stand-in server and a fixed clock make every run draw the same pixels, so each test
-// compares what it draws with the committed image and fails when an element changed.
-// To redraw the committed images after a deliberate change: UPDATE_SCREENSHOTS=1 (then review the
-// PNGs in the diff before committing them).
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pixelmatch from 'pixelmatch';
+// Screenshots of the main states, light and dark, for the README and the store listing, drawn in
+// Chromium; each test compares what it draws with the committed image and fails when an element
+// changed (see drawings.ts, also for redrawing).
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Vehicle } from '../../protocol/server-api';
-import { startTokenServer, type TokenServer } from '../extension/token-server';
-import { makeVehicle } from '../extension/vehicles';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import {
+  NOW,
+  TAGLINE,
+  checkDrawing,
+  kia,
+  mustang,
+  signedIn,
+  startDrawingServer,
+  storeBackdropCss,
+  tesla,
+  type DrawingServer,
+} from './drawings';
 import { launchExtension, type ExtensionBrowser } from './extension';
-import { E2E_SERVER_PORT, E2E_SERVER_URL, SCREENSHOT_DIR } from './paths';
-
-const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
-/**
- * Per-pixel colour distance under which two pixels count as equal (pixelmatch's scale, 0 to 1);
- * anti-aliased edges are not counted at all, so font rendering noise passes.
- */
-const COLOUR_THRESHOLD = 0.1;
-/** Pixels that may still differ: one changed letter alone differs in about twenty. */
-const MAX_DIFFERENT_PIXELS = 8;
-
-const NOW = new Date('2026-01-15T10:32:00.000Z');
-
-const tesla = makeVehicle({
-  make: 'TESLA',
-  year: 2022,
-  permissions: [
-    'read_vehicle_info',
-    'read_odometer',
-    'read_battery',
-    'read_location',
-    'read_security',
-    'control_security',
-  ],
-  data: {
-    odometer: { distance: 23817 },
-    battery: { percentRemaining: 0.72, range: 341 },
-    location: { latitude: 37.7749, longitude: -122.4194 },
-    security: { isLocked: true },
-  },
-});
-
-const mustang = makeVehicle({
-  id: 'veh-mustang',
-  make: 'FORD',
-  model: 'Mustang',
-  permissions: ['read_vehicle_info', 'read_odometer', 'read_fuel', 'read_security'],
-  data: {
-    odometer: { distance: 41205 },
-    fuel: { percentRemaining: 0.38, range: 214, amountRemaining: 23 },
-    security: { isLocked: false },
-  },
-});
 
 interface Scene {
   name: string;
@@ -67,23 +27,6 @@ interface Scene {
   ready: (page: Page) => Promise<void>;
 }
 
-const signedIn = (vehicles: Vehicle[]) => ({
-  serverSession: { server: E2E_SERVER_URL, token: 'screenshot-session' },
-  vehicles,
-});
-
-const kia: Vehicle = {
-  ...tesla,
-  id: 'veh-kia',
-  make: 'KIA',
-  model: 'EV6',
-  year: 2023,
-  data: {
-    odometer: { distance: 8120 },
-    battery: { percentRemaining: 0.18, range: 74 },
-    security: { isLocked: false },
-  },
-};
 const refreshed = (page: Page) => page.getByRole('button', { name: 'Refresh', exact: true }).waitFor();
 
 const scenes: Scene[] = [
@@ -131,14 +74,11 @@ const scenes: Scene[] = [
   },
 ];
 
-let server: TokenServer;
+let server: DrawingServer;
 let browser: ExtensionBrowser;
-/** What the stand-in server answers to a refresh: the vehicles of the scene being drawn. */
-let vehicles: Vehicle[] = [];
 
 beforeAll(async () => {
-  server = await startTokenServer(E2E_SERVER_PORT);
-  server.route('GET /api/vehicles?units=metric', () => ({ body: { vehicles, pendingConnections: 0 } }));
+  server = await startDrawingServer();
   browser = await launchExtension();
 });
 afterAll(async () => {
@@ -148,7 +88,7 @@ afterAll(async () => {
 
 describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => {
   it.each(scenes)('$name', async ({ name, page: file, local, session, ready }) => {
-    vehicles = (local?.vehicles as Vehicle[] | undefined) ?? [];
+    server.vehicles = (local?.vehicles as typeof server.vehicles | undefined) ?? [];
     await browser.writeStorage({ local, session });
     const page = await browser.context.newPage();
     try {
@@ -166,23 +106,13 @@ describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => 
   });
 });
 
-/** The store listing's first line, beside the popup in the store images. */
-const TAGLINE = 'Your car, one click away in the toolbar.';
-
-/** Writes the drawing in update mode, else compares it with the committed image of that name. */
-async function checkDrawing(drawn: Buffer, name: string): Promise<void> {
-  const committed = path.join(SCREENSHOT_DIR, `${name}.png`);
-  if (UPDATE) await writeFile(committed, drawn);
-  else await expectSameImage(drawn, committed);
-}
-
-// The Chrome Web Store takes 1280×800 screenshots and a 440×280 small promo tile; Firefox Add-ons
-// takes the same 1280×800 screenshots. The popup is shown as the browser shows it: over a plain
+// The Chrome Web Store takes 1280×800 screenshots and a 440×280 small promo tile (Firefox's are drawn
+// in Firefox, in firefox/store-screenshots.test.ts). The popup is shown as the browser shows it: over a plain
 // page, below the toolbar on the right.
 describe('store images', () => {
   it.each(['light', 'dark'] as const)('1280×800 screenshot, three vehicles, %s', async (colorScheme) => {
-    vehicles = [tesla, mustang, kia];
-    await browser.writeStorage({ local: signedIn(vehicles) });
+    server.vehicles = [tesla, mustang, kia];
+    await browser.writeStorage({ local: signedIn(server.vehicles) });
     const page = await browser.context.newPage();
     try {
       await page.clock.setFixedTime(NOW);
@@ -190,16 +120,7 @@ describe('store images', () => {
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.goto(`chrome-extension://${browser.extensionId}/popup.html`);
       await refreshed(page);
-      await page.addStyleTag({
-        content: `
-          html { min-height: 100%; background: ${colorScheme === 'dark' ? '#0e1013' : '#e6eaef'}; }
-          html::before {
-            content: '${TAGLINE}'; position: absolute; left: 96px; top: 300px; width: 560px;
-            font: 600 44px/1.25 system-ui, sans-serif; color: ${colorScheme === 'dark' ? '#e8eaed' : '#1b1f24'};
-          }
-          body { position: absolute; top: 16px; right: 72px; border-radius: 8px;
-                 box-shadow: 0 12px 36px rgb(0 0 0 / 0.3); }`,
-      });
+      await page.addStyleTag({ content: storeBackdropCss(colorScheme) });
       const suffix = colorScheme === 'dark' ? '-dark' : '';
       await checkDrawing(
         await page.screenshot({ animations: 'disabled', caret: 'hide' }),
@@ -231,22 +152,3 @@ describe('store images', () => {
     }
   });
 });
-
-/** Fails when `drawn` differs from the committed image beyond noise; leaves the drawing and a diff to look at. */
-async function expectSameImage(drawn: Buffer, committedFile: string): Promise<void> {
-  const actual = PNG.sync.read(drawn);
-  const expected = PNG.sync.read(await readFile(committedFile));
-  const { width, height } = expected;
-  const hint = `redraw with UPDATE_SCREENSHOTS=1 if the change is meant (${path.basename(committedFile)})`;
-  expect({ width: actual.width, height: actual.height }, hint).toEqual({ width, height });
-  const diff = new PNG({ width, height });
-  const different = pixelmatch(expected.data, actual.data, diff.data, width, height, {
-    threshold: COLOUR_THRESHOLD,
-  });
-  if (different > MAX_DIFFERENT_PIXELS) {
-    const dir = await mkdtemp(path.join(tmpdir(), 'car-connect-screenshot-'));
-    await writeFile(path.join(dir, 'drawn.png'), drawn);
-    await writeFile(path.join(dir, 'diff.png'), PNG.sync.write(diff));
-    expect.fail(`${different} pixels differ (drawing and diff in ${dir}); ${hint}`);
-  }
-}

@@ -17,6 +17,11 @@ export interface FirefoxExtension {
   nextConnectWindow(connectOrigin: string): Promise<Page>;
   /** What identity.getRedirectURL() returns in this Firefox. */
   redirectUrl(): Promise<string>;
+  /** Replaces everything in browser.storage with `contents`. */
+  writeStorage(contents: {
+    local?: Record<string, unknown>;
+    session?: Record<string, unknown>;
+  }): Promise<void>;
   /** Everything in browser.storage. */
   readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -43,7 +48,14 @@ async function freePort(): Promise<number> {
 /** `browser` in the add-on's pages, for functions that run there (they cannot close over Node's scope). */
 type InPage = { browser: typeof ExtensionApi };
 
-export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
+export interface FirefoxOptions {
+  /** The colour scheme pages see; the system's when not given. */
+  colorScheme?: 'light' | 'dark';
+}
+
+export async function launchFirefoxExtension({
+  colorScheme,
+}: FirefoxOptions = {}): Promise<FirefoxExtension> {
   // Pinned so the add-on's pages have a known address; Firefox picks a random one per profile otherwise.
   const uuid = randomUUID();
   const browser = await puppeteer.launch({
@@ -56,7 +68,13 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
     debuggingPort: await freePort(),
     // Without it, BiDi refuses to navigate to moz-extension:// pages.
     args: ['--remote-allow-system-access'],
-    extraPrefsFirefox: { 'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }) },
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
+      // BiDi cannot emulate media features in extension pages; Firefox's own override can (0 dark, 1 light).
+      ...(colorScheme && {
+        'layout.css.prefers-color-scheme.content-override': colorScheme === 'dark' ? 0 : 1,
+      }),
+    },
   });
   try {
     // A temporary add-on: no signing needed, and Firefox grants the manifest's permissions.
@@ -77,11 +95,11 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
     await frame.browsingContext.navigate(`moz-extension://${uuid}/${file}`, 'complete');
     return page;
   };
-  /** Runs `read` in the options page, which sends no request when it opens (the popup does). */
-  const inExtensionPage = async <T>(read: () => T | Promise<T>): Promise<Awaited<T>> => {
+  /** Runs `use` with the options page, which sends no request when it opens (the popup does). */
+  const inExtensionPage = async <T>(use: (page: Page) => Promise<T>): Promise<T> => {
     const page = await openPage('options.html');
     try {
-      return await page.evaluate(read);
+      return await use(page);
     } finally {
       await page.close();
     }
@@ -101,12 +119,24 @@ export async function launchFirefoxExtension(): Promise<FirefoxExtension> {
       return page;
     },
     redirectUrl: () =>
-      inExtensionPage(() => (globalThis as unknown as InPage).browser.identity.getRedirectURL()),
+      inExtensionPage((page) =>
+        page.evaluate(() => (globalThis as unknown as InPage).browser.identity.getRedirectURL()),
+      ),
+    writeStorage: (contents) =>
+      inExtensionPage((page) =>
+        page.evaluate(async ({ local = {}, session = {} }) => {
+          const { storage } = (globalThis as unknown as InPage).browser;
+          await Promise.all([storage.local.clear(), storage.session.clear()]);
+          await Promise.all([storage.local.set(local), storage.session.set(session)]);
+        }, contents),
+      ),
     readStorage: () =>
-      inExtensionPage(async () => {
-        const { storage } = (globalThis as unknown as InPage).browser;
-        return { local: await storage.local.get(null), session: await storage.session.get(null) };
-      }),
+      inExtensionPage((page) =>
+        page.evaluate(async () => {
+          const { storage } = (globalThis as unknown as InPage).browser;
+          return { local: await storage.local.get(null), session: await storage.session.get(null) };
+        }),
+      ),
     close: () => browser.close(),
   };
 }

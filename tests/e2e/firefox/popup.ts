@@ -66,6 +66,13 @@ export class Popup {
     await this.click(toggle);
   }
 
+  /** Once the popup has no work running (its header is no longer busy). */
+  async expectSettled(): Promise<void> {
+    await poll(() =>
+      this.page.evaluate(() => document.querySelector('header')?.getAttribute('aria-busy') ?? null),
+    ).toBe('false');
+  }
+
   /** The notice's text, once one shows. */
   async noticeText(): Promise<string> {
     await poll(() => textOf(this.page, byTestId('notice'))).not.toBeNull();

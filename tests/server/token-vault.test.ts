@@ -19,7 +19,9 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
     const env: Record<string, string> = {
       // Every read goes upstream, so every read needs a valid access token.
       VEHICLE_DATA_MAX_AGE_SECONDS: '0',
-      SMARTCAR_TIMEOUT_MS: '500',
+      // Short, for the timed-out refresh below; long enough that a loaded machine's own slowness
+      // (100 requests at once) does not time out a refresh that Smartcar answered.
+      SMARTCAR_TIMEOUT_MS: '2000',
       MAINTENANCE_INTERVAL_SECONDS: '1',
       // The renewal test jumps 55 days ahead: longer than a session may sit idle by default.
       SESSION_IDLE_DAYS: '90',
@@ -116,7 +118,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
 
   it('retries a refresh that timed out, within the grace Smartcar gives the used refresh token', async () => {
     const { session } = await connect({ expiring: true });
-    stack.emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 2_000, times: 1 });
+    stack.emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 8_000, times: 1 });
     const list = await api.readNow(session);
     expectEvery(list.vehicles, (v) => v.status === 'connected' && v.lastFailure === null);
     expect(refreshes()).toBe(2);

@@ -46,5 +46,9 @@ export function takeCopy(): PopupState | undefined {
 }
 
 export function writeCopy(state: PopupState): void {
-  localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state }));
+  try {
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state }));
+  } catch {
+    // Storage full or turned off: every open renders from browser.storage, as without a copy.
+  }
 }

@@ -445,6 +445,29 @@ describe('first render from the copy in localStorage', () => {
     });
   });
 
+  it('renders from storage alone, and wakes the background, when localStorage refuses the copy', async () => {
+    const setItem = vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    try {
+      await openAndClose();
+      messages = [];
+      render(<App />);
+
+      expect(rows()).toEqual([]);
+      await vi.waitFor(() => {
+        expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+      });
+      // The popup goes on as without a copy: it still wakes the background.
+      await vi.waitFor(() => {
+        expect(messages).toEqual([{ type: 'sync' }]);
+      });
+    } finally {
+      // happy-dom's storage keeps a bound copy of the method: the spy is put back here, not by restoreAllMocks.
+      setItem.mockRestore();
+    }
+  });
+
   it('uses a copy once: a copy the popup cannot render is gone on the next open', async () => {
     await openAndClose();
     const { state } = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { state: { vehicles: object[] } };

@@ -32,8 +32,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  */
 export function takeCopy(): PopupState | undefined {
   try {
-    const stored: unknown = JSON.parse(localStorage.getItem(COPY_KEY) ?? 'null');
+    const text = localStorage.getItem(COPY_KEY);
     localStorage.removeItem(COPY_KEY);
+    const stored: unknown = JSON.parse(text ?? 'null');
     if (!isObject(stored) || stored.version !== version() || !isObject(stored.state)) return undefined;
     const { vehicles, flow, refresh, operations } = stored.state;
     if (Array.isArray(vehicles) && isObject(flow) && isObject(refresh) && isObject(operations)) {

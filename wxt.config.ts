@@ -2,6 +2,7 @@ import preact from '@preact/preset-vite';
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig, type UserManifest } from 'wxt';
 import { EXTENSION_PUBLIC_KEY, GECKO_ID } from './protocol/extension-identity';
 import { SERVER_HOST_PATTERNS, hostPermissionFor } from './utils/server-url';
@@ -60,6 +61,33 @@ export function extensionSources(trackedFiles: string[]): string[] {
   );
 }
 
+/**
+ * Puts each page's style sheets into the page itself: a page paints nothing until its linked
+ * sheets have loaded, and even a file in the extension takes a round trip through the browser.
+ */
+function inlineStyleSheets(): Plugin {
+  const inlined = new Set<string>();
+  return {
+    name: 'inline-style-sheets',
+    enforce: 'post',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html, { bundle }) =>
+        html.replace(/<link rel="stylesheet"[^>]*? href="\/([^"]+)">/g, (link, file: string) => {
+          const sheet = bundle?.[file];
+          if (sheet?.type !== 'asset') return link;
+          inlined.add(file);
+          return `<style>${String(sheet.source)}</style>`;
+        }),
+    },
+    generateBundle(_options, bundle) {
+      // Rollup's way to drop an output file: delete its key from the bundle.
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+      for (const file of inlined) delete bundle[file];
+    },
+  };
+}
+
 /** The built manifest, with its key, while the zip is made without it. */
 let unpackedManifest: string | undefined;
 
@@ -75,7 +103,7 @@ export default defineConfig({
   // Tests build into their own folder so they never overwrite the copy a developer loaded unpacked.
   outDir: process.env.WXT_OUT_DIR ?? '.output',
   vite: () => ({
-    plugins: [preact()],
+    plugins: [preact(), inlineStyleSheets()],
     // Extension pages load modules from the package itself; Vite's modulepreload polyfill is dead weight.
     build: { modulePreload: { polyfill: false } },
     define: { 'import.meta.env.WXT_SERVER_URL': JSON.stringify(serverUrl.origin) },

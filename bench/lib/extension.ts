@@ -3,7 +3,7 @@
 import type { Page, Request } from 'playwright-core';
 import type { Vehicle } from '../../protocol/server-api';
 import { launchExtension, type ExtensionBrowser } from '../../tests/e2e/extension';
-import { E2E_SERVER_PORT } from '../../tests/e2e/paths';
+import { E2E_SERVER_PORT, E2E_SERVER_URL } from '../../tests/e2e/paths';
 import { startStack, type Stack } from '../../tests/support/stack';
 import { waitForFreePort } from './processes';
 
@@ -26,13 +26,14 @@ export async function launchBenchBrowser(): Promise<BenchBrowser> {
     async storeVehicles(session, vehicles) {
       const [worker] = browser.context.serviceWorkers();
       if (!worker) throw new Error('no service worker');
-      // Keys as utils/storage.ts defines them (`local:session` is `session` in storage.local).
+      // Keys and shapes as utils/storage.ts defines them (`local:serverSession` is `serverSession`
+      // in storage.local): with the session, the popup's sync on open reaches the server.
       await worker.evaluate(
         (items) =>
           (
             globalThis as unknown as { chrome: typeof import('wxt/browser').browser }
           ).chrome.storage.local.set(items),
-        { session, vehicles },
+        { serverSession: { server: E2E_SERVER_URL, token: session }, vehicles },
       );
     },
   };

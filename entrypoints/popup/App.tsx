@@ -20,8 +20,9 @@ import {
   vehiclesItem,
   watchUntilItem,
 } from '@/utils/storage';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
+import { takeCopy, writeCopy } from './first-paint-copy';
 
 function send(message: BackgroundMessage): void {
   // Results arrive through storage; a failed send only means the background could not be woken.
@@ -59,22 +60,29 @@ function notices(
 }
 
 export function App() {
-  const vehicles = useStorageItem(vehiclesItem);
-  const flow = useStorageItem(connectFlowItem);
-  const refresh = useStorageItem(refreshItem);
-  const operations = useStorageItem(operationsItem);
-  const pendingConnections = useStorageItem(pendingConnectionsItem);
-  const watchUntil = useStorageItem(watchUntilItem);
+  const [copy] = useState(takeCopy);
+  const vehicles = useStorageItem(vehiclesItem, copy?.vehicles);
+  const flow = useStorageItem(connectFlowItem, copy?.flow);
+  const refresh = useStorageItem(refreshItem, copy?.refresh);
+  const operations = useStorageItem(operationsItem, copy?.operations);
+  const pendingConnections = useStorageItem(pendingConnectionsItem, copy?.pendingConnections);
+  const watchUntil = useStorageItem(watchUntilItem, copy?.watchUntil);
   const now = useNow();
 
   const loaded = Boolean(vehicles && flow && refresh && operations);
+  useEffect(() => {
+    if (vehicles && flow && refresh && operations) {
+      writeCopy({ vehicles, flow, refresh, operations, pendingConnections, watchUntil });
+    }
+  }, [vehicles, flow, refresh, operations, pendingConnections, watchUntil]);
   useEffect(() => {
     if (!loaded) return;
     // Paint from storage first, and only then ask the server what it has, so the first paint waits
     // on no request; its answer replaces the stored data when the background has it. The message
     // also wakes a background the browser stopped, so it picks up (or lets go of) unfinished work.
-    const frame = requestAnimationFrame(() => {
-      setTimeout(() => {
+    // The frame after the first is the one that starts once the first is on screen.
+    let frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => {
         send({ type: 'sync' });
       });
     });
@@ -83,7 +91,7 @@ export function App() {
     };
   }, [loaded]);
 
-  // Storage answers within milliseconds; rendering nothing until then avoids a flash of the wrong state.
+  // Without a copy, rendering nothing until storage answers avoids a flash of the wrong state.
   if (!vehicles || !flow || !refresh || !operations) return null;
 
   const connecting = flow.status === 'connecting';

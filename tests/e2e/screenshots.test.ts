@@ -74,6 +74,18 @@ const scenes: Scene[] = [
   },
 ];
 
+/**
+ * A page that draws its scene from storage alone: the popup's first render would otherwise come
+ * from its copy of the previous scene, which may pass the scene's `ready` check for a frame.
+ */
+async function newScenePage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    localStorage.clear();
+  });
+  return page;
+}
+
 let server: DrawingServer;
 let browser: ExtensionBrowser;
 
@@ -90,7 +102,7 @@ describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => 
   it.each(scenes)('$name', async ({ name, page: file, local, session, ready }) => {
     server.vehicles = (local?.vehicles as typeof server.vehicles | undefined) ?? [];
     await browser.writeStorage({ local, session });
-    const page = await browser.context.newPage();
+    const page = await newScenePage();
     try {
       await page.clock.setFixedTime(NOW);
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
@@ -113,7 +125,7 @@ describe('store images', () => {
   it.each(['light', 'dark'] as const)('1280×800 screenshot, three vehicles, %s', async (colorScheme) => {
     server.vehicles = [tesla, mustang, kia];
     await browser.writeStorage({ local: signedIn(server.vehicles) });
-    const page = await browser.context.newPage();
+    const page = await newScenePage();
     try {
       await page.clock.setFixedTime(NOW);
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });

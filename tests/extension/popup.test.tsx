@@ -1,4 +1,5 @@
 import { App } from '@/entrypoints/popup/App';
+import { COPY_KEY } from '@/entrypoints/popup/first-paint-copy';
 import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
@@ -23,6 +24,8 @@ let openOptionsPage: ReturnType<typeof vi.fn<() => Promise<void>>>;
 
 beforeEach(async () => {
   fakeBrowser.reset();
+  // The popup's own copy for its first render; a fresh profile has none.
+  localStorage.clear();
   useMessages();
   messages = [];
   // Stands in for the background: records what the popup asks for.
@@ -358,5 +361,124 @@ describe('notices', () => {
     await vi.waitFor(() => {
       expect(screen.queryByTestId('notice')).toBeNull();
     });
+  });
+});
+
+describe('first render from the copy in localStorage', () => {
+  const rows = () => screen.queryAllByTestId('vehicle').map((row) => row.dataset.vehicleId);
+
+  beforeEach(async () => {
+    await sessionItem.setValue({ server: SERVER, token: 'secret-session-token' });
+    await vehiclesItem.setValue([
+      makeVehicle(),
+      makeVehicle({ id: 'veh-ford', make: 'FORD', model: 'Mustang' }),
+    ]);
+  });
+
+  /** Opens the popup until it shows what storage holds, and closes it, as a person would. */
+  async function openAndClose(): Promise<void> {
+    render(<App />);
+    await vi.waitFor(() => {
+      expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+    });
+    cleanup();
+  }
+
+  it('copies what it renders from storage, and never the session or its token', async () => {
+    await refreshItem.setValue({ status: 'failed', failure: { code: 'internal' } });
+    await openAndClose();
+
+    const copy = localStorage.getItem(COPY_KEY) ?? '';
+    expect(Object.keys((JSON.parse(copy) as { state: object }).state).sort()).toEqual([
+      'flow',
+      'operations',
+      'pendingConnections',
+      'refresh',
+      'vehicles',
+      'watchUntil',
+    ]);
+    expect(copy).toContain('veh-ford');
+    expect(copy).toContain('"code":"internal"');
+    expect(copy).not.toContain('secret-session-token');
+  });
+
+  it('renders the copied vehicles in its first render, before storage has answered', async () => {
+    await openAndClose();
+
+    render(<App />);
+
+    // No await: storage answers only after a round trip, the copy is there at once.
+    expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+    expect(screen.getByTestId('sign-out')).toBeTruthy();
+  });
+
+  it('corrects a stale copy as soon as storage answers: signed out meanwhile', async () => {
+    await openAndClose();
+    await sessionItem.removeValue();
+    await vehiclesItem.removeValue();
+
+    render(<App />);
+    expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+
+    expect(await screen.findByText(/Connect your car through Smartcar/)).toBeTruthy();
+    expect(rows()).toEqual([]);
+    await vi.waitFor(() => {
+      expect(localStorage.getItem(COPY_KEY)).toContain('"vehicles":[]');
+    });
+  });
+
+  it.each<[string, (copy: { version: string; state: object }) => string]>([
+    ['that is not JSON', (copy) => JSON.stringify(copy).slice(0, 20)],
+    // The popup's script name differs when its code does: an older popup wrote this one.
+    ['written by other code', (copy) => JSON.stringify({ ...copy, version: '/chunks/popup-0ld.js' })],
+    ['of another shape', (copy) => JSON.stringify({ ...copy, state: { ...copy.state, vehicles: {} } })],
+  ])('ignores a copy %s and waits for storage', async (_case, spoil) => {
+    await openAndClose();
+    const copy = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { version: string; state: object };
+    localStorage.setItem(COPY_KEY, spoil(copy));
+
+    const { container } = render(<App />);
+    expect(container.innerHTML).toBe('');
+
+    await vi.waitFor(() => {
+      expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+    });
+  });
+
+  it('renders from storage alone, and wakes the background, when localStorage refuses the copy', async () => {
+    const setItem = vi.spyOn(localStorage, 'setItem').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    try {
+      await openAndClose();
+      messages = [];
+      render(<App />);
+
+      expect(rows()).toEqual([]);
+      await vi.waitFor(() => {
+        expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+      });
+      // The popup goes on as without a copy: it still wakes the background.
+      await vi.waitFor(() => {
+        expect(messages).toEqual([{ type: 'sync' }]);
+      });
+    } finally {
+      // happy-dom's storage keeps a bound copy of the method: the spy is put back here, not by restoreAllMocks.
+      setItem.mockRestore();
+    }
+  });
+
+  it('uses a copy once: a copy the popup cannot render is gone on the next open', async () => {
+    await openAndClose();
+    const { state } = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { state: { vehicles: object[] } };
+    // A vehicle without its data: passes the quick shape check, fails to render.
+    const broken = { ...state, vehicles: state.vehicles.map((vehicle) => ({ ...vehicle, data: undefined })) };
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: '', state: broken }));
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+
+    expect(() => render(<App />)).toThrow();
+    cleanup();
+
+    await openAndClose();
   });
 });

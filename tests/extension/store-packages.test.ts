@@ -72,6 +72,21 @@ describe('npm run zip', () => {
     expect(manifest.browser_specific_settings?.gecko?.id).toBe(GECKO_ID);
   });
 
+  it("puts the pages' style sheets inside the pages, with no sheet left to load", async () => {
+    for (const browser of ['chrome', 'firefox'] as const) {
+      const zip = await openZip(browser);
+      expect(
+        Object.keys(zip.files).filter((file) => file.endsWith('.css')),
+        browser,
+      ).toEqual([]);
+      for (const page of ['popup.html', 'options.html']) {
+        const html = (await zip.file(page)?.async('string')) ?? '';
+        expect(html, `${browser} ${page}`).not.toMatch(/<link[^>]+stylesheet/);
+        expect(html, `${browser} ${page}`).toContain('<style>:root{color-scheme:light dark');
+      }
+    }
+  });
+
   it('gives the reviewers the extension sources and nothing else', async () => {
     const files = Object.keys((await openZip('sources')).files);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'wxt.config.ts']));

@@ -1,0 +1,55 @@
+// The popup's first render comes from a copy of what it last showed, kept in the page's own
+// localStorage: a page reads that synchronously, while browser.storage answers only after a round
+// trip to the browser, which held the first paint back. browser.storage stays the truth: the
+// popup renders its answer as soon as it comes, which also corrects a stale copy, and copies it.
+import type { Vehicle } from '@/protocol/server-api';
+import type { ConnectFlowState, OperationState, RefreshState } from '@/utils/storage';
+
+/** What the popup renders from; never the session, whose token is a secret. */
+export interface PopupState {
+  vehicles: Vehicle[];
+  flow: ConnectFlowState;
+  refresh: RefreshState;
+  operations: Record<string, OperationState>;
+  pendingConnections?: number | undefined;
+  watchUntil?: number | null | undefined;
+}
+
+export const COPY_KEY = 'firstPaintCopy';
+
+/**
+ * The name of the popup's script carries a hash of its code and of everything it imports: a copy
+ * that other code wrote, perhaps in another shape, is never used.
+ */
+const version = () => document.querySelector<HTMLScriptElement>('script[type="module"]')?.src ?? '';
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/**
+ * The copy, if this code wrote it and it has the expected shape. Taken out of storage as it is
+ * read: should it still fail to render, the next open renders from browser.storage instead.
+ */
+export function takeCopy(): PopupState | undefined {
+  try {
+    const text = localStorage.getItem(COPY_KEY);
+    localStorage.removeItem(COPY_KEY);
+    const stored: unknown = JSON.parse(text ?? 'null');
+    if (!isObject(stored) || stored.version !== version() || !isObject(stored.state)) return undefined;
+    const { vehicles, flow, refresh, operations } = stored.state;
+    if (Array.isArray(vehicles) && isObject(flow) && isObject(refresh) && isObject(operations)) {
+      return stored.state as unknown as PopupState;
+    }
+  } catch {
+    // Unreadable: browser.storage answers soon enough.
+  }
+  return undefined;
+}
+
+export function writeCopy(state: PopupState): void {
+  try {
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state }));
+  } catch {
+    // Storage full or turned off: every open renders from browser.storage, as without a copy.
+  }
+}

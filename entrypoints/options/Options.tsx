@@ -2,6 +2,7 @@ import { SignOut } from '@/components/SignOut';
 import { useStorageItem } from '@/hooks/use-storage-item';
 import type { UnitSystem } from '@/protocol/server-api';
 import { t } from '@/utils/i18n';
+import { forgetCopy } from '@/utils/first-paint-copy';
 import { MAKE_NAMES, vehicleName } from '@/utils/makes';
 import { sendToBackground } from '@/utils/messaging';
 import { isServerHealthy } from '@/utils/server-client';
@@ -41,6 +42,7 @@ export async function saveServerUrl(input: string): Promise<ServerStatus> {
     // server that issued it).
     if (await sessionItem.getValue()) await sendToBackground({ type: 'signOut' });
     await forgetSession();
+    forgetCopy();
     await serverUrlItem.setValue(origin);
   }
   return { kind: 'saved', origin };
@@ -196,7 +198,10 @@ function AccountSection() {
       <SignOut
         state={lastSignOut}
         signedIn={Boolean(session)}
-        onConfirm={() => void sendToBackground({ type: 'signOut' })}
+        onConfirm={() => {
+          forgetCopy();
+          void sendToBackground({ type: 'signOut' });
+        }}
       />
     </section>
   );

@@ -22,7 +22,7 @@ import {
 } from '@/utils/storage';
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { takeCopy, writeCopy } from './first-paint-copy';
+import { takeCopy, writeCopy } from '@/utils/first-paint-copy';
 
 function send(message: BackgroundMessage): void {
   // Results arrive through storage; a failed send only means the background could not be woken.

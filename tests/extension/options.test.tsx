@@ -1,6 +1,7 @@
 // In the browser the host permission lifts CORS for the options page; happy-dom is told the same.
 // @vitest-environment-options {"settings": {"fetch": {"disableSameOriginPolicy": true}}}
 import { Options, saveServerUrl } from '@/entrypoints/options/Options';
+import { COPY_KEY } from '@/utils/first-paint-copy';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
   connectOptionsItem,
@@ -122,6 +123,15 @@ describe('saving the server address', () => {
     expect(await vehiclesItem.getValue()).toEqual([]);
   });
 
+  it('forgets the popup’s copy of the old server’s vehicles', async () => {
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: '', state: { vehicles: [makeVehicle()] } }));
+
+    await saveServerUrl(server.url);
+
+    expect(localStorage.getItem(COPY_KEY)).toBeNull();
+  });
+
   it('shows the outcome on the page', async () => {
     render(<Options />);
     const input = await screen.findByRole<HTMLInputElement>('textbox', { name: 'Server address' });
@@ -224,6 +234,22 @@ describe('account', () => {
     await vi.waitFor(() => {
       expect(messages).toEqual([{ type: 'signOut' }]);
     });
+  });
+
+  it('forgets the popup’s copy of the vehicles when signing out', async () => {
+    await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: '', state: { vehicles: [makeVehicle()] } }));
+    render(<Options />);
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
+    fireEvent.click(
+      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
+    );
+
+    await vi.waitFor(() => {
+      expect(messages).toEqual([{ type: 'signOut' }]);
+    });
+    expect(localStorage.getItem(COPY_KEY)).toBeNull();
   });
 
   it('confirms a sign-out', async () => {

@@ -1,5 +1,5 @@
 import { App } from '@/entrypoints/popup/App';
-import { COPY_KEY } from '@/entrypoints/popup/first-paint-copy';
+import { COPY_KEY } from '@/utils/first-paint-copy';
 import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {

@@ -1,7 +1,8 @@
-// The popup's first render comes from a copy of what it last showed, kept in the page's own
-// localStorage: a page reads that synchronously, while browser.storage answers only after a round
-// trip to the browser, which held the first paint back. browser.storage stays the truth: the
+// The popup's first render comes from a copy of what it last showed, kept in the extension pages'
+// own localStorage: a page reads that synchronously, while browser.storage answers only after a
+// round trip to the browser, which held the first paint back. browser.storage stays the truth: the
 // popup renders its answer as soon as it comes, which also corrects a stale copy, and copies it.
+// Signing out on the options page forgets the copy, as it forgets the vehicles.
 import type { Vehicle } from '@/protocol/server-api';
 import type { ConnectFlowState, OperationState, RefreshState } from '@/utils/storage';
 
@@ -51,5 +52,14 @@ export function writeCopy(state: PopupState): void {
     localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state }));
   } catch {
     // Storage full or turned off: every open renders from browser.storage, as without a copy.
+  }
+}
+
+/** Forgets the copy: only the popup writes it again, when it next opens. */
+export function forgetCopy(): void {
+  try {
+    localStorage.removeItem(COPY_KEY);
+  } catch {
+    // No localStorage, so no copy either.
   }
 }

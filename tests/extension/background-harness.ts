@@ -93,7 +93,7 @@ export function useBackgroundOnStack(options: StackOptions = {}) {
     current.stack = await startStack(options);
     current.api = apiClient(current.stack.serverUrl);
   }, STACK_TIMEOUT_MS);
-  afterAll(() => current.stack.close());
+  afterAll(() => current.stack.close(), STACK_TIMEOUT_MS);
 
   beforeEach(async () => {
     fakeBrowser.reset();

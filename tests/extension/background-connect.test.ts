@@ -12,6 +12,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import { REDIRECT_URI } from '../support/api-client';
 import {
+  carAndOther,
   connected,
   inConnect,
   send,
@@ -25,6 +26,8 @@ const bg = useBackgroundOnStack();
 
 const paths = () => bg.sent.map(({ method, path }) => `${method} ${path}`);
 const authorizations = () => bg.sent.map(({ authorization }) => authorization);
+/** The Connect URL the background opened the auth window at. */
+const openedUrl = () => new URL(bg.authWindow.mock.calls[0]?.[0].url ?? 'about:blank');
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Where the old server was: nothing answers there any more. */
 const GONE_SERVER = 'http://127.0.0.1:9';
@@ -42,6 +45,7 @@ describe('connect', () => {
       path: '/api/connect',
       authorization: null,
       body: { redirectUri: REDIRECT_URI },
+      answer: { status: 200, body: expect.anything() as unknown },
     });
     const session = await sessionItem.getValue();
     expect(session).toEqual({
@@ -50,7 +54,11 @@ describe('connect', () => {
     });
     const vehicles = await vehiclesItem.getValue();
     expect(vehicles.map(({ make, model }) => `${make} ${model}`)).toEqual(['TESLA Model 3', 'TESLA Model Y']);
-    expect(vehicles.map(unpaced)).toEqual((await serverVehicles(bg.api, session!)).map(unpaced));
+    expect(vehicles.map(unpaced)).toEqual(
+      (await serverVehicles(bg.api, { server: bg.stack.serverUrl, token: session?.token ?? '' })).map(
+        unpaced,
+      ),
+    );
     expect(await connectFlowItem.getValue()).toEqual({ status: 'idle' });
   });
 
@@ -177,7 +185,7 @@ describe('connect', () => {
       { redirectUri: REDIRECT_URI, make: 'FORD', singleVehicle: true },
       { code: expect.any(String) as string, state: expect.any(String) as string, units: 'imperial' },
     ]);
-    const connectUrl = new URL(bg.authWindow.mock.calls[0]![0].url);
+    const connectUrl = openedUrl();
     expect(connectUrl.searchParams.get('make')).toBe('FORD');
     expect(connectUrl.searchParams.get('single_select')).toBe('true');
     const vehicles = await vehiclesItem.getValue();
@@ -190,7 +198,7 @@ describe('connect', () => {
     await send({ type: 'connect', make: 'Mercedes-Benz' });
 
     expect(bg.sent[0]?.body).toEqual({ redirectUri: REDIRECT_URI, make: 'MERCEDES_BENZ' });
-    expect(new URL(bg.authWindow.mock.calls[0]![0].url).searchParams.get('make')).toBe('MERCEDES_BENZ');
+    expect(openedUrl().searchParams.get('make')).toBe('MERCEDES_BENZ');
   });
 
   it('passes on the error code and words the server answers with', async () => {
@@ -292,7 +300,7 @@ describe('a session belongs to its server', () => {
     await vehiclesItem.setValue(old.vehicles);
 
     await send({ type: 'sync' });
-    await send({ type: 'setLock', vehicleId: old.vehicles[0]!.id, action: 'LOCK' });
+    await send({ type: 'setLock', vehicleId: carAndOther(old.vehicles).car.id, action: 'LOCK' });
     await send({ type: 'connect' });
 
     expect(paths()).toEqual(['POST /api/connect', 'POST /api/exchange']);

@@ -32,6 +32,8 @@ export interface SentRequest {
   path: string;
   authorization: string | null;
   body: unknown;
+  /** The server's answer, once it came. */
+  answer?: { status: number; body: unknown };
 }
 
 type AuthWindow = (details: { url: string; interactive?: boolean }) => Promise<string>;
@@ -69,18 +71,27 @@ export async function inConnect(url: string, choices: ConnectChoices): Promise<s
 function recordRequests(serverUrl: string, sent: SentRequest[]): (origin: string) => void {
   let extensionOrigin = EXTENSION_ORIGIN;
   const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input);
     const headers = new Headers(init?.headers);
     if (url.origin !== new URL(serverUrl).origin || headers.has('origin')) return realFetch(input, init);
     headers.set('origin', extensionOrigin);
-    sent.push({
+    const request: SentRequest = {
       method: init?.method ?? 'GET',
       path: url.pathname + url.search,
       authorization: headers.get('authorization'),
       body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-    });
-    return realFetch(input, { ...init, headers });
+    };
+    sent.push(request);
+    const response = await realFetch(input, { ...init, headers });
+    request.answer = {
+      status: response.status,
+      body: await response
+        .clone()
+        .json()
+        .catch(() => undefined),
+    };
+    return response;
   });
   return (origin) => (extensionOrigin = origin);
 }
@@ -121,15 +132,22 @@ export async function serverVehicles(api: ApiClient, session: Session, query = '
 }
 
 /** A vehicle without `nextReadAt`, which the server works out from the time of each answer. */
-export function unpaced({ nextReadAt: _, ...vehicle }: Vehicle): Omit<Vehicle, 'nextReadAt'> {
-  return vehicle;
+export function unpaced(vehicle: Vehicle): Vehicle {
+  return { ...vehicle, nextReadAt: null };
+}
+
+/** The two vehicles every test account has (the emulator's Teslas), named. */
+export function carAndOther(vehicles: Vehicle[]): { car: Vehicle; other: Vehicle } {
+  const [car, other] = vehicles;
+  if (!car || !other) throw new Error(`expected two vehicles, got ${vehicles.length}`);
+  return { car, other };
 }
 
 /**
  * Connects this test's account through the background, as a person would, and waits until the
  * server has read every vehicle and the background stopped watching; `sent` starts afresh after.
  */
-export async function connected(bg: BackgroundOnStack): Promise<{ session: Session; vehicles: Vehicle[] }> {
+export async function connected(bg: BackgroundOnStack) {
   await send({ type: 'connect' });
   const session = await sessionItem.getValue();
   if (!session) throw new Error('the connect flow stored no session');
@@ -142,5 +160,5 @@ export async function connected(bg: BackgroundOnStack): Promise<{ session: Sessi
     { timeout: SETTLE_TIMEOUT_MS, interval: 50 },
   );
   bg.sent.length = 0;
-  return { session, vehicles };
+  return { session, vehicles, ...carAndOther(vehicles) };
 }

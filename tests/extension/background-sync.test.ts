@@ -11,7 +11,14 @@ import {
   watchUntilItem,
 } from '@/utils/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SETTLE_TIMEOUT_MS, send, serverVehicles, unpaced, useBackgroundOnStack } from './background-harness';
+import {
+  SETTLE_TIMEOUT_MS,
+  carAndOther,
+  send,
+  serverVehicles,
+  unpaced,
+  useBackgroundOnStack,
+} from './background-harness';
 import { makeVehicle } from './vehicles';
 
 // The server answers before Smartcar has, whatever Smartcar's latency: every exchange, read and
@@ -26,7 +33,7 @@ async function signedIn() {
   const user = await bg.api.connectVehicles({ choices: { email: bg.email } });
   const session = { server: bg.stack.serverUrl, token: user.session };
   await sessionItem.setValue(session);
-  return { session, vehicles: user.vehicles };
+  return { session, vehicles: user.vehicles, ...carAndOther(user.vehicles) };
 }
 
 /** Holds Smartcar's answers to the server's reads of a vehicle for a while (real time). */
@@ -144,7 +151,7 @@ describe('while the server works', () => {
     });
     const read = await vehiclesItem.getValue();
     read.forEach(({ fetchedAt }, index) => {
-      expect(Date.parse(fetchedAt!)).toBeGreaterThan(Date.parse(vehicles[index]!.fetchedAt!));
+      expect(Date.parse(fetchedAt ?? '')).toBeGreaterThan(Date.parse(vehicles[index]?.fetchedAt ?? ''));
     });
     expect(paths()[0]).toBe('POST /api/vehicles/refresh');
     expect(new Set(paths().slice(1))).toEqual(new Set(['GET /api/vehicles?units=metric']));
@@ -187,13 +194,12 @@ describe('while the server works', () => {
   });
 
   it('watches a lock the car has not confirmed until a read confirms it', async () => {
-    const { vehicles } = await signedIn();
+    const { vehicles, car } = await signedIn();
     await vehiclesItem.setValue(vehicles);
-    const [car] = vehicles;
-    expect(car?.data.security).toEqual({ isLocked: true });
+    expect(car.data.security).toEqual({ isLocked: true });
     bg.stack.emulator.injectFault({ endpoint: 'unlock', delayMs: 500, times: 1 });
 
-    await send({ type: 'setLock', vehicleId: car!.id, action: 'UNLOCK' });
+    await send({ type: 'setLock', vehicleId: car.id, action: 'UNLOCK' });
     expect((await vehiclesItem.getValue())[0]?.pendingCommand).toMatchObject({ action: 'UNLOCK' });
 
     await pollUntil(async () => {

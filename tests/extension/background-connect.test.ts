@@ -53,7 +53,10 @@ describe('connect', () => {
       token: expect.stringMatching(SESSION_TOKEN) as string,
     });
     const vehicles = await vehiclesItem.getValue();
-    expect(vehicles.map(({ make, model }) => `${make} ${model}`)).toEqual(['TESLA Model 3', 'TESLA Model Y']);
+    expect(vehicles.map(({ make, model }) => `${make} ${model}`).sort()).toEqual([
+      'TESLA Model 3',
+      'TESLA Model Y',
+    ]);
     expect(vehicles.map(unpaced)).toEqual(
       (await serverVehicles(bg.api, { server: bg.stack.serverUrl, token: session?.token ?? '' })).map(
         unpaced,
@@ -111,7 +114,7 @@ describe('connect', () => {
 
     expect(bg.authWindow).toHaveBeenCalledTimes(1);
     expect(paths()).toEqual(['POST /api/connect', 'POST /api/exchange']);
-    expect((await vehiclesItem.getValue()).map(({ model }) => model)).toEqual(['Model 3', 'Model Y']);
+    expect((await vehiclesItem.getValue()).map(({ model }) => model).sort()).toEqual(['Model 3', 'Model Y']);
   });
 
   it.each([

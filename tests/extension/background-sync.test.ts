@@ -126,7 +126,7 @@ describe('while the server works', () => {
     });
     expect(await pendingConnectionsItem.getValue()).toBe(0);
     const vehicles = await vehiclesItem.getValue();
-    expect(vehicles.map(({ model, reading }) => `${model} ${reading}`)).toEqual([
+    expect(vehicles.map(({ model, reading }) => `${model} ${reading}`).sort()).toEqual([
       'Model 3 false',
       'Model Y false',
     ]);

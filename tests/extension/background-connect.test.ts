@@ -93,6 +93,22 @@ describe('connect', () => {
     );
   });
 
+  it('shows the user’s vehicles as the server answers them, without one disconnected elsewhere', async () => {
+    const { session, car, other } = await connected(bg);
+    // Disconnected from another browser signed in as the same user.
+    expect((await bg.api.call('DELETE', `/api/vehicles/${car.id}`, { session: session.token })).status).toBe(
+      204,
+    );
+    bg.authWindow.mockImplementation(({ url }) => inConnect(url, { email: bg.email, brand: 'FORD' }));
+
+    await send({ type: 'connect' });
+
+    const vehicles = await vehiclesItem.getValue();
+    expect(vehicles.map(({ id }) => id)).not.toContain(car.id);
+    expect(vehicles.map(({ id }) => id)).toEqual((await serverVehicles(bg.api, session)).map(({ id }) => id));
+    expect(vehicles.map(({ id }) => id)).toContain(other.id);
+  });
+
   it('starts over as a new user when the server no longer knows the stored session', async () => {
     const first = await connected(bg);
     // Signed out from elsewhere: the server deletes the session.

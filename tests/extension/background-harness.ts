@@ -96,9 +96,16 @@ function recordRequests(serverUrl: string, sent: SentRequest[]): (origin: string
   return (origin) => (extensionOrigin = origin);
 }
 
+/**
+ * A test waits on a real server and database, which a machine busy with other test files can slow
+ * well past the extension project's default; waits inside a test stay below this.
+ */
+const TEST_TIMEOUT_MS = 30_000;
+
 /** Registers the stack and the per-test setup; the answer's fields are this test's. */
 export function useBackgroundOnStack(options: StackOptions = {}) {
   const current = {} as BackgroundOnStack;
+  vi.setConfig({ testTimeout: TEST_TIMEOUT_MS });
 
   beforeAll(async () => {
     current.stack = await startStack(options);

@@ -64,9 +64,9 @@ export async function inConnect(url: string, choices: ConnectChoices): Promise<s
 }
 
 /**
- * Sends the background's requests to the server with the extension's Origin, as the browser does
- * (`origin` another one), and records them. The test's own `api` calls name their Origin
- * themselves, which is how they are told apart and left out of `sent`.
+ * Sends the background's requests to the server with the extension's Origin, as the browser does,
+ * and records them; the answered function switches to another extension's Origin. The test's own
+ * `api` calls name their Origin themselves, which is how they are told apart and left out of `sent`.
  */
 function recordRequests(serverUrl: string, sent: SentRequest[]): (origin: string) => void {
   let extensionOrigin = EXTENSION_ORIGIN;

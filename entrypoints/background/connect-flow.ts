@@ -1,5 +1,5 @@
 // The Connect flow, run by the background so it outlives the popup (which closes when the auth window opens).
-import type { ConnectRequest, ConnectResponse, ExchangeResponse, Vehicle } from '@/protocol/server-api';
+import type { ConnectRequest, ConnectResponse, ExchangeResponse } from '@/protocol/server-api';
 import { browser } from 'wxt/browser';
 import { parseConnectRedirect } from '@/utils/connect-redirect';
 import { type Failure, FailureError, isSessionGone, toFailure } from '@/utils/failure';
@@ -14,7 +14,6 @@ import {
   serverUrlItem,
   sessionItem,
   unitsItem,
-  vehiclesItem,
 } from '@/utils/storage';
 import { acceptVehicles } from './vehicle-sync';
 
@@ -110,13 +109,9 @@ async function saveExchange(
   server: string,
   { session: token, vehicles, pendingConnections }: ExchangeResponse,
 ): Promise<void> {
-  const previous = await currentSession();
-  // The same session means the new vehicles joined the same user: keep the ones already shown.
-  const kept: Vehicle[] = previous?.token === token ? await vehiclesItem.getValue() : [];
-  const byId = new Map(kept.map((vehicle) => [vehicle.id, vehicle]));
-  for (const vehicle of vehicles) byId.set(vehicle.id, vehicle);
   const session = { server, token };
   await sessionItem.setValue(session);
-  // The server answers at once and reads the new vehicles in its background; watch until it is done.
-  await acceptVehicles(session, { vehicles: [...byId.values()], pendingConnections });
+  // The server answers with all of the user's vehicles, not only the new ones, so its list replaces
+  // the stored one. It answers at once and reads the new vehicles in its background; watch until done.
+  await acceptVehicles(session, { vehicles, pendingConnections });
 }

@@ -20,7 +20,7 @@ export function extensionManifest(browser: string, server: URL): UserManifest {
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',
     default_locale: 'en',
-    permissions: ['identity', 'storage'],
+    permissions: ['alarms', 'identity', 'storage'],
     host_permissions: [hostPermissionFor(server.origin)],
   };
   // A development build (server on this computer) may be pointed at any server from the options page,

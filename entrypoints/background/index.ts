@@ -3,7 +3,7 @@ import { unitsItem, vehiclesItem } from '@/utils/storage';
 import { showVehiclesOnBadge } from './badge';
 import { connectVehicle, recoverInterruptedFlow } from './connect-flow';
 import { disconnectVehicle, recoverInterruptedOperations, setLock, signOut } from './vehicle-operations';
-import { refreshVehicles, resumeWatching, syncVehicles } from './vehicle-sync';
+import { WATCH_ALARM, refreshVehicles, resumeWatching, syncVehicles } from './vehicle-sync';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 
@@ -30,6 +30,9 @@ export default defineBackground(() => {
   void recoverInterruptedOperations();
   // The server kept working while this worker was stopped: ask it again where the last one left off.
   void resumeWatching();
+  browser.alarms.onAlarm.addListener(({ name }) => {
+    if (name === WATCH_ALARM) void resumeWatching();
+  });
 
   void vehiclesItem.getValue().then(showVehiclesOnBadge);
   vehiclesItem.watch((vehicles) => void showVehiclesOnBadge(vehicles));

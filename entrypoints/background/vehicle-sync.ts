@@ -4,6 +4,7 @@
 import type { UnitSystem, VehiclesResponse } from '@/protocol/server-api';
 import { isSessionGone, isServerWide, toFailure } from '@/utils/failure';
 import { serverClient } from '@/utils/server-client';
+import { browser } from 'wxt/browser';
 import {
   type Session,
   connectFlowItem,
@@ -22,6 +23,12 @@ import {
 export const POLL_INTERVAL_MS = 3_000;
 /** Smartcar documents reads of up to 300 s; past this the popup shows what the server has by then. */
 export const WATCH_LIMIT_MS = 6 * 60_000;
+/**
+ * Fires while a watch is on, popup open or not: the browser starts a stopped worker for it, and the
+ * worker goes on where the last one left off. Chrome fires an alarm at most every 30 s.
+ */
+export const WATCH_ALARM = 'watch';
+const WATCH_ALARM_PERIOD_MINUTES = 0.5;
 
 /** Nothing is under way at the server: no read, no unconfirmed command, no vehicle list to come. */
 export function isSettled({ vehicles, pendingConnections }: VehiclesResponse): boolean {
@@ -82,12 +89,17 @@ async function storeFailure(error: unknown): Promise<void> {
 /** Asks again every few seconds until the server has finished, or the watch runs out. */
 export async function watchVehicles(): Promise<void> {
   await watchUntilItem.setValue(Date.now() + WATCH_LIMIT_MS);
+  await browser.alarms.create(WATCH_ALARM, { periodInMinutes: WATCH_ALARM_PERIOD_MINUTES });
   void keepWatching();
 }
 
-/** Called when the background starts: a watch left in storage by a stopped worker goes on. */
+/**
+ * Called when the background starts and when the watch alarm fires: a watch left in storage goes
+ * on (once: a running one is not doubled); with none left, the alarm goes too.
+ */
 export async function resumeWatching(): Promise<void> {
   if (await watchUntilItem.getValue()) void keepWatching();
+  else await browser.alarms.clear(WATCH_ALARM);
 }
 
 let watching: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 // @vitest-environment node
 // The background keeping the stored vehicles in step with the real server (background-harness.ts).
-import { POLL_INTERVAL_MS, WATCH_LIMIT_MS } from '@/entrypoints/background/vehicle-sync';
+import { POLL_INTERVAL_MS, WATCH_ALARM, WATCH_LIMIT_MS } from '@/entrypoints/background/vehicle-sync';
 import background from '@/entrypoints/background';
 import {
   pendingConnectionsItem,
@@ -11,6 +11,7 @@ import {
   watchUntilItem,
 } from '@/utils/storage';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
 import {
   SETTLE_TIMEOUT_MS,
   carAndOther,
@@ -191,6 +192,44 @@ describe('while the server works', () => {
     await pollUntil(async () => {
       expect(await watchUntilItem.getValue()).toBeNull();
     });
+    expect((await vehiclesItem.getValue()).map(unpaced)).toEqual(
+      (await serverVehicles(bg.api, session)).map(unpaced),
+    );
+  });
+
+  /** The watch alarm firing, as the browser fires it (waking a stopped worker first). */
+  const fireWatchAlarm = () =>
+    fakeBrowser.alarms.onAlarm.trigger({ name: WATCH_ALARM, scheduledTime: Date.now() });
+
+  it('keeps a 30-second alarm while it watches, and lets it go when it fires after the watch', async () => {
+    const { vehicles } = await signedIn();
+    await vehiclesItem.setValue(vehicles);
+    slowReads(500);
+
+    await send({ type: 'refresh' });
+    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toMatchObject({ periodInMinutes: 0.5 });
+    await pollUntil(async () => {
+      expect(await watchUntilItem.getValue()).toBeNull();
+    });
+    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeDefined();
+
+    await fireWatchAlarm();
+    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeUndefined();
+  });
+
+  it('goes on with a watch no running worker polls for when the alarm fires', async () => {
+    const { session } = await signedIn();
+    await vehiclesItem.setValue([makeVehicle({ reading: true })]);
+    // As a worker that started the watch and was stopped left it: in storage, with its alarm.
+    await watchUntilItem.setValue(Date.now() + WATCH_LIMIT_MS);
+    await fakeBrowser.alarms.create(WATCH_ALARM, { periodInMinutes: 0.5 });
+
+    await fireWatchAlarm();
+
+    await pollUntil(async () => {
+      expect(await watchUntilItem.getValue()).toBeNull();
+    });
+    expect(polls()).toBeGreaterThan(0);
     expect((await vehiclesItem.getValue()).map(unpaced)).toEqual(
       (await serverVehicles(bg.api, session)).map(unpaced),
     );

@@ -1,6 +1,8 @@
 // Smartcar as its documentation describes a slow day: twelve vehicles on one login and every call
 // that reaches a vehicle taking 15 s. The popup must connect, show every vehicle and fill each in.
 import type { Page } from 'playwright-core';
+import type { browser as ExtensionApi } from 'wxt/browser';
+import type { Vehicle } from '../../protocol/server-api';
 import { describe, expect, it } from 'vitest';
 import { approve, signIn } from './connect-window';
 import { useExtensionAndBackend } from './fixture';
@@ -59,30 +61,38 @@ describe('twelve vehicles on one login, every vehicle call taking 15 s', () => {
   );
 });
 
+/**
+ * Chrome stops an idle worker whenever it likes, and with it the polling it was doing. A global set
+ * with `true` is gone from a worker that started again, which then answers `false`.
+ */
+const markWorker = (mark: boolean) =>
+  Promise.all(
+    e2e.browser.context.serviceWorkers().map((worker) =>
+      worker.evaluate((value) => {
+        const scope = globalThis as { stopMarker?: boolean };
+        if (value) scope.stopMarker = true;
+        return scope.stopMarker ?? false;
+      }, mark),
+    ),
+  );
+
+/** Connects the FORD fleet and answers the popup once its rows show, some still unread. */
+async function connectFleet(): Promise<Page> {
+  const popup = await e2e.browser.openPopup();
+  const window = await openAuthWindow(e2e.browser, connectButton(popup));
+  await signIn(window, { brand: 'FORD', email: `fleet-${FLEET}@example.com` });
+  await window.locator('input[name="vehicle"]:checked').first().waitFor();
+  await approve(window);
+  await expect.poll(() => rows(popup).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
+  expect(await unreadRows(popup).count()).toBeGreaterThan(0);
+  return popup;
+}
+
 describe('a service worker stopped while the vehicles are being read', () => {
   it(
     'fills the rows in once a reopened popup wakes it',
     async () => {
-      const popup = await e2e.browser.openPopup();
-      const window = await openAuthWindow(e2e.browser, connectButton(popup));
-      await signIn(window, { brand: 'FORD', email: `fleet-${FLEET}@example.com` });
-      await window.locator('input[name="vehicle"]:checked').first().waitFor();
-      await approve(window);
-      await expect.poll(() => rows(popup).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
-      expect(await unreadRows(popup).count()).toBeGreaterThan(0);
-
-      // Chrome stops an idle worker whenever it likes, and with it the polling it was doing. A global
-      // set now is gone from a worker that started again.
-      const markWorker = (mark: boolean) =>
-        Promise.all(
-          e2e.browser.context.serviceWorkers().map((worker) =>
-            worker.evaluate((value) => {
-              const scope = globalThis as { stopMarker?: boolean };
-              if (value) scope.stopMarker = true;
-              return scope.stopMarker ?? false;
-            }, mark),
-          ),
-        );
+      const popup = await connectFleet();
       expect(await markWorker(true)).toEqual([true]);
       await e2e.browser.stopServiceWorker(popup);
       await popup.close();
@@ -93,6 +103,29 @@ describe('a service worker stopped while the vehicles are being read', () => {
       await expect.poll(() => unreadRows(reopened).count(), { timeout: SLOW_WAIT }).toBe(0);
       expect(await markWorker(false)).toEqual([false]);
       expect(await reopened.getByText(/\d+% · [\d,]+ km range/).count()).toBe(FLEET);
+    },
+    SLOW_WAIT * 2,
+  );
+
+  it(
+    'fills the stored vehicles in with the popup closed: the watch alarm wakes it',
+    async () => {
+      const popup = await connectFleet();
+      expect(await markWorker(true)).toEqual([true]);
+      await e2e.browser.stopServiceWorker(popup);
+      await popup.close();
+
+      // The options page reads storage and sends the worker nothing, so only the alarm can wake it.
+      const options = await e2e.browser.openOptions();
+      const unread = () =>
+        options.evaluate(async () => {
+          const { storage } = (globalThis as unknown as { chrome: typeof ExtensionApi }).chrome;
+          const { vehicles } = await storage.local.get<{ vehicles: Vehicle[] }>('vehicles');
+          return vehicles.filter((vehicle) => vehicle.fetchedAt === null).length;
+        });
+      expect(await unread()).toBeGreaterThan(0);
+      await expect.poll(unread, { timeout: SLOW_WAIT, interval: 1_000 }).toBe(0);
+      expect(await markWorker(false)).toEqual([false]);
     },
     SLOW_WAIT * 2,
   );

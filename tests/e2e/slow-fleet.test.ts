@@ -76,8 +76,8 @@ const markWorker = (mark: boolean) =>
     ),
   );
 
-/** Connects the FORD fleet and answers the popup once its rows show, some still unread. */
-async function connectFleet(): Promise<Page> {
+/** Connects the FORD fleet, and once its rows show (some still unread) stops the worker and closes the popup. */
+async function connectFleetAndStopWorker(): Promise<void> {
   const popup = await e2e.browser.openPopup();
   const window = await openAuthWindow(e2e.browser, connectButton(popup));
   await signIn(window, { brand: 'FORD', email: `fleet-${FLEET}@example.com` });
@@ -85,17 +85,16 @@ async function connectFleet(): Promise<Page> {
   await approve(window);
   await expect.poll(() => rows(popup).count(), { timeout: SLOW_WAIT }).toBe(FLEET);
   expect(await unreadRows(popup).count()).toBeGreaterThan(0);
-  return popup;
+  expect(await markWorker(true)).toEqual([true]);
+  await e2e.browser.stopServiceWorker(popup);
+  await popup.close();
 }
 
 describe('a service worker stopped while the vehicles are being read', () => {
   it(
     'fills the rows in once a reopened popup wakes it',
     async () => {
-      const popup = await connectFleet();
-      expect(await markWorker(true)).toEqual([true]);
-      await e2e.browser.stopServiceWorker(popup);
-      await popup.close();
+      await connectFleetAndStopWorker();
 
       // The popup asks the worker to sync on every open, which wakes it; it picks up the watch from storage.
       const reopened = await e2e.browser.openPopup();
@@ -110,10 +109,7 @@ describe('a service worker stopped while the vehicles are being read', () => {
   it(
     'fills the stored vehicles in with the popup closed: the watch alarm wakes it',
     async () => {
-      const popup = await connectFleet();
-      expect(await markWorker(true)).toEqual([true]);
-      await e2e.browser.stopServiceWorker(popup);
-      await popup.close();
+      await connectFleetAndStopWorker();
 
       // The options page reads storage and sends the worker nothing, so only the alarm can wake it.
       const options = await e2e.browser.openOptions();

@@ -215,6 +215,17 @@ describe('vehicles', () => {
 });
 
 describe('account', () => {
+  /** Presses Sign out, confirms, and waits for the message to the background. */
+  async function signOutAfterAsking() {
+    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
+    fireEvent.click(
+      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
+    );
+    await vi.waitFor(() => {
+      expect(messages).toEqual([{ type: 'signOut' }]);
+    });
+  }
+
   it('says when nothing is connected', async () => {
     render(<Options />);
 
@@ -226,14 +237,7 @@ describe('account', () => {
     await sessionItem.setValue({ server: 'http://127.0.0.1:8787', token: 'session-1' });
     render(<Options />);
 
-    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
-    fireEvent.click(
-      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
-    );
-
-    await vi.waitFor(() => {
-      expect(messages).toEqual([{ type: 'signOut' }]);
-    });
+    await signOutAfterAsking();
   });
 
   it('forgets the popup’s copy of the vehicles when signing out', async () => {
@@ -241,14 +245,7 @@ describe('account', () => {
     localStorage.setItem(COPY_KEY, JSON.stringify({ version: '', state: { vehicles: [makeVehicle()] } }));
     render(<Options />);
 
-    fireEvent.click(await screen.findByRole('button', { name: 'Sign out' }));
-    fireEvent.click(
-      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
-    );
-
-    await vi.waitFor(() => {
-      expect(messages).toEqual([{ type: 'signOut' }]);
-    });
+    await signOutAfterAsking();
     expect(localStorage.getItem(COPY_KEY)).toBeNull();
   });
 

@@ -25,7 +25,8 @@ export const POLL_INTERVAL_MS = 3_000;
 export const WATCH_LIMIT_MS = 6 * 60_000;
 /**
  * Fires while a watch is on, popup open or not: the browser starts a stopped worker for it, and the
- * worker goes on where the last one left off. Chrome fires an alarm at most every 30 s.
+ * worker goes on where the last one left off. Chrome fires an alarm at most every 30 s (every
+ * minute before Chrome 120).
  */
 export const WATCH_ALARM = 'watch';
 const WATCH_ALARM_PERIOD_MINUTES = 0.5;
@@ -37,14 +38,16 @@ export function isSettled({ vehicles, pendingConnections }: VehiclesResponse): b
 
 /** Stores the server's answer, and watches while the server still works on something. */
 export async function acceptVehicles(session: Session, answer: VehiclesResponse): Promise<void> {
-  await storeVehicles(session, answer);
-  if (!isSettled(answer)) await watchVehicles();
+  if ((await storeVehicles(session, answer)) && !isSettled(answer)) await watchVehicles();
 }
 
-/** Fresh data shows the truth, so finished operations and failures about reaching the server go. */
-async function storeVehicles(session: Session, answer: VehiclesResponse): Promise<void> {
+/**
+ * Fresh data shows the truth, so finished operations and failures about reaching the server go.
+ * False when the answer was not stored, its session no longer being the current one.
+ */
+async function storeVehicles(session: Session, answer: VehiclesResponse): Promise<boolean> {
   // A Connect flow or a sign-out may have replaced the session meanwhile; its vehicles win.
-  if ((await sessionItem.getValue())?.token !== session.token) return;
+  if ((await sessionItem.getValue())?.token !== session.token) return false;
   await vehiclesItem.setValue(answer.vehicles);
   await pendingConnectionsItem.setValue(answer.pendingConnections);
   await refreshItem.setValue({ status: 'idle' });
@@ -52,6 +55,7 @@ async function storeVehicles(session: Session, answer: VehiclesResponse): Promis
   const flow = await connectFlowItem.getValue();
   if (flow.status === 'error' && isServerWide(flow.failure))
     await connectFlowItem.setValue({ status: 'idle' });
+  return true;
 }
 
 /** The popup opened: the server answers from what it has (no Smartcar request). */
@@ -78,7 +82,7 @@ async function ask(
 
 async function storeFailure(error: unknown): Promise<void> {
   const failure = toFailure(error);
-  await watchUntilItem.setValue(null);
+  await endWatch();
   if (isSessionGone(failure)) await forgetSession();
   // Signed out elsewhere is no news; an expired sign-in is, since the person must connect again.
   await refreshItem.setValue(
@@ -91,6 +95,12 @@ export async function watchVehicles(): Promise<void> {
   await watchUntilItem.setValue(Date.now() + WATCH_LIMIT_MS);
   await browser.alarms.create(WATCH_ALARM, { periodInMinutes: WATCH_ALARM_PERIOD_MINUTES });
   void keepWatching();
+}
+
+/** Nothing left to ask for, so no alarm to wake a worker for it either. */
+async function endWatch(): Promise<void> {
+  await watchUntilItem.setValue(null);
+  await browser.alarms.clear(WATCH_ALARM);
 }
 
 /**
@@ -116,14 +126,16 @@ async function pollUntilSettled(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     const until = await watchUntilItem.getValue();
     const session = await currentSession();
-    if (!until || !session) return;
-    if (Date.now() >= until) {
-      await watchUntilItem.setValue(null);
+    // Ended elsewhere: a sign-out forgets it with the session. Its alarm, left alone in case a new
+    // watch has just begun, goes when it next fires.
+    if (!until) return;
+    if (!session || Date.now() >= until) {
+      await endWatch();
       return;
     }
     try {
       const answer = await serverClient.vehicles(await unitsItem.getValue(), session);
-      if (isSettled(answer)) await watchUntilItem.setValue(null);
+      if (isSettled(answer)) await endWatch();
       await storeVehicles(session, answer);
     } catch (error) {
       await storeFailure(error);

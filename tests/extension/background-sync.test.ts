@@ -201,7 +201,7 @@ describe('while the server works', () => {
   const fireWatchAlarm = () =>
     fakeBrowser.alarms.onAlarm.trigger({ name: WATCH_ALARM, scheduledTime: Date.now() });
 
-  it('keeps a 30-second alarm while it watches, and lets it go when it fires after the watch', async () => {
+  it('keeps a 30-second alarm while it watches, and clears it once the server has finished', async () => {
     const { vehicles } = await signedIn();
     await vehiclesItem.setValue(vehicles);
     slowReads(500);
@@ -211,9 +211,30 @@ describe('while the server works', () => {
     await pollUntil(async () => {
       expect(await watchUntilItem.getValue()).toBeNull();
     });
-    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeDefined();
+    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeUndefined();
+  });
+
+  it('lets an alarm go that fires with no watch left', async () => {
+    await fakeBrowser.alarms.create(WATCH_ALARM, { periodInMinutes: 0.5 });
 
     await fireWatchAlarm();
+
+    expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeUndefined();
+  });
+
+  it('ends the watch and its alarm when the session is gone while the server still works', async () => {
+    const { vehicles } = await signedIn();
+    await vehiclesItem.setValue(vehicles);
+    slowReads(500);
+    await send({ type: 'refresh' });
+    expect(await watchUntilItem.getValue()).not.toBeNull();
+
+    // As the options page leaves it after switching servers: no session, the watch still stored.
+    await sessionItem.setValue(null);
+
+    await pollUntil(async () => {
+      expect(await watchUntilItem.getValue()).toBeNull();
+    });
     expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toBeUndefined();
   });
 

@@ -22,7 +22,7 @@ import {
 } from '@/utils/storage';
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { takeCopy, writeCopy } from '@/utils/first-paint-copy';
+import { forgetCopy, takeCopy, writeCopy } from '@/utils/first-paint-copy';
 
 function send(message: BackgroundMessage): void {
   // Results arrive through storage; a failed send only means the background could not be woken.
@@ -71,7 +71,9 @@ export function App() {
 
   const loaded = Boolean(vehicles && flow && refresh && operations);
   useEffect(() => {
-    if (vehicles && flow && refresh && operations) {
+    // Signing out forgets the vehicles: no copy of them either, whenever the popup closes.
+    if (operations?.[SIGN_OUT_KEY]?.status === 'pending') forgetCopy();
+    else if (vehicles && flow && refresh && operations) {
       writeCopy({ vehicles, flow, refresh, operations, pendingConnections, watchUntil });
     }
   }, [vehicles, flow, refresh, operations, pendingConnections, watchUntil]);
@@ -178,6 +180,7 @@ export function App() {
           signedIn={vehicles.length > 0}
           testId="sign-out"
           onConfirm={() => {
+            forgetCopy();
             send({ type: 'signOut' });
           }}
         />

@@ -412,6 +412,26 @@ describe('first render from the copy in localStorage', () => {
     expect(screen.getByTestId('sign-out')).toBeTruthy();
   });
 
+  it('forgets its copy when the person signs out, and keeps none while the sign-out is under way', async () => {
+    await openAndClose();
+    render(<App />);
+
+    fireEvent.click(await screen.findByTestId('sign-out'));
+    fireEvent.click(
+      within(screen.getByRole('group', { name: 'Sign out' })).getByRole('button', { name: 'Sign out' }),
+    );
+    expect(localStorage.getItem(COPY_KEY)).toBeNull();
+
+    // The background marks the sign-out pending while the server works on it.
+    await operationsItem.setValue({ session: { operation: 'SIGN_OUT', status: 'pending' } });
+    await vehiclesItem.setValue([...(await vehiclesItem.getValue())]);
+    expect(await screen.findByText('Signing out…')).toBeTruthy();
+    // Effects run after the render that shows it.
+    await vi.waitFor(() => {
+      expect(localStorage.getItem(COPY_KEY)).toBeNull();
+    });
+  });
+
   it('corrects a stale copy as soon as storage answers: signed out meanwhile', async () => {
     await openAndClose();
     await sessionItem.removeValue();

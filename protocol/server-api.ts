@@ -117,6 +117,7 @@ export interface Vehicle {
 export interface ExchangeResponse {
   /** Opaque session token for `Authorization: Bearer`; the server keeps only its hash. */
   session: string;
+  /** Every vehicle of the user, not only the new ones: the extension stores the list as it is. */
   vehicles: Vehicle[];
   /** Connections whose vehicle list Smartcar has not answered yet; ask again to see their vehicles. */
   pendingConnections: number;

@@ -4,13 +4,13 @@
 // To redraw the committed images after a deliberate change: UPDATE_SCREENSHOTS=1 (then review the
 // PNGs in the diff before committing them).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
 import type { Vehicle } from '../../protocol/server-api';
+import { startStandInServer } from '../extension/stand-in-server';
 import { makeVehicle } from '../extension/vehicles';
 import { E2E_SERVER_PORT, E2E_SERVER_URL, SCREENSHOT_DIR } from './paths';
 
@@ -93,35 +93,24 @@ export interface DrawingServer {
   /** What the next refresh answers. */
   vehicles: Vehicle[];
   /** How many refreshes it answered. */
-  refreshes: number;
+  refreshes(): number;
   close(): Promise<void>;
 }
+
+const REFRESH = 'GET /api/vehicles?units=metric';
 
 /**
  * Stands in for the server on the e2e build's port and answers the popup's refresh with the
  * drawing's vehicles: the real server would read the emulator's, which change from run to run.
  */
 export async function startDrawingServer(): Promise<DrawingServer> {
-  const drawing: DrawingServer = { vehicles: [], refreshes: 0, close: () => Promise.resolve() };
-  const server = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/api/vehicles?units=metric') {
-      drawing.refreshes += 1;
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ vehicles: drawing.vehicles, pendingConnections: 0 }));
-    } else {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'not_found', message: 'Not part of the drawing' } }));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(E2E_SERVER_PORT, '127.0.0.1', resolve));
-  drawing.close = () =>
-    new Promise((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((error) => {
-        if (error) reject(error);
-        else resolve();
-      });
-    });
+  const server = await startStandInServer(E2E_SERVER_PORT);
+  const drawing: DrawingServer = {
+    vehicles: [],
+    refreshes: () => server.requests.filter(({ method, path }) => `${method} ${path}` === REFRESH).length,
+    close: () => server.close(),
+  };
+  server.route(REFRESH, () => ({ body: { vehicles: drawing.vehicles, pendingConnections: 0 } }));
   return drawing;
 }
 

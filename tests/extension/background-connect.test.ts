@@ -20,7 +20,7 @@ import {
   unpaced,
   useBackgroundOnStack,
 } from './background-harness';
-import { startTokenServer } from './token-server';
+import { startStandInServer } from './stand-in-server';
 
 const bg = useBackgroundOnStack();
 
@@ -276,7 +276,7 @@ describe('when something other than the server answers', () => {
   // Our server names every error it answers, with retryAt beside retry-after; only a proxy in front
   // of it answers a bare status, so a plain HTTP server stands in for that proxy here.
   async function behindProxy(status: number, body: unknown, headers?: Record<string, string>) {
-    const proxy = await startTokenServer();
+    const proxy = await startStandInServer();
     proxy.route('POST /api/connect', () => ({ status, body, ...(headers ? { headers } : {}) }));
     await serverUrlItem.setValue(proxy.url);
     try {

@@ -41,7 +41,7 @@ describe('Chrome manifest', () => {
 describe.each(['chrome', 'firefox'])('%s permissions', (browser) => {
   const manifest = extensionManifest(browser, server);
 
-  it('are the minimum for a store build: sign-in window, storage, and its production server only', () => {
+  it('are the minimum for a store build: alarms, sign-in window, storage, and its production server only', () => {
     expect(manifest.permissions).toEqual(['alarms', 'identity', 'storage']);
     expect(manifest.host_permissions).toEqual(['https://cars.example.org/*']);
     expect(manifest.optional_host_permissions).toBeUndefined();

@@ -15,17 +15,17 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/pre
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
-import { startTokenServer, type TokenServer } from './token-server';
+import { startStandInServer, type StandInServer } from './stand-in-server';
 import { makeVehicle } from './vehicles';
 
-let server: TokenServer;
+let server: StandInServer;
 let messages: BackgroundMessage[];
 let permissionRequest: ReturnType<typeof vi.fn<(request: { origins?: string[] }) => Promise<boolean>>>;
 
 beforeEach(async () => {
   fakeBrowser.reset();
   useMessages();
-  server = await startTokenServer();
+  server = await startStandInServer();
   server.route('GET /healthz', () => ({ body: { ok: true } }));
   await serverUrlItem.setValue('http://127.0.0.1:8787');
   permissionRequest = vi.fn(() => Promise.resolve(true));

@@ -25,6 +25,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await firefox?.close();
+  firefox = undefined;
   await server.close();
 });
 
@@ -38,7 +39,7 @@ describe('Firefox Add-ons images', () => {
     const popup = new Popup(await firefox.openPopup());
     await popup.page.setViewport({ width: 1280, height: 800 });
     await popup.expectVehicles(server.vehicles.map(({ id }) => id));
-    await expect.poll(() => server.refreshes, { timeout: STEP_TIMEOUT }).toBeGreaterThan(0);
+    await expect.poll(() => server.refreshes(), { timeout: STEP_TIMEOUT }).toBeGreaterThan(0);
     await popup.expectSettled();
     await popup.page.evaluate((css) => {
       const style = document.createElement('style');

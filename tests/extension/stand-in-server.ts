@@ -1,4 +1,5 @@
-// A real HTTP server standing in for the token server, so the extension's fetch calls go over a socket.
+// A real HTTP server that answers what a test scripts, where our own server cannot be made to: a
+// proxy's answers in front of it, the options page's health check, the screenshots' fixed data.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,7 +18,7 @@ export interface Reply {
 
 export type Route = (request: RecordedRequest) => Reply;
 
-export interface TokenServer {
+export interface StandInServer {
   url: string;
   requests: RecordedRequest[];
   /** Answers `METHOD /path` with the route; anything unrouted gets the server's 404 error body. */
@@ -41,7 +42,7 @@ function send(response: ServerResponse, { status = 200, body, headers }: Reply):
 }
 
 /** Any free port unless one is given (the e2e build has its server's port baked in). */
-export async function startTokenServer(listenPort = 0): Promise<TokenServer> {
+export async function startStandInServer(listenPort = 0): Promise<StandInServer> {
   const routes = new Map<string, Route>();
   const requests: RecordedRequest[] = [];
   const server = createServer((request, response) => {

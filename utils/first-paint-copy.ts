@@ -2,7 +2,7 @@
 // own localStorage: a page reads that synchronously, while browser.storage answers only after a
 // round trip to the browser, which held the first paint back. browser.storage stays the truth: the
 // popup renders its answer as soon as it comes, which also corrects a stale copy, and copies it.
-// Signing out on the options page forgets the copy, as it forgets the vehicles.
+// Signing out (popup or options page) forgets the copy, as it forgets the vehicles.
 import type { Vehicle } from '@/protocol/server-api';
 import type { ConnectFlowState, OperationState, RefreshState } from '@/utils/storage';
 

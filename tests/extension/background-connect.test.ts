@@ -19,12 +19,12 @@ import {
   serverVehicles,
   unpaced,
   useBackgroundOnStack,
+  sentPaths,
 } from './background-harness';
 import { startStandInServer } from './stand-in-server';
 
 const bg = useBackgroundOnStack();
 
-const paths = () => bg.sent.map(({ method, path }) => `${method} ${path}`);
 const authorizations = () => bg.sent.map(({ authorization }) => authorization);
 /** The Connect URL the background opened the auth window at. */
 const openedUrl = () => new URL(bg.authWindow.mock.calls[0]?.[0].url ?? 'about:blank');
@@ -117,7 +117,7 @@ describe('connect', () => {
 
     await send({ type: 'connect' });
 
-    expect(paths()).toEqual(['POST /api/connect', 'POST /api/connect', 'POST /api/exchange']);
+    expect(sentPaths(bg)).toEqual(['POST /api/connect', 'POST /api/connect', 'POST /api/exchange']);
     expect(authorizations()).toEqual([`Bearer ${first.session.token}`, null, null]);
     const session = await sessionItem.getValue();
     expect(session?.token).toMatch(SESSION_TOKEN);
@@ -129,7 +129,7 @@ describe('connect', () => {
     await Promise.all([send({ type: 'connect' }), send({ type: 'connect' })]);
 
     expect(bg.authWindow).toHaveBeenCalledTimes(1);
-    expect(paths()).toEqual(['POST /api/connect', 'POST /api/exchange']);
+    expect(sentPaths(bg)).toEqual(['POST /api/connect', 'POST /api/exchange']);
     expect((await vehiclesItem.getValue()).map(({ model }) => model).sort()).toEqual(['Model 3', 'Model Y']);
   });
 
@@ -155,7 +155,7 @@ describe('connect', () => {
     await send({ type: 'connect' });
 
     expect(await connectFlowItem.getValue()).toMatchObject({ status: 'error', failure: { code } });
-    expect(paths()).toEqual(['POST /api/connect']);
+    expect(sentPaths(bg)).toEqual(['POST /api/connect']);
     expect(await sessionItem.getValue()).toBeNull();
   });
 
@@ -322,7 +322,7 @@ describe('a session belongs to its server', () => {
     await send({ type: 'setLock', vehicleId: carAndOther(old.vehicles).car.id, action: 'LOCK' });
     await send({ type: 'connect' });
 
-    expect(paths()).toEqual(['POST /api/connect', 'POST /api/exchange']);
+    expect(sentPaths(bg)).toEqual(['POST /api/connect', 'POST /api/exchange']);
     expect(authorizations()).toEqual([null, null]);
     const session = await sessionItem.getValue();
     expect(session).toEqual({

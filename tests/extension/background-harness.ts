@@ -133,6 +133,11 @@ export function useBackgroundOnStack(options: StackOptions = {}) {
   return current;
 }
 
+/** What the background sent the server in this test, as `METHOD /path?query`. */
+export function sentPaths(bg: BackgroundOnStack): string[] {
+  return bg.sent.map(({ method, path }) => `${method} ${path}`);
+}
+
 /** The server's list for a session, once it has read every vehicle. */
 export async function serverVehicles(api: ApiClient, session: Session, query = ''): Promise<Vehicle[]> {
   return (await api.settled(session.token, query)).vehicles;

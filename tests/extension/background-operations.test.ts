@@ -7,11 +7,17 @@ import { COMMANDS_PER_MINUTE } from '@/server/rate-limits';
 import { operationsItem, sessionItem, vehiclesItem } from '@/utils/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { connected, inConnect, send, serverVehicles, useBackgroundOnStack } from './background-harness';
+import {
+  connected,
+  inConnect,
+  send,
+  sentPaths,
+  serverVehicles,
+  useBackgroundOnStack,
+} from './background-harness';
 
 const bg = useBackgroundOnStack();
 
-const paths = () => bg.sent.map(({ method, path }) => `${method} ${path}`);
 const ids = (vehicles: Vehicle[]) => vehicles.map(({ id }) => id);
 
 describe('vehicle operations', () => {
@@ -117,7 +123,7 @@ describe('vehicle operations', () => {
 
     await send({ type: 'disconnect', vehicleId: car.id });
 
-    expect(paths()).toEqual([`DELETE /api/vehicles/${car.id}`]);
+    expect(sentPaths(bg)).toEqual([`DELETE /api/vehicles/${car.id}`]);
     expect(await vehiclesItem.getValue()).toEqual([other]);
     expect(await sessionItem.getValue()).toEqual(session);
     expect(ids(await serverVehicles(bg.api, session))).toEqual([other.id]);
@@ -158,7 +164,7 @@ describe('vehicle operations', () => {
 
     await send({ type: 'signOut' });
 
-    expect(paths()).toEqual(['DELETE /api/session']);
+    expect(sentPaths(bg)).toEqual(['DELETE /api/session']);
     expect(await sessionItem.getValue()).toBeNull();
     expect(await vehiclesItem.getValue()).toEqual([]);
     expect((await operationsItem.getValue()).session).toEqual({ operation: 'SIGN_OUT', status: 'done' });

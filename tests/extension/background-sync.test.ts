@@ -19,6 +19,7 @@ import {
   serverVehicles,
   unpaced,
   useBackgroundOnStack,
+  sentPaths,
 } from './background-harness';
 import { makeVehicle } from './vehicles';
 
@@ -26,8 +27,7 @@ import { makeVehicle } from './vehicles';
 // lock is still under way in its first answer, which is what the watch is for.
 const bg = useBackgroundOnStack({ env: { SMARTCAR_WAIT_SECONDS: '0' } });
 
-const paths = () => bg.sent.map(({ method, path }) => `${method} ${path}`);
-const polls = () => paths().filter((path) => path === 'GET /api/vehicles?units=metric').length;
+const polls = () => sentPaths(bg).filter((path) => path === 'GET /api/vehicles?units=metric').length;
 
 /** This test's account connected at the server (not through the background), its session stored. */
 async function signedIn() {
@@ -40,6 +40,15 @@ async function signedIn() {
 /** Holds Smartcar's answers to the server's reads of a vehicle for a while (real time). */
 function slowReads(delayMs: number): void {
   bg.stack.emulator.injectFault({ endpoint: 'batch', delayMs });
+}
+
+/** Signed in with the vehicles stored, presses Refresh while Smartcar holds each read 500 ms. */
+async function refreshWithSlowReads() {
+  const user = await signedIn();
+  await vehiclesItem.setValue(user.vehicles);
+  slowReads(500);
+  await send({ type: 'refresh' });
+  return user;
 }
 
 describe('sync on open', () => {
@@ -143,11 +152,7 @@ describe('while the server works', () => {
   });
 
   it('starts the reads the person asks for, and shows their result', async () => {
-    const { vehicles } = await signedIn();
-    await vehiclesItem.setValue(vehicles);
-    slowReads(500);
-
-    await send({ type: 'refresh' });
+    const { vehicles } = await refreshWithSlowReads();
     expect((await vehiclesItem.getValue()).map(({ reading }) => reading)).toEqual([true, true]);
 
     await pollUntil(async () => {
@@ -157,8 +162,8 @@ describe('while the server works', () => {
     read.forEach(({ fetchedAt }, index) => {
       expect(Date.parse(fetchedAt ?? '')).toBeGreaterThan(Date.parse(vehicles[index]?.fetchedAt ?? ''));
     });
-    expect(paths()[0]).toBe('POST /api/vehicles/refresh');
-    expect(new Set(paths().slice(1))).toEqual(new Set(['GET /api/vehicles?units=metric']));
+    expect(sentPaths(bg)[0]).toBe('POST /api/vehicles/refresh');
+    expect(new Set(sentPaths(bg).slice(1))).toEqual(new Set(['GET /api/vehicles?units=metric']));
   });
 
   it('gives up watching at the limit and keeps what the server had', async () => {
@@ -202,11 +207,7 @@ describe('while the server works', () => {
     fakeBrowser.alarms.onAlarm.trigger({ name: WATCH_ALARM, scheduledTime: Date.now() });
 
   it('keeps a 30-second alarm while it watches, and clears it once the server has finished', async () => {
-    const { vehicles } = await signedIn();
-    await vehiclesItem.setValue(vehicles);
-    slowReads(500);
-
-    await send({ type: 'refresh' });
+    await refreshWithSlowReads();
     expect(await fakeBrowser.alarms.get(WATCH_ALARM)).toMatchObject({ periodInMinutes: 0.5 });
     await pollUntil(async () => {
       expect(await watchUntilItem.getValue()).toBeNull();
@@ -223,10 +224,7 @@ describe('while the server works', () => {
   });
 
   it('ends the watch and its alarm when the session is gone while the server still works', async () => {
-    const { vehicles } = await signedIn();
-    await vehiclesItem.setValue(vehicles);
-    slowReads(500);
-    await send({ type: 'refresh' });
+    await refreshWithSlowReads();
     expect(await watchUntilItem.getValue()).not.toBeNull();
 
     // As the options page leaves it after switching servers: no session, the watch still stored.

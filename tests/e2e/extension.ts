@@ -9,6 +9,12 @@ import { CHROMIUM_FLAGS, extensionDir, findChromium } from './paths';
 /** Every wait in the e2e tests: an interactive auth flow has no timeout of its own. */
 export const STEP_TIMEOUT = 15_000;
 
+/** What the extension keeps in `storage.local` and `storage.session`, in either browser. */
+export interface StorageContents {
+  local: Record<string, unknown>;
+  session: Record<string, unknown>;
+}
+
 export interface ExtensionBrowser {
   context: BrowserContext;
   extensionId: string;
@@ -20,12 +26,9 @@ export interface ExtensionBrowser {
   /** The next page the browser opens, e.g. the launchWebAuthFlow window. */
   nextPage(): Promise<Page>;
   /** Replaces everything in chrome.storage, written by the service worker. */
-  writeStorage(contents: {
-    local?: Record<string, unknown>;
-    session?: Record<string, unknown>;
-  }): Promise<void>;
+  writeStorage(contents: Partial<StorageContents>): Promise<void>;
   /** Everything in chrome.storage, read by the service worker. */
-  readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
+  readStorage(): Promise<StorageContents>;
   /** Stops the extension's service worker, as Chrome does when it has been idle (through `page`'s DevTools session). */
   stopServiceWorker(page: Page): Promise<void>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { browser as ExtensionApi } from 'wxt/browser';
 import { GECKO_ID } from '../../../protocol/extension-identity';
-import { STEP_TIMEOUT } from '../extension';
+import { STEP_TIMEOUT, type StorageContents } from '../extension';
 import { extensionDir } from '../paths';
 import { findFirefox } from './paths';
 
@@ -18,12 +18,9 @@ export interface FirefoxExtension {
   /** What identity.getRedirectURL() returns in this Firefox. */
   redirectUrl(): Promise<string>;
   /** Replaces everything in browser.storage with `contents`. */
-  writeStorage(contents: {
-    local?: Record<string, unknown>;
-    session?: Record<string, unknown>;
-  }): Promise<void>;
+  writeStorage(contents: Partial<StorageContents>): Promise<void>;
   /** Everything in browser.storage. */
-  readStorage(): Promise<{ local: Record<string, unknown>; session: Record<string, unknown> }>;
+  readStorage(): Promise<StorageContents>;
   close(): Promise<void>;
 }
 

@@ -22,7 +22,7 @@ import {
 } from '@/utils/storage';
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { forgetCopy, takeCopy, writeCopy } from '@/utils/first-paint-copy';
+import { type PopupState, forgetCopy, takeCopy, writeCopy } from '@/utils/first-paint-copy';
 
 function send(message: BackgroundMessage): void {
   // Results arrive through storage; a failed send only means the background could not be woken.
@@ -95,7 +95,29 @@ export function App() {
 
   // Without a copy, rendering nothing until storage answers avoids a flash of the wrong state.
   if (!vehicles || !flow || !refresh || !operations) return null;
+  return (
+    <PopupView
+      vehicles={vehicles}
+      flow={flow}
+      refresh={refresh}
+      operations={operations}
+      pendingConnections={pendingConnections}
+      watchUntil={watchUntil}
+      now={now}
+    />
+  );
+}
 
+/** The popup as it shows a state: what it renders depends on nothing else. */
+function PopupView({
+  vehicles,
+  flow,
+  refresh,
+  operations,
+  pendingConnections,
+  watchUntil,
+  now,
+}: PopupState & { now: number }) {
   const connecting = flow.status === 'connecting';
   // The server is working on something the background watches for: a read, a lock, a new connection.
   const working = Boolean(watchUntil) || vehicles.some((vehicle) => vehicle.reading);

@@ -1,8 +1,12 @@
-// The popup's first render comes from a copy of what it last showed, kept in the extension pages'
+// The popup's first paint comes from a copy of what it last showed, kept in the extension pages'
 // own localStorage: a page reads that synchronously, while browser.storage answers only after a
-// round trip to the browser, which held the first paint back. browser.storage stays the truth: the
-// popup renders its answer as soon as it comes, which also corrects a stale copy, and copies it.
-// Signing out (popup or options page) forgets the copy, as it forgets the vehicles.
+// round trip to the browser, which held the first paint back. The copy holds the state the popup
+// rendered and a picture of it, the HTML a fresh open renders from that state: a small classic
+// script (entrypoints/first-paint.ts) puts the picture up while the page is still loading, before
+// the popup's modules have even arrived; the app then renders the same from the state and takes
+// over. browser.storage stays the truth: the popup renders its answer as soon as it comes, which
+// also corrects a stale copy, and copies it. Signing out (popup or options page) forgets the copy,
+// as it forgets the vehicles.
 import type { Vehicle } from '@/protocol/server-api';
 import type { ConnectFlowState, OperationState, RefreshState } from '@/utils/storage';
 
@@ -27,19 +31,25 @@ const version = () => document.querySelector<HTMLScriptElement>('script[type="mo
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
-/**
- * The copy, if this code wrote it and it has the expected shape. Taken out of storage as it is
- * read: should it still fail to render, the next open renders from browser.storage instead.
- */
-export function takeCopy(): PopupState | undefined {
+interface Copy {
+  state: PopupState;
+  picture: string;
+}
+
+/** The copy, if this code wrote it and it has the expected shape. */
+function readCopy(text: string | null): Copy | undefined {
   try {
-    const text = localStorage.getItem(COPY_KEY);
-    localStorage.removeItem(COPY_KEY);
     const stored: unknown = JSON.parse(text ?? 'null');
     if (!isObject(stored) || stored.version !== version() || !isObject(stored.state)) return undefined;
     const { vehicles, flow, refresh, operations } = stored.state;
-    if (Array.isArray(vehicles) && isObject(flow) && isObject(refresh) && isObject(operations)) {
-      return stored.state as unknown as PopupState;
+    if (
+      typeof stored.picture === 'string' &&
+      Array.isArray(vehicles) &&
+      isObject(flow) &&
+      isObject(refresh) &&
+      isObject(operations)
+    ) {
+      return stored as unknown as Copy;
     }
   } catch {
     // Unreadable: browser.storage answers soon enough.
@@ -47,9 +57,40 @@ export function takeCopy(): PopupState | undefined {
   return undefined;
 }
 
-export function writeCopy(state: PopupState): void {
+/**
+ * The state of the copy, taken out of storage as it is read: should it fail to render, the next
+ * open renders from browser.storage instead.
+ */
+export function takeCopy(): PopupState | undefined {
   try {
-    localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state }));
+    const text = localStorage.getItem(COPY_KEY);
+    localStorage.removeItem(COPY_KEY);
+    return readCopy(text)?.state;
+  } catch {
+    // No localStorage: the popup renders when browser.storage answers.
+    return undefined;
+  }
+}
+
+/**
+ * Puts the copy's picture in `root`, inert: its buttons do nothing until the app replaces it. The
+ * HTML is the popup's own render, which only the extension's pages can write to their storage, and
+ * the extension's content security policy runs no script that markup could carry.
+ */
+export function paintCopy(root: HTMLElement): void {
+  try {
+    const copy = readCopy(localStorage.getItem(COPY_KEY));
+    if (!copy) return;
+    root.inert = true;
+    root.innerHTML = copy.picture;
+  } catch {
+    // No localStorage: the app paints when storage answers.
+  }
+}
+
+export function writeCopy(state: PopupState, picture: string): void {
+  try {
+    localStorage.setItem(COPY_KEY, JSON.stringify({ version: version(), state, picture }));
   } catch {
     // Storage full or turned off: every open renders from browser.storage, as without a copy.
   }

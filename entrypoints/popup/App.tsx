@@ -20,6 +20,7 @@ import {
   vehiclesItem,
   watchUntilItem,
 } from '@/utils/storage';
+import { type VNode, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { type PopupState, forgetCopy, takeCopy, writeCopy } from '@/utils/first-paint-copy';
@@ -74,7 +75,8 @@ export function App() {
     // Signing out forgets the vehicles: no copy of them either, whenever the popup closes.
     if (operations?.[SIGN_OUT_KEY]?.status === 'pending') forgetCopy();
     else if (vehicles && flow && refresh && operations) {
-      writeCopy({ vehicles, flow, refresh, operations, pendingConnections, watchUntil });
+      const state = { vehicles, flow, refresh, operations, pendingConnections, watchUntil };
+      writeCopy(state, pictureOf(<PopupView {...state} now={Date.now()} />));
     }
   }, [vehicles, flow, refresh, operations, pendingConnections, watchUntil]);
   useEffect(() => {
@@ -106,6 +108,18 @@ export function App() {
       now={now}
     />
   );
+}
+
+/**
+ * The HTML a fresh render of `view` makes, apart from the page: no row the person opened, no
+ * question they were asked, as the next open will show it.
+ */
+function pictureOf(view: VNode): string {
+  const box = document.createElement('div');
+  render(view, box);
+  const html = box.innerHTML;
+  render(null, box);
+  return html;
 }
 
 /** The popup as it shows a state: what it renders depends on nothing else. */

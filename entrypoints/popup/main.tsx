@@ -5,4 +5,13 @@ import '@/assets/theme.css';
 import './style.css';
 
 document.documentElement.lang = browser.i18n.getUILanguage();
-render(<App />, document.getElementById('app') ?? document.body);
+const root = document.getElementById('app') ?? document.body;
+const start = () => {
+  // The app renders the same as the picture first-paint.js put up (from the same copy), and live.
+  root.replaceChildren();
+  root.inert = false;
+  render(<App />, root);
+};
+// With the picture up, the browser shows it before the app's work begins.
+if (root.hasChildNodes()) requestAnimationFrame(() => setTimeout(start));
+else start();

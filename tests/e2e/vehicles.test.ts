@@ -90,6 +90,39 @@ describe('a connected vehicle', () => {
   });
 });
 
+describe('a reopened popup', () => {
+  it('shows the vehicles while the page is still loading, and its buttons work once it has loaded', async () => {
+    const first = await e2e.browser.openPopup();
+    const [name = ''] = await connectVehicles(e2e.browser, first, { brand: 'TESLA', keepVehicles: 1 });
+    await expect
+      .poll(() => card(first, name).getByTestId('lock-state').innerText(), { timeout: STEP_TIMEOUT })
+      .toMatch(/^(Locked|Unlocked)$/);
+    await first.close();
+
+    const popup = await e2e.browser.context.newPage();
+    // Notes how far the page had loaded when the first vehicle entered it: the popup's modules run
+    // only once it is parsed, so a vehicle there while it is still loading came from the picture.
+    await popup.addInitScript(() => {
+      const observer = new MutationObserver(() => {
+        if (!document.querySelector('[data-testid="vehicle"]')) return;
+        document.documentElement.dataset.vehicleWhile = document.readyState;
+        observer.disconnect();
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    });
+    await popup.goto(`chrome-extension://${e2e.browser.extensionId}/popup.html`);
+
+    await expectCards(popup, [name]);
+    expect(await popup.evaluate(() => document.documentElement.dataset.vehicleWhile)).toBe('loading');
+    const state = card(popup, name).getByTestId('lock-state');
+    const before = await state.innerText();
+    await card(popup, name).getByTestId('lock-toggle').click();
+    await expect
+      .poll(() => state.innerText(), { timeout: STEP_TIMEOUT })
+      .toBe(before === 'Locked' ? 'Unlocked' : 'Locked');
+  });
+});
+
 describe('from the keyboard', () => {
   it('locks or unlocks, opens the details, and cancels a disconnect with Escape', async () => {
     const popup = await e2e.browser.openPopup();

@@ -1,5 +1,5 @@
 import { App } from '@/entrypoints/popup/App';
-import { COPY_KEY } from '@/utils/first-paint-copy';
+import { COPY_KEY, paintCopy } from '@/utils/first-paint-copy';
 import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
@@ -402,6 +402,44 @@ describe('first render from the copy in localStorage', () => {
     expect(copy).not.toContain('secret-session-token');
   });
 
+  it('copies a picture of the popup as a fresh open draws it, with no row opened or question asked', async () => {
+    render(<App />);
+    await vi.waitFor(() => {
+      expect(rows()).toEqual(['veh-tesla', 'veh-ford']);
+    });
+    fireEvent.click(screen.getAllByTestId('vehicle-details-toggle')[0] as HTMLElement);
+    fireEvent.click(screen.getByTestId('sign-out'));
+    expect(document.querySelector('.details')).not.toBeNull();
+    expect(screen.getByRole('group', { name: 'Sign out' })).toBeTruthy();
+    // A change in storage while the row is open is copied with its picture.
+    await vehiclesItem.setValue([makeVehicle({ model: 'Model Y' })]);
+    await vi.waitFor(() => {
+      expect(localStorage.getItem(COPY_KEY)).toContain('Model Y');
+    });
+
+    const picture = document.createElement('div');
+    picture.innerHTML = (JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { picture: string }).picture;
+    expect(picture.querySelector('[data-testid="vehicle"] h2')?.textContent).toBe('Tesla Model Y');
+    expect(
+      picture.querySelector('[data-testid="vehicle-details-toggle"]')?.getAttribute('aria-expanded'),
+    ).toBe('false');
+    expect(picture.querySelector('.details')).toBeNull();
+    expect(picture.querySelector('[role="group"]')).toBeNull();
+    expect(picture.querySelector('[data-testid="sign-out"]')).not.toBeNull();
+  });
+
+  it('puts the picture of the last open up, inert until the app replaces it', async () => {
+    await openAndClose();
+    const root = document.createElement('div');
+
+    paintCopy(root);
+
+    expect(root.inert).toBe(true);
+    expect(
+      [...root.querySelectorAll<HTMLElement>('[data-testid="vehicle"]')].map((row) => row.dataset.vehicleId),
+    ).toEqual(['veh-tesla', 'veh-ford']);
+  });
+
   it('renders the copied vehicles in its first render, before storage has answered', async () => {
     await openAndClose();
 
@@ -452,11 +490,15 @@ describe('first render from the copy in localStorage', () => {
     // The popup's script name differs when its code does: an older popup wrote this one.
     ['written by other code', (copy) => JSON.stringify({ ...copy, version: '/chunks/popup-0ld.js' })],
     ['of another shape', (copy) => JSON.stringify({ ...copy, state: { ...copy.state, vehicles: {} } })],
+    ['without its picture', (copy) => JSON.stringify({ ...copy, picture: undefined })],
   ])('ignores a copy %s and waits for storage', async (_case, spoil) => {
     await openAndClose();
     const copy = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { version: string; state: object };
     localStorage.setItem(COPY_KEY, spoil(copy));
 
+    const root = document.createElement('div');
+    paintCopy(root);
+    expect(root.innerHTML).toBe('');
     const { container } = render(<App />);
     expect(container.innerHTML).toBe('');
 
@@ -490,10 +532,10 @@ describe('first render from the copy in localStorage', () => {
 
   it('uses a copy once: a copy the popup cannot render is gone on the next open', async () => {
     await openAndClose();
-    const { state } = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { state: { vehicles: object[] } };
+    const copy = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { state: { vehicles: object[] } };
     // A vehicle without its data: passes the quick shape check, fails to render.
-    const broken = { ...state, vehicles: state.vehicles.map((vehicle) => ({ ...vehicle, data: undefined })) };
-    localStorage.setItem(COPY_KEY, JSON.stringify({ version: '', state: broken }));
+    const vehicles = copy.state.vehicles.map((vehicle) => ({ ...vehicle, data: undefined }));
+    localStorage.setItem(COPY_KEY, JSON.stringify({ ...copy, state: { ...copy.state, vehicles } }));
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
 
     expect(() => render(<App />)).toThrow();

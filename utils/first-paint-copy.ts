@@ -24,7 +24,9 @@ export const COPY_KEY = 'firstPaintCopy';
 
 /**
  * The name of the popup's script carries a hash of its code and of everything it imports: a copy
- * that other code wrote, perhaps in another shape, is never used.
+ * that other code wrote, perhaps in another shape, is never used. (The build puts that script in
+ * <head>, so first-paint.js finds it too. In `npm run dev` the first module is Vite's client, the
+ * same for every change: there a copy in an older shape can pass, and fails to render at worst.)
  */
 const version = () => document.querySelector<HTMLScriptElement>('script[type="module"]')?.src ?? '';
 
@@ -72,10 +74,14 @@ export function takeCopy(): PopupState | undefined {
   }
 }
 
+/** Longer than the popup's modules take to load and start on a slow machine. */
+export const APP_START_LIMIT_MS = 3_000;
+
 /**
  * Puts the copy's picture in `root`, inert: its buttons do nothing until the app replaces it. The
  * HTML is the popup's own render, which only the extension's pages can write to their storage, and
- * the extension's content security policy runs no script that markup could carry.
+ * the extension's content security policy runs no script that markup could carry. Should the app
+ * not start, the picture goes and the copy with it, rather than a popup that looks alive but is not.
  */
 export function paintCopy(root: HTMLElement): void {
   try {
@@ -83,6 +89,12 @@ export function paintCopy(root: HTMLElement): void {
     if (!copy) return;
     root.inert = true;
     root.innerHTML = copy.picture;
+    setTimeout(() => {
+      if (!root.inert) return;
+      root.replaceChildren();
+      root.inert = false;
+      forgetCopy();
+    }, APP_START_LIMIT_MS);
   } catch {
     // No localStorage: the app paints when storage answers.
   }

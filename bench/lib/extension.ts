@@ -62,12 +62,16 @@ export const CARD = '[data-testid="vehicle"]';
 
 /**
  * Runs in every extension page before its scripts (`context.addInitScript`): marks `cards` when
- * the first vehicle card enters the DOM and `click` at the first click, on the page's own clock.
+ * the first vehicle card enters the DOM, `live` when the first card the app rendered does (not in
+ * the inert picture of the last open), and `click` at the first click, on the page's own clock.
  */
 export function markCardsAndClicks(selector: string): void {
   const observer = new MutationObserver(() => {
-    if (!document.querySelector(selector)) return;
-    performance.mark('cards');
+    const card = document.querySelector(selector);
+    if (!card) return;
+    if (performance.getEntriesByName('cards').length === 0) performance.mark('cards');
+    if (card.closest('[inert]')) return;
+    performance.mark('live');
     observer.disconnect();
   });
   observer.observe(document, { childList: true, subtree: true });

@@ -70,14 +70,15 @@ export function App() {
   const watchUntil = useStorageItem(watchUntilItem, copy?.watchUntil);
   const now = useNow();
 
-  const loaded = Boolean(vehicles && flow && refresh && operations);
+  const state: PopupState | undefined =
+    vehicles && flow && refresh && operations
+      ? { vehicles, flow, refresh, operations, pendingConnections, watchUntil }
+      : undefined;
+  const loaded = state !== undefined;
   useEffect(() => {
     // Signing out forgets the vehicles: no copy of them either, whenever the popup closes.
     if (operations?.[SIGN_OUT_KEY]?.status === 'pending') forgetCopy();
-    else if (vehicles && flow && refresh && operations) {
-      const state = { vehicles, flow, refresh, operations, pendingConnections, watchUntil };
-      writeCopy(state, pictureOf(<PopupView {...state} now={Date.now()} />));
-    }
+    else if (state) writeCopy(state, pictureOf(<PopupView {...state} now={Date.now()} />));
   }, [vehicles, flow, refresh, operations, pendingConnections, watchUntil]);
   useEffect(() => {
     if (!loaded) return;
@@ -96,18 +97,7 @@ export function App() {
   }, [loaded]);
 
   // Without a copy, rendering nothing until storage answers avoids a flash of the wrong state.
-  if (!vehicles || !flow || !refresh || !operations) return null;
-  return (
-    <PopupView
-      vehicles={vehicles}
-      flow={flow}
-      refresh={refresh}
-      operations={operations}
-      pendingConnections={pendingConnections}
-      watchUntil={watchUntil}
-      now={now}
-    />
-  );
+  return state ? <PopupView {...state} now={now} /> : null;
 }
 
 /**
@@ -122,7 +112,7 @@ function pictureOf(view: VNode): string {
   return html;
 }
 
-/** The popup as it shows a state: what it renders depends on nothing else. */
+/** The popup as it shows a state at a time: its own state is only which rows are open and what it asks. */
 function PopupView({
   vehicles,
   flow,
@@ -195,7 +185,11 @@ function PopupView({
       )}
 
       <footer>
-        {lastRead && <p class="muted">{t('readAgo', formatAge(lastRead, now))}</p>}
+        {lastRead && (
+          <p class="muted" data-age>
+            {t('readAgo', formatAge(lastRead, now))}
+          </p>
+        )}
         {!connecting && (
           <button
             type="button"

@@ -91,7 +91,7 @@ describe('a connected vehicle', () => {
 });
 
 describe('a reopened popup', () => {
-  it('shows the vehicles while the page is still loading, and its buttons work once it has loaded', async () => {
+  it('shows the vehicles, without their stale age, while the page is still loading, and works once it has loaded', async () => {
     const first = await e2e.browser.openPopup();
     const [name = ''] = await connectVehicles(e2e.browser, first, { brand: 'TESLA', keepVehicles: 1 });
     await expect
@@ -106,6 +106,9 @@ describe('a reopened popup', () => {
       const observer = new MutationObserver(() => {
         if (!document.querySelector('[data-testid="vehicle"]')) return;
         document.documentElement.dataset.vehicleWhile = document.readyState;
+        // The picture's "Read … ago" was right when it was drawn: hidden until the app redraws it.
+        const age = document.querySelector('[data-age]');
+        document.documentElement.dataset.ageShown = age ? getComputedStyle(age).visibility : 'none';
         observer.disconnect();
       });
       observer.observe(document, { childList: true, subtree: true });
@@ -113,7 +116,13 @@ describe('a reopened popup', () => {
     await popup.goto(`chrome-extension://${e2e.browser.extensionId}/popup.html`);
 
     await expectCards(popup, [name]);
-    expect(await popup.evaluate(() => document.documentElement.dataset.vehicleWhile)).toBe('loading');
+    expect(
+      await popup.evaluate(() => Object.fromEntries(Object.entries(document.documentElement.dataset))),
+    ).toEqual({
+      vehicleWhile: 'loading',
+      ageShown: 'hidden',
+    });
+    await expect.poll(() => popup.getByText(/^Read .+/).isVisible()).toBe(true);
     const state = card(popup, name).getByTestId('lock-state');
     const before = await state.innerText();
     await card(popup, name).getByTestId('lock-toggle').click();

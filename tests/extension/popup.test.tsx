@@ -1,5 +1,6 @@
 import { App } from '@/entrypoints/popup/App';
-import { COPY_KEY, paintCopy } from '@/utils/first-paint-copy';
+import { mountPopup } from '@/entrypoints/popup/mount';
+import { APP_START_LIMIT_MS, COPY_KEY, paintCopy } from '@/utils/first-paint-copy';
 import type { Failure } from '@/utils/failure';
 import type { BackgroundMessage } from '@/utils/messaging';
 import {
@@ -13,6 +14,7 @@ import {
   watchUntilItem,
 } from '@/utils/storage';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
+import { render as renderPreact } from 'preact';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { useMessages } from './messages';
@@ -428,16 +430,94 @@ describe('first render from the copy in localStorage', () => {
     expect(picture.querySelector('[data-testid="sign-out"]')).not.toBeNull();
   });
 
-  it('puts the picture of the last open up, inert until the app replaces it', async () => {
-    await openAndClose();
-    const root = document.createElement('div');
+  const vehicleIds = (root: HTMLElement) =>
+    [...root.querySelectorAll<HTMLElement>('[data-testid="vehicle"]')].map((row) => row.dataset.vehicleId);
 
+  const paintedRoots: HTMLElement[] = [];
+  /** The picture put up in a root of its own, as first-paint.js does in popup.html. */
+  function paintedRoot(): HTMLElement {
+    const root = document.body.appendChild(document.createElement('div'));
+    paintedRoots.push(root);
     paintCopy(root);
+    return root;
+  }
+  afterEach(() => {
+    for (const root of paintedRoots.splice(0)) {
+      renderPreact(null, root);
+      // Taken over, as by the app: the time limit for the app to start leaves it alone.
+      root.inert = false;
+      root.remove();
+    }
+  });
+
+  it('puts the picture of the last open up, inert', async () => {
+    await openAndClose();
+
+    const root = paintedRoot();
 
     expect(root.inert).toBe(true);
-    expect(
-      [...root.querySelectorAll<HTMLElement>('[data-testid="vehicle"]')].map((row) => row.dataset.vehicleId),
-    ).toEqual(['veh-tesla', 'veh-ford']);
+    expect(vehicleIds(root)).toEqual(['veh-tesla', 'veh-ford']);
+  });
+
+  it('draws in the picture what the app renders days later, but for the ages, which it hides', async () => {
+    await openAndClose();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 30 * 24 * 60 * 60 * 1000);
+      const root = paintedRoot();
+      const { container } = render(<App />);
+
+      const withoutAges = (element: Element) => {
+        const copy = element.cloneNode(true) as Element;
+        copy.querySelectorAll('[data-age]').forEach((age) => {
+          age.remove();
+        });
+        return copy.innerHTML;
+      };
+      expect(root.querySelector('[data-age]')?.textContent).not.toBe(
+        container.querySelector('[data-age]')?.textContent,
+      );
+      expect(withoutAges(root)).toBe(withoutAges(container));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('replaces the picture with the app once the picture has been on screen', async () => {
+    await openAndClose();
+    const root = paintedRoot();
+    const picturedRow = root.querySelector('[data-testid="vehicle"]');
+
+    mountPopup(root);
+    expect(root.querySelector('[data-testid="vehicle"]')).toBe(picturedRow);
+
+    await vi.waitFor(() => {
+      expect(root.inert).toBe(false);
+    });
+    expect(vehicleIds(root)).toEqual(['veh-tesla', 'veh-ford']);
+    expect(root.querySelector('[data-testid="vehicle"]')).not.toBe(picturedRow);
+    fireEvent.click(within(root).getByTestId('connect'));
+    expect(messages).toContainEqual({ type: 'connect' });
+  });
+
+  it('takes the picture down, and forgets the copy, when the app does not start in time', async () => {
+    await openAndClose();
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const root = paintedRoot();
+      const started = paintedRoot();
+      // The app took this one over.
+      started.inert = false;
+
+      vi.advanceTimersByTime(APP_START_LIMIT_MS);
+
+      expect(root.inert).toBe(false);
+      expect(root.childNodes).toHaveLength(0);
+      expect(localStorage.getItem(COPY_KEY)).toBeNull();
+      expect(vehicleIds(started)).toEqual(['veh-tesla', 'veh-ford']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('renders the copied vehicles in its first render, before storage has answered', async () => {
@@ -496,9 +576,7 @@ describe('first render from the copy in localStorage', () => {
     const copy = JSON.parse(localStorage.getItem(COPY_KEY) ?? '') as { version: string; state: object };
     localStorage.setItem(COPY_KEY, spoil(copy));
 
-    const root = document.createElement('div');
-    paintCopy(root);
-    expect(root.innerHTML).toBe('');
+    expect(paintedRoot().innerHTML).toBe('');
     const { container } = render(<App />);
     expect(container.innerHTML).toBe('');
 

@@ -91,13 +91,18 @@ export function paintCopy(root: HTMLElement): void {
     root.innerHTML = copy.picture;
     setTimeout(() => {
       if (!root.inert) return;
-      root.replaceChildren();
-      root.inert = false;
+      takePictureDown(root);
       forgetCopy();
     }, APP_START_LIMIT_MS);
   } catch {
     // No localStorage: the app paints when storage answers.
   }
+}
+
+/** Empties `root` of the picture and makes it live again, for the app or for nothing. */
+export function takePictureDown(root: HTMLElement): void {
+  root.replaceChildren();
+  root.inert = false;
 }
 
 export function writeCopy(state: PopupState, picture: string): void {

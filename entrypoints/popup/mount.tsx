@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import { takePictureDown } from '@/utils/first-paint-copy';
 import { App } from './App';
 
 /**
@@ -8,8 +9,7 @@ import { App } from './App';
  */
 export function mountPopup(root: HTMLElement): void {
   const start = () => {
-    root.replaceChildren();
-    root.inert = false;
+    takePictureDown(root);
     render(<App />, root);
   };
   if (root.inert) requestAnimationFrame(() => setTimeout(start));

@@ -367,7 +367,11 @@ describe('notices', () => {
 });
 
 describe('first render from the copy in localStorage', () => {
-  const rows = () => screen.queryAllByTestId('vehicle').map((row) => row.dataset.vehicleId);
+  /** The vehicle rows' IDs, on the page or in one root. */
+  const rows = (root: HTMLElement = document.body) =>
+    within(root)
+      .queryAllByTestId('vehicle')
+      .map((row) => row.dataset.vehicleId);
 
   beforeEach(async () => {
     await sessionItem.setValue({ server: SERVER, token: 'secret-session-token' });
@@ -430,9 +434,6 @@ describe('first render from the copy in localStorage', () => {
     expect(picture.querySelector('[data-testid="sign-out"]')).not.toBeNull();
   });
 
-  const vehicleIds = (root: HTMLElement) =>
-    [...root.querySelectorAll<HTMLElement>('[data-testid="vehicle"]')].map((row) => row.dataset.vehicleId);
-
   const paintedRoots: HTMLElement[] = [];
   /** The picture put up in a root of its own, as first-paint.js does in popup.html. */
   function paintedRoot(): HTMLElement {
@@ -456,7 +457,7 @@ describe('first render from the copy in localStorage', () => {
     const root = paintedRoot();
 
     expect(root.inert).toBe(true);
-    expect(vehicleIds(root)).toEqual(['veh-tesla', 'veh-ford']);
+    expect(rows(root)).toEqual(['veh-tesla', 'veh-ford']);
   });
 
   it('draws in the picture what the app renders days later, but for the ages, which it hides', async () => {
@@ -494,7 +495,7 @@ describe('first render from the copy in localStorage', () => {
     await vi.waitFor(() => {
       expect(root.inert).toBe(false);
     });
-    expect(vehicleIds(root)).toEqual(['veh-tesla', 'veh-ford']);
+    expect(rows(root)).toEqual(['veh-tesla', 'veh-ford']);
     expect(root.querySelector('[data-testid="vehicle"]')).not.toBe(picturedRow);
     fireEvent.click(within(root).getByTestId('connect'));
     expect(messages).toContainEqual({ type: 'connect' });
@@ -514,7 +515,7 @@ describe('first render from the copy in localStorage', () => {
       expect(root.inert).toBe(false);
       expect(root.childNodes).toHaveLength(0);
       expect(localStorage.getItem(COPY_KEY)).toBeNull();
-      expect(vehicleIds(started)).toEqual(['veh-tesla', 'veh-ford']);
+      expect(rows(started)).toEqual(['veh-tesla', 'veh-ford']);
     } finally {
       vi.useRealTimers();
     }

@@ -35,7 +35,7 @@ let gateway: SmartcarGateway;
 let logText = '';
 const log = pino(
   { level: 'debug' },
-  new PassThrough().on('data', (chunk: Buffer) => (logText += chunk)),
+  new PassThrough().on('data', (chunk: Buffer) => (logText += chunk.toString())),
 );
 const key = randomBytes(32);
 const cipher = new TokenCipher(key);
@@ -69,8 +69,8 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await database?.close();
-  await emulator?.close();
+  await database.close();
+  await emulator.close();
 });
 
 function vaultWith(withCipher: TokenCipher): TokenVault {
@@ -110,7 +110,8 @@ async function seed(id: string, values: Partial<Row>): Promise<void> {
 }
 
 /** The access token the vault hands to a Smartcar call. */
-const tokenFrom = (from: TokenVault, id: string) => from.withAccessToken(id, async (token) => token);
+const tokenFrom = (from: TokenVault, id: string) =>
+  from.withAccessToken(id, (token) => Promise.resolve(token));
 
 /** The API error a promise rejects with (fails the test if it resolves or rejects otherwise). */
 async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
@@ -136,11 +137,11 @@ function holdClock(): number {
  */
 async function retrySteps(id: string, work: Promise<unknown>) {
   const steps: [number, number | null][] = [];
-  let done = false;
-  const watched = work.finally(() => (done = true));
+  const progress = { done: false };
+  const watched = work.finally(() => (progress.done = true));
   for (;;) {
     // Read once more after the work is done: its last step may come just before it ends.
-    const finished = done;
+    const finished = progress.done;
     const { refreshFailures, refreshRetryAt } = await row(id);
     const last = steps.at(-1);
     if (!last || last[0] !== refreshFailures) {
@@ -228,7 +229,9 @@ describe('storing a connection', () => {
     const tokens = await grant();
     const [user] = await database.db.insert(users).values({}).returning();
     const broken = { ...tokens, accessExpiresAt: new Date(Number.NaN) };
-    const failure = await vault.saveConnection(database.db, user?.id ?? '', broken).catch((error) => error);
+    const failure = await vault
+      .saveConnection(database.db, user?.id ?? '', broken)
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RangeError);
   });
 });
@@ -325,7 +328,9 @@ describe('beside another process', () => {
     const other = vaultWith(cipher);
     emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 1_500, times: 1 });
     const theirs = tokenFrom(other, id);
-    await vi.waitFor(async () => expect((await row(id)).refreshLeaseUntil).not.toBeNull());
+    await vi.waitFor(async () => {
+      expect((await row(id)).refreshLeaseUntil).not.toBeNull();
+    });
     const ours = await tokenFrom(vault, id);
     expect(ours).toBe(await theirs);
     expect(ours).not.toBe(tokens.accessToken);

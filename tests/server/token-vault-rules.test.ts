@@ -297,6 +297,15 @@ describe('when a refresh fails', () => {
     expect(after.refreshAttemptedAt).toEqual(attemptedAt);
   });
 
+  it('logs a refresh token that does not open as an internal failure, and never sends it', async () => {
+    const first = await connect();
+    const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
+    await seed(id, { refreshToken: (await row(first.id)).refreshToken });
+    expect(await tokenFrom(vault, id)).toBe(tokens.accessToken);
+    expect(refreshes()).toBe(0);
+    expect(logText).toMatch(/"code":"internal".*"msg":"token refresh failed"/);
+  });
+
   it('marks the connection reconnect_required when Smartcar refuses the refresh token', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     emulator.revokeToken(tokens.refreshToken);
@@ -349,6 +358,23 @@ describe('beside another process', () => {
     });
     expect(used).not.toBe(tokens.accessToken);
     expect(refreshes()).toBe(1);
+  });
+
+  it('keeps the pair another process stored after its own lease ran out, and uses it', async () => {
+    const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
+    const other = vaultWith(cipher);
+    emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 1_000, times: 1 });
+    const slow = tokenFrom(vault, id);
+    await vi.waitFor(async () => {
+      expect((await row(id)).refreshLeaseUntil).not.toBeNull();
+    });
+    // The lease runs out while Smartcar is slow, and the other process refreshes meanwhile.
+    await seed(id, { refreshLeaseUntil: new Date(Date.now() - 1) });
+    const theirs = await tokenFrom(other, id);
+    expect(theirs).not.toBe(tokens.accessToken);
+    expect(await slow).toBe(theirs);
+    expect(await tokenFrom(vault, id)).toBe(theirs);
+    expect(refreshes()).toBe(2);
   });
 
   it('waits out the lease of another process before refreshing a rejected token', async () => {

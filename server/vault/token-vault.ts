@@ -103,13 +103,13 @@ export class TokenVault {
   /** Names this process in the leases it takes. */
   private readonly leaseOwner = randomUUID();
   private readonly leaseMs: number;
-  private readonly log: FastifyBaseLogger | undefined;
+  private readonly log: FastifyBaseLogger;
 
   constructor(
     private readonly db: Database,
     private readonly cipher: TokenCipher,
     private readonly smartcar: SmartcarGateway,
-    options: { tokenCallTimeoutMs: number; log?: FastifyBaseLogger },
+    options: { tokenCallTimeoutMs: number; log: FastifyBaseLogger },
   ) {
     this.leaseMs = options.tokenCallTimeoutMs + 5_000;
     this.log = options.log;
@@ -316,7 +316,7 @@ export class TokenVault {
     } catch (error) {
       if (error instanceof RefreshTokenRejected) {
         if (before?.attemptedAt && Date.now() - before.attemptedAt.getTime() > REFRESH_GRACE_MS) {
-          this.log?.error(
+          this.log.error(
             { connectionId, since: before.attemptedAt.toISOString() },
             'a refresh whose answer was lost was retried after Smartcar’s grace period; the grant is lost',
           );
@@ -340,7 +340,7 @@ export class TokenVault {
           refreshAttemptedAt: attemptedAt,
         })
         .where(unchanged);
-      this.log?.warn(
+      this.log.warn(
         { connectionId, failures, code: error instanceof ApiError ? error.code : 'internal' },
         'token refresh failed',
       );

@@ -306,6 +306,23 @@ describe('when a refresh fails', () => {
     expect(logText).toMatch(/"code":"internal".*"msg":"token refresh failed"/);
   });
 
+  it('once the grace minute is over, waits the ordinary back-off after a try that may have reached Smartcar', async () => {
+    const { id } = await connect({ accessExpiresInMs: MINUTE });
+    const now = holdClock();
+    await seed(id, { refreshAttemptedAt: new Date(now - 2 * MINUTE) });
+    failRefreshes(500, 'SERVER');
+    await tokenFrom(vault, id);
+    expect(refreshes()).toBe(1);
+    expect(((await row(id)).refreshRetryAt?.getTime() ?? 0) - now).toBe(30 * SECOND);
+  });
+
+  it('passes on the failure when the refresh failed and the access token has expired', async () => {
+    const { id } = await connect({ accessExpiresInMs: -SECOND });
+    failRefreshes(400, 'invalid_request');
+    expect((await apiErrorOf(tokenFrom(vault, id))).code).toBe('upstream_error');
+    expect(refreshes()).toBe(1);
+  });
+
   it('marks the connection reconnect_required when Smartcar refuses the refresh token', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     emulator.revokeToken(tokens.refreshToken);
@@ -326,7 +343,8 @@ describe('when a refresh fails', () => {
       await seed(id, { refreshAttemptedAt: new Date(Date.now() - lostMsAgo) });
       emulator.revokeToken(tokens.refreshToken);
       expect((await apiErrorOf(tokenFrom(vault, id))).code).toBe('reconnect_required');
-      expect(logText.includes('the grant is lost')).toBe(logged);
+      const line = new RegExp(`"connectionId":"${id}","since":"[^"]+".*the grant is lost`);
+      expect(line.test(logText)).toBe(logged);
     },
   );
 });
@@ -348,6 +366,8 @@ describe('beside another process', () => {
 
   it('uses the token another process stored after Smartcar rejected the one in hand', async () => {
     const { id, tokens } = await connect();
+    // Nothing here waits: with the clock held, a wait for a lease would never end.
+    holdClock();
     const other = vaultWith(cipher);
     const rejectFirst = (token: string) =>
       token === tokens.accessToken ? Promise.reject(new AccessTokenRejected()) : Promise.resolve(token);
@@ -392,6 +412,42 @@ describe('beside another process', () => {
     await seed(id, { refreshFailures: 1, refreshRetryAt: new Date(Date.now() + SECOND) });
     expect(await tokenFrom(vault, id)).not.toBe(tokens.accessToken);
     expect(refreshes()).toBe(1);
+  });
+
+  it('counts a wait for the back-off of another process among its three tries', async () => {
+    const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
+    await seed(id, {
+      refreshFailures: 1,
+      refreshRetryAt: new Date(Date.now() + SECOND),
+      refreshAttemptedAt: new Date(),
+    });
+    failRefreshes(500, 'SERVER');
+    // The wait, then two tries (1 s, then 2 s apart): three in all.
+    expect(await tokenFrom(vault, id)).toBe(tokens.accessToken);
+    expect(refreshes()).toBe(2);
+    expect((await row(id)).refreshFailures).toBe(3);
+  });
+
+  it('gives up waiting for the lease of another process after two leases and five seconds', async () => {
+    const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
+    const now = holdClock();
+    await seed(id, { refreshLeaseOwner: randomUUID(), refreshLeaseUntil: new Date(now + 10 * MINUTE) });
+    const tries = vi.spyOn(database.db, 'update');
+    const progress = { done: false };
+    const waiting = tokenFrom(vault, id).finally(() => (progress.done = true));
+    // The clock moves only once the vault has set its limit and tried for the lease.
+    await vi.waitFor(() => {
+      expect(tries).toHaveBeenCalled();
+    });
+    tries.mockRestore();
+    const lease = TOKEN_CALL_TIMEOUT_MS + 5 * SECOND;
+    vi.setSystemTime(now + 2 * lease + 4 * SECOND);
+    // Several looks at the row (one each 100 ms) with the limit not yet reached.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(progress.done).toBe(false);
+    vi.setSystemTime(now + 2 * lease + 6 * SECOND);
+    expect(await waiting).toBe(tokens.accessToken);
+    expect(refreshes()).toBe(0);
   });
 
   it('serves the stored token during a long back-off, and answers upstream_unavailable once it expired', async () => {

@@ -1,7 +1,8 @@
 // `npm run mutation`: runs Stryker over the modules where a silent break would hurt most (see
 // stryker.config.js), then writes bench/mutation.md from its JSON report.
-// `npm run mutation -- --vault` also runs the token vault's mutants against its full suite
-// (stryker.vault.config.js), which takes hours on a shared two-core machine.
+// `npm run mutation -- --vault` also runs the token vault's mutants against its rule-by-rule suite
+// (stryker.vault.config.js), about half an hour on a two-core machine: many mutants of its
+// waits end only at the time limit.
 // `npm run mutation -- --report-only` rewrites bench/mutation.md from the last run.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,38 @@ const SECURITY_CHECKS: Record<string, string> = {
   'server/config.ts': 'redirect allow-list',
   'server/app.ts': 'origin check',
 };
+
+/** Why the token vault's survivors below cannot matter; several mutants share a reason. */
+const VAULT_REASONS = {
+  margin:
+    'Differs only when the two times are equal to the millisecond; the margins and waits are seconds and minutes, not promises to the millisecond.',
+  renewalHolds:
+    "Read only when the renewal sweep could not take a connection's lease; the sweep does not use the token it gets back, so this decides only whether it moves on at once or first waits for the other process, never what is stored or counted.",
+  reencryptRace:
+    'The rows come from a query for other keys just before; only a row re-encrypted or deleted by another run in between reaches this check, and sealing it again under the current key changes only its IV.',
+  oneClock:
+    "Redundant with `retryIn <= 0` on one clock: a lease can be taken only once the back-off is over (it is part of the lease's condition), so while a lease runs no back-off does; `leased` is for processes whose clocks differ.",
+  freedBetween:
+    'On one clock `leased` and `retryIn <= 0` agree (see `leased`) except when the lease was freed between the failed try and this read; the request then answers with the stored token instead of trying once more.',
+  afterWaiting:
+    'Reached with no back-off only after the request gave up waiting for a lease, and with three tries done only when other processes set a new short back-off each time this request waited; the mutant then looks once more, costing at most one more token call, never a grant.',
+  beforeRead:
+    '`before` is read from the same row just before the lease is taken; without a row no lease is taken and this line is not reached.',
+  failedKind: 'The refresh loop treats every attempt that is neither a token nor a reconnect as failed.',
+  savedRead: 'Reads back the pair it just stored: the same token, one query more.',
+  notApiError:
+    'For an error that is not an ApiError both fields on the next line are undefined, so that line answers true as well.',
+  unopenedToken:
+    "Only a refresh token that does not open gets here (the gateway turns every failure of the call itself into an ApiError). Nothing was sent and no retry can open it, so this changes only when it is tried again, not the outcome: the operator's log line, then the expired token's error.",
+};
+
+const vaultSurvivor = (mutator: string, replacement: string, line: string, why: string) => ({
+  file: 'server/vault/token-vault.ts',
+  mutator,
+  replacement,
+  line,
+  why,
+});
 
 /**
  * Survivors that cannot change what anyone observes, with the reason. Matched by file, mutator,
@@ -149,6 +182,116 @@ const EQUIVALENT: { file: string; mutator: string; replacement: string; line: st
     line: "?? ''",
     why: 'Any scope text without a `required:` entry gives the same empty list as no scope at all.',
   },
+  vaultSurvivor(
+    'EqualityOperator',
+    'row.accessExpiresAt.getTime() - now.getTime() < REFRESH_MARGIN_MS',
+    '<= REFRESH_MARGIN_MS',
+    VAULT_REASONS.margin,
+  ),
+  ...(
+    [
+      ['ConditionalExpression', 'true'],
+      ['ConditionalExpression', 'false'],
+      [
+        'EqualityOperator',
+        'row.refreshExpiresAt.getTime() - now.getTime() < REFRESH_TOKEN_RENEWAL_MARGIN_MS',
+      ],
+      [
+        'EqualityOperator',
+        'row.refreshExpiresAt.getTime() - now.getTime() > REFRESH_TOKEN_RENEWAL_MARGIN_MS',
+      ],
+      ['ArithmeticOperator', 'row.refreshExpiresAt.getTime() + now.getTime()'],
+    ] as const
+  ).map(([mutator, replacement]) =>
+    vaultSurvivor(mutator, replacement, '<= REFRESH_TOKEN_RENEWAL_MARGIN_MS', VAULT_REASONS.renewalHolds),
+  ),
+  vaultSurvivor(
+    'LogicalOperator',
+    '!row && row.keyId === this.cipher.currentKeyId',
+    'if (!row || row.keyId',
+    VAULT_REASONS.reencryptRace,
+  ),
+  vaultSurvivor('ConditionalExpression', 'false', 'if (!row || row.keyId', VAULT_REASONS.reencryptRace),
+  vaultSurvivor(
+    'EqualityOperator',
+    'wait < LONGEST_WAIT_IN_REQUEST_MS',
+    'wait <= LONGEST_WAIT_IN_REQUEST_MS',
+    VAULT_REASONS.margin,
+  ),
+  vaultSurvivor(
+    'EqualityOperator',
+    'attempt.row.accessExpiresAt.getTime() >= Date.now()',
+    'attempt.row.accessExpiresAt.getTime() > Date.now()',
+    VAULT_REASONS.margin,
+  ),
+  ...(
+    [
+      ['ConditionalExpression', 'false'],
+      ['ConditionalExpression', 'true'],
+      ['LogicalOperator', 'row.refreshLeaseUntil !== null || row.refreshLeaseUntil > now'],
+      ['EqualityOperator', 'row.refreshLeaseUntil === null'],
+      ['EqualityOperator', 'row.refreshLeaseUntil >= now'],
+      ['EqualityOperator', 'row.refreshLeaseUntil <= now'],
+    ] as const
+  ).map(([mutator, replacement]) =>
+    vaultSurvivor(mutator, replacement, 'const leased =', VAULT_REASONS.oneClock),
+  ),
+  vaultSurvivor(
+    'LogicalOperator',
+    'leased && retryIn <= 0',
+    '(leased || retryIn <= 0)',
+    VAULT_REASONS.freedBetween,
+  ),
+  vaultSurvivor('ConditionalExpression', 'false', '(leased || retryIn <= 0)', VAULT_REASONS.freedBetween),
+  vaultSurvivor('EqualityOperator', 'retryIn < 0', '(leased || retryIn <= 0)', VAULT_REASONS.margin),
+  vaultSurvivor('EqualityOperator', 'Date.now() <= giveUpAt', 'Date.now() < giveUpAt', VAULT_REASONS.margin),
+  vaultSurvivor('ConditionalExpression', 'true', 'if (retryIn > 0 &&', VAULT_REASONS.afterWaiting),
+  vaultSurvivor(
+    'EqualityOperator',
+    'tries <= TRIES_PER_REQUEST',
+    'if (retryIn > 0 &&',
+    VAULT_REASONS.afterWaiting,
+  ),
+  vaultSurvivor('EqualityOperator', 'retryIn >= 0', 'if (retryIn > 0 &&', VAULT_REASONS.margin),
+  vaultSurvivor(
+    'EqualityOperator',
+    'retryIn < LONGEST_WAIT_IN_REQUEST_MS',
+    'if (retryIn > 0 &&',
+    VAULT_REASONS.margin,
+  ),
+  vaultSurvivor(
+    'EqualityOperator',
+    'row.accessExpiresAt >= now',
+    'if (row.accessExpiresAt > now)',
+    VAULT_REASONS.margin,
+  ),
+  vaultSurvivor('OptionalChaining', 'before.attemptedAt', 'before?.attemptedAt', VAULT_REASONS.beforeRead),
+  vaultSurvivor(
+    'EqualityOperator',
+    'Date.now() - before.attemptedAt.getTime() >= REFRESH_GRACE_MS',
+    '> REFRESH_GRACE_MS',
+    VAULT_REASONS.margin,
+  ),
+  vaultSurvivor('StringLiteral', '""', "kind: 'failed'", VAULT_REASONS.failedKind),
+  vaultSurvivor('ConditionalExpression', 'false', 'if (saved)', VAULT_REASONS.savedRead),
+  vaultSurvivor(
+    'EqualityOperator',
+    'Date.now() - attemptedAt.getTime() <= REFRESH_GRACE_MS',
+    '< REFRESH_GRACE_MS',
+    VAULT_REASONS.margin,
+  ),
+  vaultSurvivor(
+    'ConditionalExpression',
+    'false',
+    'if (!(error instanceof ApiError)) return true;',
+    VAULT_REASONS.notApiError,
+  ),
+  vaultSurvivor(
+    'BooleanLiteral',
+    'false',
+    'if (!(error instanceof ApiError)) return true;',
+    VAULT_REASONS.unopenedToken,
+  ),
 ];
 
 type Status = 'Killed' | 'Survived' | 'Timeout' | 'NoCoverage' | 'CompileError' | 'RuntimeError' | 'Ignored';

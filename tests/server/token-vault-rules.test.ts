@@ -26,6 +26,8 @@ const MINUTE = 60 * SECOND;
 const DAY = 24 * 60 * MINUTE;
 /** The SDK's timeout for a token call; a lease lasts this plus five seconds. */
 const TOKEN_CALL_TIMEOUT_MS = 2_000;
+/** How long a wait for the vault's next step may take: the default second is short beside other work. */
+const LOADED_MACHINE = { timeout: 10_000 };
 
 type Row = typeof connections.$inferSelect;
 
@@ -357,7 +359,7 @@ describe('beside another process', () => {
     const theirs = tokenFrom(other, id);
     await vi.waitFor(async () => {
       expect((await row(id)).refreshLeaseUntil).not.toBeNull();
-    });
+    }, LOADED_MACHINE);
     const ours = await tokenFrom(vault, id);
     expect(ours).toBe(await theirs);
     expect(ours).not.toBe(tokens.accessToken);
@@ -387,7 +389,7 @@ describe('beside another process', () => {
     const slow = tokenFrom(vault, id);
     await vi.waitFor(async () => {
       expect((await row(id)).refreshLeaseUntil).not.toBeNull();
-    });
+    }, LOADED_MACHINE);
     // The lease runs out while Smartcar is slow, and the other process refreshes meanwhile.
     await seed(id, { refreshLeaseUntil: new Date(Date.now() - 1) });
     const theirs = await tokenFrom(other, id);
@@ -438,7 +440,7 @@ describe('beside another process', () => {
     // The clock moves only once the vault has set its limit and tried for the lease.
     await vi.waitFor(() => {
       expect(tries).toHaveBeenCalled();
-    });
+    }, LOADED_MACHINE);
     tries.mockRestore();
     const lease = TOKEN_CALL_TIMEOUT_MS + 5 * SECOND;
     vi.setSystemTime(now + 2 * lease + 4 * SECOND);

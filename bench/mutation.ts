@@ -52,38 +52,51 @@ const VAULT_REASONS = {
   margin:
     'Differs only when the two times are equal to the millisecond; the margins and waits are seconds and minutes, not promises to the millisecond.',
   renewalHolds:
-    "Read only when the renewal sweep could not take a connection's lease; the sweep does not use the token it gets back, so this decides only whether it moves on at once or first waits for the other process, never what is stored or counted.",
-  reencryptRace:
-    'The rows come from a query for other keys just before; only a row re-encrypted or deleted by another run in between reaches this check, and sealing it again under the current key changes only its IV.',
+    "Read only when the renewal sweep could not take a connection's lease. When its refresh token no longer needs renewing (another process renewed it), the mutant waits for the lease until it gives up, then answers what the original answers at once: the stored, fresh token.",
+  reencryptedMeanwhile:
+    'Only a row that another re-encryption run moved to the current key between the query and this transaction gets here; sealing it again under the current key changes only its IV.',
   oneClock:
-    "Redundant with `retryIn <= 0` on one clock: a lease can be taken only once the back-off is over (it is part of the lease's condition), so while a lease runs no back-off does; `leased` is for processes whose clocks differ.",
-  freedBetween:
-    'On one clock `leased` and `retryIn <= 0` agree (see `leased`) except when the lease was freed between the failed try and this read; the request then answers with the stored token instead of trying once more.',
-  afterWaiting:
-    'Reached with no back-off only after the request gave up waiting for a lease, and with three tries done only when other processes set a new short back-off each time this request waited; the mutant then looks once more, costing at most one more token call, never a grant.',
+    "Redundant with `retryIn <= 0` on one clock: a lease can be taken only once the back-off is over (it is part of the lease's condition) and every write of a back-off also ends the lease, so while any lease is recorded no back-off runs; `leased` is for processes whose clocks differ.",
+  afterGivingUp:
+    'Reached with no back-off only after the request gave up waiting for a lease; the mutant then looks at the row up to three more times without waiting, and answers the same.',
+  afterThreeTries:
+    "Reached with three tries done only when other processes set a new short back-off each time this request waited for one; the mutant then waits for the next one too, and the attempt path's own limit still allows it at most one token call more.",
   beforeRead:
     '`before` is read from the same row just before the lease is taken; without a row no lease is taken and this line is not reached.',
   failedKind: 'The refresh loop treats every attempt that is neither a token nor a reconnect as failed.',
   savedRead: 'Reads back the pair it just stored: the same token, one query more.',
-  notApiError:
-    'For an error that is not an ApiError both fields on the next line are undefined, so that line answers true as well.',
-  unopenedToken:
-    "Only a refresh token that does not open gets here (the gateway turns every failure of the call itself into an ApiError). Nothing was sent and no retry can open it, so this changes only when it is tried again, not the outcome: the operator's log line, then the expired token's error.",
 };
 
-const vaultSurvivor = (mutator: string, replacement: string, line: string, why: string) => ({
+/** A token vault survivor; `original`, when given, is the mutated text itself, where the line has several alike. */
+const vaultSurvivor = (
+  mutator: string,
+  replacement: string,
+  line: string,
+  why: string,
+  original?: string,
+) => ({
   file: 'server/vault/token-vault.ts',
   mutator,
   replacement,
   line,
   why,
+  ...(original ? { original } : {}),
 });
 
 /**
  * Survivors that cannot change what anyone observes, with the reason. Matched by file, mutator,
- * replacement and a piece of the mutated line, so they follow the code when lines move.
+ * replacement and a piece of the mutated line (and, where needed, the mutated text), so they
+ * follow the code when lines move.
  */
-const EQUIVALENT: { file: string; mutator: string; replacement: string; line: string; why: string }[] = [
+const EQUIVALENT: {
+  file: string;
+  mutator: string;
+  replacement: string;
+  line: string;
+  /** The mutated text itself, where the line holds several mutants with the same replacement. */
+  original?: string;
+  why: string;
+}[] = [
   {
     file: 'server/vault/cipher.ts',
     mutator: 'ArrayDeclaration',
@@ -188,35 +201,24 @@ const EQUIVALENT: { file: string; mutator: string; replacement: string; line: st
     '<= REFRESH_MARGIN_MS',
     VAULT_REASONS.margin,
   ),
-  ...(
-    [
-      ['ConditionalExpression', 'true'],
-      ['ConditionalExpression', 'false'],
-      [
-        'EqualityOperator',
-        'row.refreshExpiresAt.getTime() - now.getTime() < REFRESH_TOKEN_RENEWAL_MARGIN_MS',
-      ],
-      [
-        'EqualityOperator',
-        'row.refreshExpiresAt.getTime() - now.getTime() > REFRESH_TOKEN_RENEWAL_MARGIN_MS',
-      ],
-      ['ArithmeticOperator', 'row.refreshExpiresAt.getTime() + now.getTime()'],
-    ] as const
-  ).map(([mutator, replacement]) =>
-    vaultSurvivor(mutator, replacement, '<= REFRESH_TOKEN_RENEWAL_MARGIN_MS', VAULT_REASONS.renewalHolds),
-  ),
   vaultSurvivor(
-    'LogicalOperator',
-    '!row && row.keyId === this.cipher.currentKeyId',
-    'if (!row || row.keyId',
-    VAULT_REASONS.reencryptRace,
+    'ConditionalExpression',
+    'true',
+    '<= REFRESH_TOKEN_RENEWAL_MARGIN_MS',
+    VAULT_REASONS.renewalHolds,
   ),
-  vaultSurvivor('ConditionalExpression', 'false', 'if (!row || row.keyId', VAULT_REASONS.reencryptRace),
   vaultSurvivor(
     'EqualityOperator',
-    'wait < LONGEST_WAIT_IN_REQUEST_MS',
-    'wait <= LONGEST_WAIT_IN_REQUEST_MS',
+    'row.refreshExpiresAt.getTime() - now.getTime() < REFRESH_TOKEN_RENEWAL_MARGIN_MS',
+    '<= REFRESH_TOKEN_RENEWAL_MARGIN_MS',
     VAULT_REASONS.margin,
+  ),
+  vaultSurvivor(
+    'ConditionalExpression',
+    'false',
+    'if (!row || row.keyId',
+    VAULT_REASONS.reencryptedMeanwhile,
+    'row.keyId === this.cipher.currentKeyId',
   ),
   vaultSurvivor(
     'EqualityOperator',
@@ -226,31 +228,38 @@ const EQUIVALENT: { file: string; mutator: string; replacement: string; line: st
   ),
   ...(
     [
-      ['ConditionalExpression', 'false'],
-      ['ConditionalExpression', 'true'],
-      ['LogicalOperator', 'row.refreshLeaseUntil !== null || row.refreshLeaseUntil > now'],
-      ['EqualityOperator', 'row.refreshLeaseUntil === null'],
-      ['EqualityOperator', 'row.refreshLeaseUntil >= now'],
-      ['EqualityOperator', 'row.refreshLeaseUntil <= now'],
+      ['ConditionalExpression', 'false', undefined],
+      ['ConditionalExpression', 'true', 'row.refreshLeaseUntil !== null'],
+      ['ConditionalExpression', 'true', 'row.refreshLeaseUntil > now'],
+      ['LogicalOperator', 'row.refreshLeaseUntil !== null || row.refreshLeaseUntil > now', undefined],
+      ['EqualityOperator', 'row.refreshLeaseUntil === null', undefined],
+      ['EqualityOperator', 'row.refreshLeaseUntil >= now', undefined],
+      ['EqualityOperator', 'row.refreshLeaseUntil <= now', undefined],
     ] as const
-  ).map(([mutator, replacement]) =>
-    vaultSurvivor(mutator, replacement, 'const leased =', VAULT_REASONS.oneClock),
+  ).map(([mutator, replacement, original]) =>
+    vaultSurvivor(mutator, replacement, 'const leased =', VAULT_REASONS.oneClock, original),
   ),
-  vaultSurvivor(
-    'LogicalOperator',
-    'leased && retryIn <= 0',
-    '(leased || retryIn <= 0)',
-    VAULT_REASONS.freedBetween,
-  ),
-  vaultSurvivor('ConditionalExpression', 'false', '(leased || retryIn <= 0)', VAULT_REASONS.freedBetween),
   vaultSurvivor('EqualityOperator', 'retryIn < 0', '(leased || retryIn <= 0)', VAULT_REASONS.margin),
   vaultSurvivor('EqualityOperator', 'Date.now() <= giveUpAt', 'Date.now() < giveUpAt', VAULT_REASONS.margin),
-  vaultSurvivor('ConditionalExpression', 'true', 'if (retryIn > 0 &&', VAULT_REASONS.afterWaiting),
+  vaultSurvivor(
+    'ConditionalExpression',
+    'true',
+    'if (retryIn > 0 &&',
+    VAULT_REASONS.afterGivingUp,
+    'retryIn > 0',
+  ),
+  vaultSurvivor(
+    'ConditionalExpression',
+    'true',
+    'if (retryIn > 0 &&',
+    VAULT_REASONS.afterThreeTries,
+    'tries < TRIES_PER_REQUEST',
+  ),
   vaultSurvivor(
     'EqualityOperator',
     'tries <= TRIES_PER_REQUEST',
     'if (retryIn > 0 &&',
-    VAULT_REASONS.afterWaiting,
+    VAULT_REASONS.afterThreeTries,
   ),
   vaultSurvivor('EqualityOperator', 'retryIn >= 0', 'if (retryIn > 0 &&', VAULT_REASONS.margin),
   vaultSurvivor(
@@ -279,18 +288,6 @@ const EQUIVALENT: { file: string; mutator: string; replacement: string; line: st
     'Date.now() - attemptedAt.getTime() <= REFRESH_GRACE_MS',
     '< REFRESH_GRACE_MS',
     VAULT_REASONS.margin,
-  ),
-  vaultSurvivor(
-    'ConditionalExpression',
-    'false',
-    'if (!(error instanceof ApiError)) return true;',
-    VAULT_REASONS.notApiError,
-  ),
-  vaultSurvivor(
-    'BooleanLiteral',
-    'false',
-    'if (!(error instanceof ApiError)) return true;',
-    VAULT_REASONS.unopenedToken,
   ),
 ];
 
@@ -370,7 +367,8 @@ function equivalence(file: string, source: string, mutant: Mutant) {
       entry.file === file &&
       entry.mutator === mutant.mutatorName &&
       entry.replacement === mutant.replacement &&
-      line.includes(entry.line),
+      line.includes(entry.line) &&
+      (entry.original === undefined || entry.original === original(source, mutant)),
   );
 }
 

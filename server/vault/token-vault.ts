@@ -403,8 +403,10 @@ function retryDelay(failures: number, attemptedAt: Date | null, error: unknown):
 /**
  * Whether Smartcar may have used the refresh token although we got no tokens back: anything but
  * a clear refusal (a 429, or a 4xx about our request) counts, as a 5xx can follow the rotation.
+ * The gateway turns every failure of the call into an ApiError, so any other error came before
+ * the call (a stored token that does not open): nothing was sent.
  */
 function mayHaveReachedSmartcar(error: unknown): boolean {
-  if (!(error instanceof ApiError)) return true;
+  if (!(error instanceof ApiError)) return false;
   return error.statusCode !== 429 && error.code !== 'upstream_error';
 }

@@ -25,7 +25,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DAY = 24 * 60 * MINUTE;
 /** The SDK's timeout for a token call; a lease lasts this plus five seconds. */
-const TOKEN_CALL_TIMEOUT_MS = 2_000;
+const TOKEN_CALL_TIMEOUT_MS = 5_000;
 /** How long a wait for the vault's next step may take: the default second is short beside other work. */
 const LOADED_MACHINE = { timeout: 10_000 };
 
@@ -67,6 +67,7 @@ beforeEach(async () => {
 });
 
 afterEach(() => {
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
@@ -215,8 +216,10 @@ describe('reading a connection', () => {
   it('does not open a token moved to another connection', async () => {
     const first = await connect();
     const second = await connect();
+    emulator.resetCalls();
     await seed(second.id, { accessToken: (await row(first.id)).accessToken });
-    await expect(tokenFrom(vault, second.id)).rejects.toThrow();
+    await expect(tokenFrom(vault, second.id)).rejects.toThrow('unable to authenticate data');
+    expect(emulator.calls().requests).toEqual({});
   });
 });
 
@@ -299,13 +302,32 @@ describe('when a refresh fails', () => {
     expect(after.refreshAttemptedAt).toEqual(attemptedAt);
   });
 
-  it('logs a refresh token that does not open as an internal failure, and never sends it', async () => {
+  it('logs a refresh token that does not open as an internal failure, never sends it, and backs off', async () => {
     const first = await connect();
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     await seed(id, { refreshToken: (await row(first.id)).refreshToken });
+    const now = holdClock();
     expect(await tokenFrom(vault, id)).toBe(tokens.accessToken);
     expect(refreshes()).toBe(0);
     expect(logText).toMatch(/"code":"internal".*"msg":"token refresh failed"/);
+    // Nothing was sent, so the token is not marked as possibly used: the ordinary back-off.
+    const after = await row(id);
+    expect(after.refreshAttemptedAt).toBeNull();
+    expect((after.refreshRetryAt?.getTime() ?? 0) - now).toBe(30 * SECOND);
+  });
+
+  it('waits inside the request for a retry-after of five seconds, then tries again', async () => {
+    const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
+    failRefreshes(429, 'RATE_LIMIT', { retryAfter: 5, times: 1 });
+    holdClock();
+    const { steps, result } = await retrySteps(id, tokenFrom(vault, id));
+    expect(steps).toEqual([
+      [0, null],
+      [1, 5 * SECOND],
+      [0, null],
+    ]);
+    expect(result).not.toBe(tokens.accessToken);
+    expect(refreshes()).toBe(2);
   });
 
   it('once the grace minute is over, waits the ordinary back-off after a try that may have reached Smartcar', async () => {
@@ -385,7 +407,7 @@ describe('beside another process', () => {
   it('keeps the pair another process stored after its own lease ran out, and uses it', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     const other = vaultWith(cipher);
-    emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 1_000, times: 1 });
+    emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 3_000, times: 1 });
     const slow = tokenFrom(vault, id);
     await vi.waitFor(async () => {
       expect((await row(id)).refreshLeaseUntil).not.toBeNull();
@@ -435,27 +457,47 @@ describe('beside another process', () => {
     const now = holdClock();
     await seed(id, { refreshLeaseOwner: randomUUID(), refreshLeaseUntil: new Date(now + 10 * MINUTE) });
     const tries = vi.spyOn(database.db, 'update');
+    const triedAtLeast = (count: number) =>
+      vi.waitFor(() => {
+        expect(tries.mock.calls.length).toBeGreaterThanOrEqual(count);
+      }, LOADED_MACHINE);
     const progress = { done: false };
     const waiting = tokenFrom(vault, id).finally(() => (progress.done = true));
     // The clock moves only once the vault has set its limit and tried for the lease.
-    await vi.waitFor(() => {
-      expect(tries).toHaveBeenCalled();
-    }, LOADED_MACHINE);
-    tries.mockRestore();
+    await triedAtLeast(1);
     const lease = TOKEN_CALL_TIMEOUT_MS + 5 * SECOND;
     vi.setSystemTime(now + 2 * lease + 4 * SECOND);
-    // Several looks at the row (one each 100 ms) with the limit not yet reached.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Three more tries for the lease, with the limit not yet reached.
+    await triedAtLeast(tries.mock.calls.length + 3);
     expect(progress.done).toBe(false);
     vi.setSystemTime(now + 2 * lease + 6 * SECOND);
     expect(await waiting).toBe(tokens.accessToken);
     expect(refreshes()).toBe(0);
   });
 
-  it('serves the stored token during a long back-off, and answers upstream_unavailable once it expired', async () => {
+  it('tries again when the lease of a stopped process runs out between its try and its look', async () => {
+    const { id, tokens } = await connect({ accessExpiresInMs: -SECOND });
+    const now = holdClock();
+    await seed(id, { refreshLeaseOwner: randomUUID(), refreshLeaseUntil: new Date(now + 1) });
+    const update = database.db.update.bind(database.db);
+    vi.spyOn(database.db, 'update').mockImplementationOnce((table) => {
+      // The try for the lease has its time already; the lease runs out before the look.
+      vi.setSystemTime(now + 10);
+      return update(table);
+    });
+    const token = await tokenFrom(vault, id);
+    expect(token).not.toBe(tokens.accessToken);
+    expect(refreshes()).toBe(1);
+  });
+
+  it('serves the stored token at once during a long back-off, and answers upstream_unavailable once it expired', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     await seed(id, { refreshFailures: 3, refreshRetryAt: new Date(Date.now() + MINUTE) });
+    // With the clock held, any wait would never end.
+    holdClock();
+    const tries = vi.spyOn(database.db, 'update');
     expect(await tokenFrom(vault, id)).toBe(tokens.accessToken);
+    expect(tries).toHaveBeenCalledTimes(1);
     await seed(id, { accessExpiresAt: new Date(Date.now() - SECOND) });
     expect((await apiErrorOf(tokenFrom(vault, id))).code).toBe('upstream_unavailable');
     expect(refreshes()).toBe(0);
@@ -472,6 +514,14 @@ describe('the sweeps', () => {
     expect((await row(due.id)).refreshExpiresAt.getTime()).toBeGreaterThan(Date.now() + 50 * DAY);
     expect((await row(dead.id)).status).toBe('reconnect_required');
     expect(emulator.calls().byToken[later.tokens.refreshToken]).toBeUndefined();
+  });
+
+  it('counts a renewal as failed while a back-off runs and the access token has expired', async () => {
+    const { id } = await connect({ accessExpiresInMs: -SECOND, refreshExpiresInMs: 3 * DAY });
+    await seed(id, { refreshFailures: 2, refreshRetryAt: new Date(Date.now() + 10 * MINUTE) });
+    holdClock();
+    expect(await vault.renewExpiringRefreshTokens()).toEqual({ renewed: 0, failed: 1 });
+    expect(refreshes()).toBe(0);
   });
 
   it('retries each refresh whose answer was lost, unless another process holds its lease', async () => {
@@ -511,6 +561,19 @@ describe('encryption keys', () => {
     expect(message).toContain('Put the previous key in TOKEN_ENCRYPTION_OLD_KEYS');
     const withBoth = vaultWith(new TokenCipher(randomBytes(32), [olderKey, key]));
     await expect(withBoth.assertKeysAvailable()).resolves.toBeUndefined();
+  });
+
+  it('re-encrypts the others when a connection is deleted while it runs', async () => {
+    const gone = await connect();
+    const kept = await connect();
+    const next = new TokenCipher(randomBytes(32), [key]);
+    const transaction = database.db.transaction.bind(database.db);
+    vi.spyOn(database.db, 'transaction').mockImplementationOnce(async (work) => {
+      await database.db.delete(connections).where(eq(connections.id, gone.id));
+      return transaction(work);
+    });
+    expect(await vaultWith(next).reencryptAll()).toBe(2);
+    expect((await row(kept.id)).keyId).toBe(next.currentKeyId);
   });
 
   it('re-encrypts every connection under the current key, once', async () => {

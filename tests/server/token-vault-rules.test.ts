@@ -157,6 +157,19 @@ async function retrySteps(id: string, work: Promise<unknown>) {
   return { steps, result: await watched };
 }
 
+/**
+ * Starts a refresh by `by` that Smartcar answers after `delayMs`; resolves once its lease is
+ * taken, with the promise of its token.
+ */
+async function slowRefresh(by: TokenVault, id: string, delayMs: number) {
+  emulator.injectFault({ endpoint: 'token.refresh_token', delayMs, times: 1 });
+  const token = tokenFrom(by, id);
+  await vi.waitFor(async () => {
+    expect((await row(id)).refreshLeaseUntil).not.toBeNull();
+  }, LOADED_MACHINE);
+  return { token };
+}
+
 const refreshes = () => tokenRefreshes(emulator);
 const failRefreshes = (status: number, type: string, more: { times?: number; retryAfter?: number } = {}) =>
   emulator.injectFault({ endpoint: 'token.refresh_token', status, type, ...more });
@@ -376,14 +389,9 @@ describe('when a refresh fails', () => {
 describe('beside another process', () => {
   it('waits for the refresh another process is making and uses its tokens', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
-    const other = vaultWith(cipher);
-    emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 1_500, times: 1 });
-    const theirs = tokenFrom(other, id);
-    await vi.waitFor(async () => {
-      expect((await row(id)).refreshLeaseUntil).not.toBeNull();
-    }, LOADED_MACHINE);
+    const theirs = await slowRefresh(vaultWith(cipher), id, 1_500);
     const ours = await tokenFrom(vault, id);
-    expect(ours).toBe(await theirs);
+    expect(ours).toBe(await theirs.token);
     expect(ours).not.toBe(tokens.accessToken);
     expect(refreshes()).toBe(1);
   });
@@ -407,16 +415,12 @@ describe('beside another process', () => {
   it('keeps the pair another process stored after its own lease ran out, and uses it', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     const other = vaultWith(cipher);
-    emulator.injectFault({ endpoint: 'token.refresh_token', delayMs: 3_000, times: 1 });
-    const slow = tokenFrom(vault, id);
-    await vi.waitFor(async () => {
-      expect((await row(id)).refreshLeaseUntil).not.toBeNull();
-    }, LOADED_MACHINE);
+    const slow = await slowRefresh(vault, id, 3_000);
     // The lease runs out while Smartcar is slow, and the other process refreshes meanwhile.
     await seed(id, { refreshLeaseUntil: new Date(Date.now() - 1) });
     const theirs = await tokenFrom(other, id);
     expect(theirs).not.toBe(tokens.accessToken);
-    expect(await slow).toBe(theirs);
+    expect(await slow.token).toBe(theirs);
     expect(await tokenFrom(vault, id)).toBe(theirs);
     expect(refreshes()).toBe(2);
   });

@@ -1,7 +1,7 @@
 // `npm run mutation`: runs Stryker over the modules where a silent break would hurt most (see
 // stryker.config.js), then writes bench/mutation.md from its JSON report.
 // `npm run mutation -- --vault` also runs the token vault's mutants against its rule-by-rule suite
-// (stryker.vault.config.js), about half an hour on a two-core machine: many mutants of its
+// (stryker.vault.config.js), 30 to 45 minutes on a two-core machine: many mutants of its
 // waits end only at the time limit.
 // `npm run mutation -- --report-only` rewrites bench/mutation.md from the last run.
 import { spawnSync } from 'node:child_process';

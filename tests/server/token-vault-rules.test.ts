@@ -547,7 +547,7 @@ describe('the sweeps', () => {
 });
 
 describe('encryption keys', () => {
-  it('refuses to start without every key stored tokens were sealed with, and names them', async () => {
+  it('the start-up key check fails on tokens sealed with keys it lacks, and names every one', async () => {
     const olderKey = randomBytes(32);
     const older = new TokenCipher(olderKey);
     await connect({ by: vaultWith(older) });

@@ -99,7 +99,7 @@ async function connect(
     accessExpiresAt: new Date(Date.now() + (options.accessExpiresInMs ?? 2 * 60 * MINUTE)),
     refreshExpiresAt: new Date(Date.now() + (options.refreshExpiresInMs ?? 60 * DAY)),
   });
-  return { id, tokens, userId: user.id };
+  return { id, tokens };
 }
 
 async function row(id: string): Promise<Row> {

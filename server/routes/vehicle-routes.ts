@@ -57,8 +57,9 @@ export const vehicleRoutes: FastifyPluginCallback<VehicleRouteOptions> = (app, o
     { onRequest: commandLimited },
     async (request, reply): Promise<SecurityResponse> => {
       const { id } = parse(VehicleIdParams, request.params);
+      const { units } = parse(VehiclesQuery, request.query);
       const { action } = parse(SecurityRequest, request.body);
-      const { vehicle, confirmed } = await vehicles.setLock(request.caller.userId, id, action);
+      const { vehicle, confirmed } = await vehicles.setLock(request.caller.userId, id, action, units);
       // 202: sent, and Smartcar has not confirmed it yet (`vehicle.pendingCommand` says so).
       void reply.code(confirmed ? 200 : 202);
       return { vehicle };

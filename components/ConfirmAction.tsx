@@ -1,3 +1,4 @@
+import type { RefObject } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '@/utils/i18n';
 
@@ -49,27 +50,44 @@ export function ConfirmAction({ label, question, onConfirm, disabled, testId }: 
     );
   }
   return (
+    <ConfirmQuestion
+      label={label}
+      question={question}
+      cancelRef={cancelRef}
+      onConfirm={() => {
+        setAsking(false);
+        onConfirm();
+      }}
+      onCancel={cancel}
+    />
+  );
+}
+
+interface ConfirmQuestionProps {
+  label: string;
+  question: string;
+  cancelRef: RefObject<HTMLButtonElement>;
+  onConfirm: () => void;
+  onCancel: () => void;
+}
+
+/** The question in the button's place: the action again, in red, and Cancel (or Escape). */
+function ConfirmQuestion({ label, question, cancelRef, onConfirm, onCancel }: ConfirmQuestionProps) {
+  return (
     <div
       class="confirm"
       role="group"
       aria-label={label}
       onKeyDown={(event) => {
-        if (event.key === 'Escape') cancel();
+        if (event.key === 'Escape') onCancel();
       }}
     >
       <p>{question}</p>
       <div class="actions">
-        <button
-          type="button"
-          class="danger-solid"
-          onClick={() => {
-            setAsking(false);
-            onConfirm();
-          }}
-        >
+        <button type="button" class="danger-solid" onClick={onConfirm}>
           {label}
         </button>
-        <button type="button" class="ghost" ref={cancelRef} onClick={cancel}>
+        <button type="button" class="ghost" ref={cancelRef} onClick={onCancel}>
           {t('cancel')}
         </button>
       </div>

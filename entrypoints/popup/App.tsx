@@ -4,6 +4,7 @@ import { SignOut } from '@/components/SignOut';
 import { VehicleRow } from '@/components/VehicleRow';
 import { useNow } from '@/hooks/use-now';
 import { useStorageItem } from '@/hooks/use-storage-item';
+import type { Vehicle } from '@/protocol/server-api';
 import { type Failure, isServerWide } from '@/utils/failure';
 import { formatAge } from '@/utils/format';
 import { t } from '@/utils/i18n';
@@ -112,31 +113,14 @@ function pictureOf(view: VNode): string {
   return html;
 }
 
-/** The popup as it shows a state at a time: its own state is only which rows are open and what it asks. */
-function PopupView({
-  vehicles,
-  flow,
-  refresh,
-  operations,
-  pendingConnections,
-  watchUntil,
-  now,
-}: PopupState & { now: number }) {
-  const connecting = flow.status === 'connecting';
-  // The server is working on something the background watches for: a read, a lock, a new connection.
-  const working = Boolean(watchUntil) || vehicles.some((vehicle) => vehicle.reading);
-  const lastSignOut = operations[SIGN_OUT_KEY];
-  const lastRead = vehicles
-    .map((vehicle) => vehicle.fetchedAt)
-    .filter((time) => time !== null)
-    .sort()
-    .at(-1);
+/** The title, Refresh once there is something to refresh, Options, and the work under way for screen readers. */
+function PopupHeader({ working, canRefresh }: { working: boolean; canRefresh: boolean }) {
   return (
-    <main class="popup">
+    <>
       {/* While the server works, a bar runs under the header and the button keeps its label: nothing moves. */}
       <header aria-busy={working}>
         <h1>{t('extName')}</h1>
-        {vehicles.length > 0 && (
+        {canRefresh && (
           <button
             type="button"
             class="ghost"
@@ -155,66 +139,133 @@ function PopupView({
       <p class="visually-hidden" role="status">
         {working && t('refreshing')}
       </p>
+    </>
+  );
+}
 
+/** What the extension does, for a person with nothing connected and nothing on the way. */
+function Intro() {
+  return (
+    <div class="intro">
+      <p>{t('intro')}</p>
+      <p class="muted">{t('introPrivacy')}</p>
+    </div>
+  );
+}
+
+interface VehicleListProps {
+  vehicles: Vehicle[];
+  operations: Record<string, OperationState>;
+  /** Smartcar has not listed a new connection's vehicles yet: more are coming. */
+  moreComing: boolean;
+  now: number;
+}
+
+function VehicleList({ vehicles, operations, moreComing, now }: VehicleListProps) {
+  return (
+    <section class="vehicles" aria-label={t('vehiclesLabel')}>
+      <ul>
+        {vehicles.map((vehicle) => (
+          <li key={vehicle.id}>
+            <VehicleRow vehicle={vehicle} operation={operations[vehicle.id]} now={now} send={send} />
+          </li>
+        ))}
+      </ul>
+      {moreComing && (
+        <p class="muted asking" role="status">
+          {t('askingForVehicles')}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** "Read 3 min ago", after the newest read of any vehicle; nothing before the first. */
+function LastRead({ vehicles, now }: { vehicles: Vehicle[]; now: number }) {
+  const lastRead = vehicles
+    .map((vehicle) => vehicle.fetchedAt)
+    .filter((time) => time !== null)
+    .sort()
+    .at(-1);
+  if (!lastRead) return null;
+  return (
+    <p class="muted" data-age>
+      {t('readAgo', formatAge(lastRead, now))}
+    </p>
+  );
+}
+
+interface PopupFooterProps {
+  vehicles: Vehicle[];
+  connecting: boolean;
+  lastSignOut: OperationState | undefined;
+  now: number;
+}
+
+/** When the vehicles were read, Connect (unless a flow is under way), and signing out. */
+function PopupFooter({ vehicles, connecting, lastSignOut, now }: PopupFooterProps) {
+  return (
+    <footer>
+      <LastRead vehicles={vehicles} now={now} />
+      {!connecting && (
+        <button
+          type="button"
+          class="primary"
+          data-testid="connect"
+          onClick={() => {
+            send({ type: 'connect' });
+          }}
+        >
+          {vehicles.length > 0 ? t('connectAnother') : t('connect')}
+        </button>
+      )}
+      {/* A server-wide failure of the last sign-out already shows among the notices. */}
+      <SignOut
+        state={
+          lastSignOut?.status === 'failed' && isServerWide(lastSignOut.failure) ? undefined : lastSignOut
+        }
+        signedIn={vehicles.length > 0}
+        testId="sign-out"
+        onConfirm={() => {
+          forgetCopy();
+          send({ type: 'signOut' });
+        }}
+      />
+    </footer>
+  );
+}
+
+/** The popup as it shows a state at a time: its own state is only which rows are open and what it asks. */
+function PopupView({
+  vehicles,
+  flow,
+  refresh,
+  operations,
+  pendingConnections,
+  watchUntil,
+  now,
+}: PopupState & { now: number }) {
+  const connecting = flow.status === 'connecting';
+  // The server is working on something the background watches for: a read, a lock, a new connection.
+  const working = Boolean(watchUntil) || vehicles.some((vehicle) => vehicle.reading);
+  const moreComing = Boolean(pendingConnections);
+  return (
+    <main class="popup">
+      <PopupHeader working={working} canRefresh={vehicles.length > 0} />
       {notices(flow, refresh, operations).map(({ failure, dismiss }) => (
         <Notice key={failure.code} failure={failure} onDismiss={() => void dismiss()} />
       ))}
       {connecting && <ConnectingNotice />}
-      {vehicles.length === 0 && !connecting && !pendingConnections && (
-        <div class="intro">
-          <p>{t('intro')}</p>
-          <p class="muted">{t('introPrivacy')}</p>
-        </div>
+      {vehicles.length === 0 && !connecting && !moreComing && <Intro />}
+      {(vehicles.length > 0 || moreComing) && (
+        <VehicleList vehicles={vehicles} operations={operations} moreComing={moreComing} now={now} />
       )}
-
-      {(vehicles.length > 0 || Boolean(pendingConnections)) && (
-        <section class="vehicles" aria-label={t('vehiclesLabel')}>
-          <ul>
-            {vehicles.map((vehicle) => (
-              <li key={vehicle.id}>
-                <VehicleRow vehicle={vehicle} operation={operations[vehicle.id]} now={now} send={send} />
-              </li>
-            ))}
-          </ul>
-          {Boolean(pendingConnections) && (
-            <p class="muted asking" role="status">
-              {t('askingForVehicles')}
-            </p>
-          )}
-        </section>
-      )}
-
-      <footer>
-        {lastRead && (
-          <p class="muted" data-age>
-            {t('readAgo', formatAge(lastRead, now))}
-          </p>
-        )}
-        {!connecting && (
-          <button
-            type="button"
-            class="primary"
-            data-testid="connect"
-            onClick={() => {
-              send({ type: 'connect' });
-            }}
-          >
-            {vehicles.length > 0 ? t('connectAnother') : t('connect')}
-          </button>
-        )}
-        {/* A server-wide failure of the last sign-out already shows among the notices. */}
-        <SignOut
-          state={
-            lastSignOut?.status === 'failed' && isServerWide(lastSignOut.failure) ? undefined : lastSignOut
-          }
-          signedIn={vehicles.length > 0}
-          testId="sign-out"
-          onConfirm={() => {
-            forgetCopy();
-            send({ type: 'signOut' });
-          }}
-        />
-      </footer>
+      <PopupFooter
+        vehicles={vehicles}
+        connecting={connecting}
+        lastSignOut={operations[SIGN_OUT_KEY]}
+        now={now}
+      />
     </main>
   );
 }

@@ -73,19 +73,29 @@ function failureFromResponse(response: Response, payload: unknown): Failure {
 
 const vehicle = (id: string) => `/api/vehicles/${encodeURIComponent(id)}`;
 
+/**
+ * Every call that answers vehicles names the person's units (the exchange in its body): the server
+ * reads in metric and converts on each answer, so one without them shows km to someone who chose miles.
+ */
+const inUnits = (path: string, units: UnitSystem) => `${path}?units=${units}`;
+
 export const serverClient = {
   connect: (body: ConnectRequest, session: Session | null) =>
     request<ConnectResponse>('/api/connect', { method: 'POST', session, body }),
   exchange: (body: ExchangeRequest, session: Session | null) =>
     request<ExchangeResponse>('/api/exchange', { method: 'POST', session, body }),
   vehicles: (units: UnitSystem, session: Session) =>
-    request<VehiclesResponse>(`/api/vehicles?units=${units}`, { method: 'GET', session }),
+    request<VehiclesResponse>(inUnits('/api/vehicles', units), { method: 'GET', session }),
   /** Asks the server to read every vehicle now; answers at once with the reads under way. */
-  refresh: (session: Session) =>
-    request<RefreshResponse>('/api/vehicles/refresh', { method: 'POST', session }),
+  refresh: (units: UnitSystem, session: Session) =>
+    request<RefreshResponse>(inUnits('/api/vehicles/refresh', units), { method: 'POST', session }),
   /** 200 with the confirmed lock state, or 202 with `pendingCommand` set until the car confirms. */
-  setLock: (id: string, action: SecurityRequest['action'], session: Session) =>
-    request<SecurityResponse>(`${vehicle(id)}/security`, { method: 'POST', session, body: { action } }),
+  setLock: (id: string, action: SecurityRequest['action'], units: UnitSystem, session: Session) =>
+    request<SecurityResponse>(inUnits(`${vehicle(id)}/security`, units), {
+      method: 'POST',
+      session,
+      body: { action },
+    }),
   disconnect: (id: string, session: Session) =>
     request<undefined>(vehicle(id), { method: 'DELETE', session }),
   signOut: (session: Session) => request<undefined>('/api/session', { method: 'DELETE', session }),

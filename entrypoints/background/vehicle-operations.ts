@@ -13,6 +13,7 @@ import {
   operationsItem,
   sessionItem,
   setOperation,
+  unitsItem,
   vehiclesItem,
 } from '@/utils/storage';
 import { watchVehicles } from './vehicle-sync';
@@ -63,7 +64,8 @@ export async function setLock(vehicleId: string, action: SecurityRequest['action
     action,
     await currentSession(),
     async (session) => {
-      const { vehicle } = await serverClient.setLock(vehicleId, action, session);
+      const units = await unitsItem.getValue();
+      const { vehicle } = await serverClient.setLock(vehicleId, action, units, session);
       await updateVehicle(vehicleId, () => vehicle);
       if (vehicle.pendingCommand) await watchVehicles();
     },

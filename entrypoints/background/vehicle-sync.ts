@@ -65,7 +65,7 @@ export function syncVehicles(): Promise<void> {
 
 /** The person pressed Refresh: the server reads every vehicle now, and this watches until the reads end. */
 export function refreshVehicles(): Promise<void> {
-  return ask((session) => serverClient.refresh(session));
+  return ask((session, units) => serverClient.refresh(units, session));
 }
 
 async function ask(

@@ -3,8 +3,8 @@
 // emulator (background-harness.ts); and the toolbar badge.
 import background from '@/entrypoints/background';
 import type { ErrorBody, Vehicle } from '@/protocol/server-api';
-import { COMMANDS_PER_MINUTE } from '@/server/rate-limits';
-import { operationsItem, sessionItem, vehiclesItem } from '@/utils/storage';
+import { COMMANDS_PER_MINUTE } from '@/server/http/rate-limits';
+import { operationsItem, sessionItem, unitsItem, vehiclesItem } from '@/utils/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import {
@@ -19,6 +19,8 @@ import {
 const bg = useBackgroundOnStack();
 
 const ids = (vehicles: Vehicle[]) => vehicles.map(({ id }) => id);
+
+const KM_PER_MILE = 1.609344;
 
 describe('vehicle operations', () => {
   it('locks a vehicle and shows the server’s new lock status', async () => {
@@ -40,7 +42,7 @@ describe('vehicle operations', () => {
 
     expect(bg.sent).toMatchObject([
       {
-        path: `/api/vehicles/${car.id}/security`,
+        path: `/api/vehicles/${car.id}/security?units=metric`,
         body: { action: 'LOCK' },
         authorization: `Bearer ${session.token}`,
       },
@@ -54,6 +56,21 @@ describe('vehicle operations', () => {
     });
     expect(untouched).toEqual(other);
     expect((await operationsItem.getValue())[car.id]).toEqual({ operation: 'LOCK', status: 'done' });
+  });
+
+  it('shows the locked vehicle in miles to a person who chose imperial units', async () => {
+    await unitsItem.setValue('imperial');
+    const { session, car } = await connected(bg);
+    const [inKm] = await serverVehicles(bg.api, session, '?units=metric');
+    const km = inKm?.data.odometer?.distance ?? 0;
+    expect(km).toBeGreaterThan(0);
+
+    await send({ type: 'setLock', vehicleId: car.id, action: 'LOCK' });
+
+    expect(sentPaths(bg)).toEqual([`POST /api/vehicles/${car.id}/security?units=imperial`]);
+    const [locked] = await vehiclesItem.getValue();
+    expect(locked).toMatchObject({ id: car.id, units: 'imperial', data: { security: { isLocked: true } } });
+    expect(locked?.data.odometer?.distance).toBeCloseTo(km / KM_PER_MILE, 0);
   });
 
   it('shows Reconnect at once when a lock answers reconnect_required', async () => {

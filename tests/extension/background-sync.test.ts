@@ -162,8 +162,25 @@ describe('while the server works', () => {
     read.forEach(({ fetchedAt }, index) => {
       expect(Date.parse(fetchedAt ?? '')).toBeGreaterThan(Date.parse(vehicles[index]?.fetchedAt ?? ''));
     });
-    expect(sentPaths(bg)[0]).toBe('POST /api/vehicles/refresh');
+    expect(sentPaths(bg)[0]).toBe('POST /api/vehicles/refresh?units=metric');
     expect(new Set(sentPaths(bg).slice(1))).toEqual(new Set(['GET /api/vehicles?units=metric']));
+  });
+
+  it('asks for a Refresh, and the polls after it, in the person’s units', async () => {
+    await unitsItem.setValue('imperial');
+
+    await refreshWithSlowReads();
+
+    // Stored from the refresh's own answer, before any poll.
+    const shown = async () => (await vehiclesItem.getValue()).map(({ units }) => units);
+    expect(await shown()).toEqual(['imperial', 'imperial']);
+    await pollUntil(async () => {
+      expect(await watchUntilItem.getValue()).toBeNull();
+    });
+    expect(await shown()).toEqual(['imperial', 'imperial']);
+    expect(new Set(sentPaths(bg))).toEqual(
+      new Set(['POST /api/vehicles/refresh?units=imperial', 'GET /api/vehicles?units=imperial']),
+    );
   });
 
   it('gives up watching at the limit and keeps what the server had', async () => {
@@ -271,7 +288,7 @@ describe('while the server works', () => {
 });
 
 describe('units', () => {
-  it('reads the vehicles again when the options page changes the units', async () => {
+  it('asks for the vehicles in the new units when the options page changes them', async () => {
     const { session } = await signedIn();
 
     await unitsItem.setValue('imperial');

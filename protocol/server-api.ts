@@ -29,7 +29,7 @@ export interface ConnectResponse {
 export const ExchangeRequest = z.strictObject({
   code: z.string().min(1).max(MAX_TOKEN_LENGTH),
   state: z.string().min(1).max(MAX_TOKEN_LENGTH),
-  /** Unit system to read the new vehicles in; metric when absent. */
+  /** Unit system to answer the vehicles in (the server reads in metric and converts); metric when absent. */
   units: z.enum(UNIT_SYSTEMS).optional(),
 });
 export type ExchangeRequest = z.infer<typeof ExchangeRequest>;
@@ -38,7 +38,11 @@ export const VehicleIdParams = z.strictObject({
   id: z.string().min(1).max(100),
 });
 
-/** `GET /api/vehicles?units=imperial`: the unit system to answer in (converted, never read again). */
+/**
+ * `?units=imperial` on `GET /api/vehicles`, `POST /api/vehicles/refresh` and
+ * `POST /api/vehicles/:id/security`: the unit system to answer in. The server reads every car in
+ * metric and converts what it stored on each answer; metric when absent.
+ */
 export const VehiclesQuery = z.strictObject({
   units: z.enum(UNIT_SYSTEMS).optional(),
 });

@@ -30,7 +30,10 @@ export const vehiclesItem = defineItem<Vehicle[]>('local:vehicles', []);
 /** Connections whose vehicle list Smartcar has not given the server yet: more vehicles are coming. */
 export const pendingConnectionsItem = defineItem<number>('local:pendingConnections', 0);
 
-/** The unit system the server reads vehicles in (Smartcar converts, so figures stay exact). */
+/**
+ * The person's unit system. The server reads every car in metric and converts what it stored on
+ * each answer, so every call that answers vehicles names these units.
+ */
 export const unitsItem = defineItem<UnitSystem>('local:units', 'metric');
 
 export interface ConnectOptions {

@@ -36,7 +36,8 @@ export default defineBackground(() => {
 
   void vehiclesItem.getValue().then(showVehiclesOnBadge);
   vehiclesItem.watch((vehicles) => void showVehiclesOnBadge(vehicles));
-  // The server reads vehicles again in the new units; the options page only stores the choice.
+  // The options page only stores the choice. The server converts what it has on every answer, so
+  // asking again shows the new units without reading the cars.
   unitsItem.watch(() => void syncVehicles());
 
   // Only our own pages can reach this listener: there are no content scripts and no externally_connectable.

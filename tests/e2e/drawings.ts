@@ -84,7 +84,7 @@ export function readAsLongAgo(vehicles: Vehicle[], now = Date.now()): Vehicle[] 
 }
 
 /** Extension storage of a person signed in to the e2e build's server with `vehicles`. */
-export const signedIn = (vehicles: Vehicle[]) => ({
+export const signedInStorage = (vehicles: Vehicle[]) => ({
   serverSession: { server: E2E_SERVER_URL, token: 'screenshot-session' },
   vehicles,
 });

@@ -10,7 +10,7 @@ import {
   checkDrawing,
   kia,
   mustang,
-  signedIn,
+  signedInStorage,
   startDrawingServer,
   storeBackdropCss,
   tesla,
@@ -41,18 +41,18 @@ const scenes: Scene[] = [
     session: { connectFlow: { status: 'connecting' } },
     ready: (page) => page.getByText('Connecting…').waitFor(),
   },
-  { name: 'popup-connected', page: 'popup.html', local: signedIn([tesla, mustang]), ready: refreshed },
+  { name: 'popup-connected', page: 'popup.html', local: signedInStorage([tesla, mustang]), ready: refreshed },
   {
     // Chrome shows at most 600 px of a popup: three vehicles and both main buttons fit.
     name: 'popup-three-vehicles',
     page: 'popup.html',
-    local: signedIn([tesla, mustang, kia]),
+    local: signedInStorage([tesla, mustang, kia]),
     ready: refreshed,
   },
   {
     name: 'popup-reconnect',
     page: 'popup.html',
-    local: signedIn([{ ...tesla, status: 'reconnect_required' }]),
+    local: signedInStorage([{ ...tesla, status: 'reconnect_required' }]),
     ready: refreshed,
   },
   {
@@ -69,7 +69,7 @@ const scenes: Scene[] = [
   {
     name: 'options',
     page: 'options.html',
-    local: signedIn([tesla]),
+    local: signedInStorage([tesla]),
     ready: (page) => page.getByRole('button', { name: 'Sign out' }).waitFor(),
   },
 ];
@@ -124,7 +124,7 @@ describe.each(['light', 'dark'] as const)('screenshots in %s', (colorScheme) => 
 describe('store images', () => {
   it.each(['light', 'dark'] as const)('1280×800 screenshot, three vehicles, %s', async (colorScheme) => {
     server.vehicles = [tesla, mustang, kia];
-    await browser.writeStorage({ local: signedIn(server.vehicles) });
+    await browser.writeStorage({ local: signedInStorage(server.vehicles) });
     const page = await newScenePage();
     try {
       await page.clock.setFixedTime(NOW);

@@ -32,7 +32,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : undefined;
 }
 
-function send(response: ServerResponse, { status = 200, body, headers }: Reply): void {
+function writeReply(response: ServerResponse, { status = 200, body, headers }: Reply): void {
   if (body === undefined) {
     response.writeHead(status, headers).end();
     return;
@@ -55,7 +55,7 @@ export async function startStandInServer(listenPort = 0): Promise<StandInServer>
       };
       requests.push(recorded);
       const route = routes.get(`${recorded.method} ${recorded.path}`);
-      send(
+      writeReply(
         response,
         route?.(recorded) ?? { status: 404, body: { error: { code: 'not_found', message: 'No route' } } },
       );

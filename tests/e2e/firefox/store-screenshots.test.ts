@@ -7,7 +7,7 @@ import {
   kia,
   mustang,
   readAsLongAgo,
-  signedIn,
+  signedInStorage,
   startDrawingServer,
   storeBackdropCss,
   tesla,
@@ -35,7 +35,7 @@ describe('Firefox Add-ons images', () => {
     firefox = await launchFirefoxExtension({ colorScheme });
     // Firefox's clock cannot be fixed from here, so the data's age is.
     server.vehicles = readAsLongAgo([tesla, mustang, kia]);
-    await firefox.writeStorage({ local: signedIn(server.vehicles) });
+    await firefox.writeStorage({ local: signedInStorage(server.vehicles) });
     const popup = new Popup(await firefox.openPopup());
     await popup.page.setViewport({ width: 1280, height: 800 });
     await popup.expectVehicles(server.vehicles.map(({ id }) => id));

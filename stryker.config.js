@@ -56,24 +56,26 @@ export default {
     // Encryption at rest (the vault around it has its own run: stryker.vault.config.js).
     'server/vault/cipher.ts',
     // Session lookup and Connect's state binding.
-    'server/sessions.ts',
-    'server/connect-states.ts',
+    'server/accounts/sessions.ts',
+    'server/accounts/connect-states.ts',
     // Which redirect URLs and origins the server accepts.
     'protocol/extension-identity.ts',
     ...parts('server/config.ts', (source) => [
       declaration(source, 'list'),
       ...usesOf(source, 'loadConfig', 'extensionIds'),
     ]),
-    ...parts('server/app.ts', (source) => [
+    ...parts('server/http/app.ts', (source) => [
       declaration(source, 'isAllowedOrigin'),
-      ...usesOf(source, 'buildApp', 'isAllowedOrigin('),
+      ...usesOf(source, 'allowOnlyTheExtension', 'isAllowedOrigin('),
     ]),
     // The extension's reading of the Connect redirect.
     'utils/connect-redirect.ts',
     // The one hook that finds the caller of every vehicle route.
-    ...parts('server/routes/vehicle-routes.ts', (source) => usesOf(source, 'vehicleRoutes', 'requireCaller')),
+    ...parts('server/http/routes/vehicle-routes.ts', (source) =>
+      usesOf(source, 'vehicleRoutes', 'requireCaller'),
+    ),
     // Smartcar's failures in words for the person.
-    ...parts('server/api-errors.ts', (source) => [declaration(source, 'upstreamError')]),
+    ...parts('server/http/api-errors.ts', (source) => [declaration(source, 'upstreamError')]),
     // The emulator's codes and tokens, bound to the client they were issued to.
     'emulator/store.ts',
   ],

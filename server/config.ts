@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_EXTENSION_IDS, redirectUrlFor } from '../protocol/extension-identity';
 import { SHOWN_PERMISSIONS } from '../protocol/shown-permissions';
+import { SMARTCAR_ORIGINS } from './smartcar/sdk';
 
 /** What the popup shows, locking included. */
 const DEFAULT_SCOPE: string[] = [...SHOWN_PERMISSIONS];
@@ -114,8 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: e.SMARTCAR_CLIENT_SECRET,
       mode: e.SMARTCAR_MODE,
       scope: e.SMARTCAR_SCOPE ? list(e.SMARTCAR_SCOPE, /\s+/) : DEFAULT_SCOPE,
-      authOrigin: e.SMARTCAR_AUTH_ORIGIN,
-      apiOrigin: e.SMARTCAR_API_ORIGIN,
+      origins: {
+        // Connect on the API's origin, as the SDK places it when SMARTCAR_API_ORIGIN is set.
+        connect: e.SMARTCAR_API_ORIGIN ?? SMARTCAR_ORIGINS.connect,
+        auth: e.SMARTCAR_AUTH_ORIGIN ?? SMARTCAR_ORIGINS.auth,
+        api: e.SMARTCAR_API_ORIGIN ?? SMARTCAR_ORIGINS.api,
+      },
       timeoutMs: e.SMARTCAR_TIMEOUT_MS,
     },
     reads: {

@@ -1,7 +1,7 @@
 // Runs the server alone: `npm run server`, or `node dist/server/main.js` once built. `npm start`
 // runs it together with the emulator.
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app';
+import { buildApp } from './http/app';
 import { ConfigError, loadConfig } from './config';
 
 export async function startServer(env: Record<string, string | undefined> = process.env) {

@@ -3,11 +3,12 @@
 // servers are up; afterwards the old key can be removed from the configuration.
 import pino from 'pino';
 import { loadConfig } from './config';
-import { openServices } from './services';
+import { systemClock } from './lib/clock';
+import { openServerParts } from './wiring';
 
 const config = loadConfig();
 const log = pino({ level: config.logLevel });
-const { database, vault } = await openServices(config, log);
+const { database, vault } = await openServerParts(config, log, systemClock);
 try {
   const moved = await vault.reencryptAll();
   log.info({ moved }, `re-encrypted ${moved} connection(s) with the current key`);

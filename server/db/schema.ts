@@ -140,6 +140,9 @@ export const vehicles = pgTable(
   ],
 );
 
+export type StoredConnection = typeof connections.$inferSelect;
+export type StoredVehicle = typeof vehicles.$inferSelect;
+
 /** Request counters for rate limits, shared by every server process. */
 export const rateLimits = pgTable('rate_limits', {
   key: text('key').primaryKey(),

@@ -27,10 +27,17 @@ import { and, eq, isNotNull, isNull, lt, lte, ne, or, sql, type SQL } from 'driz
 import type { FastifyBaseLogger } from 'fastify';
 import pLimit from 'p-limit';
 import { isForeignKeyViolation, type Database } from '../db';
-import { connections } from '../db/schema';
-import { ApiError, notFound, reconnectRequired, unauthorized, upstreamUnavailable } from '../api-errors';
-import { SingleFlight } from '../single-flight';
-import { AccessTokenRejected, RefreshTokenRejected, type SmartcarGateway, type TokenSet } from '../smartcar';
+import { connections, type StoredConnection } from '../db/schema';
+import { ApiError, notFound, reconnectRequired, unauthorized, upstreamUnavailable } from '../http/api-errors';
+import { later, type Clock } from '../lib/clock';
+import { Lease } from '../lib/lease';
+import { SingleFlight } from '../lib/single-flight';
+import {
+  AccessTokenRejected,
+  RefreshTokenRejected,
+  type SmartcarGateway,
+  type TokenSet,
+} from '../smartcar/gateway';
 import type { TokenCipher } from './cipher';
 
 /** Refresh this long before the access token expires, so no call goes out with a dying token. */
@@ -53,7 +60,7 @@ const LEASE_POLL_MS = 100;
 /** Token calls at once per process: more wait their turn without holding anything. */
 export const CONCURRENT_TOKEN_CALLS = 4;
 
-type ConnectionRow = typeof connections.$inferSelect;
+type ConnectionRow = StoredConnection;
 
 /** Why a connection is refreshed: as SQL for the lease's condition, and as a check on a row read. */
 interface RefreshReason {
@@ -102,16 +109,19 @@ export class TokenVault {
   private readonly tokenCalls = pLimit(CONCURRENT_TOKEN_CALLS);
   /** Names this process in the leases it takes. */
   private readonly leaseOwner = randomUUID();
-  private readonly leaseMs: number;
+  /** Lasts one token call (the SDK's timeout) plus a margin. */
+  private readonly lease: Lease;
+  private readonly clock: Clock;
   private readonly log: FastifyBaseLogger;
 
   constructor(
     private readonly db: Database,
     private readonly cipher: TokenCipher,
     private readonly smartcar: SmartcarGateway,
-    options: { tokenCallTimeoutMs: number; log: FastifyBaseLogger },
+    options: { tokenCallTimeoutMs: number; clock: Clock; log: FastifyBaseLogger },
   ) {
-    this.leaseMs = options.tokenCallTimeoutMs + 5_000;
+    this.clock = options.clock;
+    this.lease = new Lease(connections.refreshLeaseUntil, options.tokenCallTimeoutMs + 5_000, options.clock);
     this.log = options.log;
   }
 
@@ -151,7 +161,7 @@ export class TokenVault {
   private async accessToken(connectionId: string): Promise<AccessToken> {
     const row = await this.read(connectionId);
     const reason = either(accessTokenExpiring, answerLost);
-    return reason.holds(row, new Date()) ? this.refreshShared(connectionId, reason) : this.stored(row);
+    return reason.holds(row, this.clock.now()) ? this.refreshShared(connectionId, reason) : this.stored(row);
   }
 
   private stored(row: ConnectionRow): AccessToken {
@@ -176,7 +186,7 @@ export class TokenVault {
       .where(
         and(
           eq(connections.status, 'active'),
-          lt(connections.refreshExpiresAt, new Date(Date.now() + REFRESH_TOKEN_RENEWAL_MARGIN_MS)),
+          lt(connections.refreshExpiresAt, later(this.clock, REFRESH_TOKEN_RENEWAL_MARGIN_MS)),
         ),
       );
     let failed = 0;
@@ -228,11 +238,11 @@ export class TokenVault {
    * every few seconds in every process; a lease lets one of them do each.
    */
   async recoverLostRefreshes(): Promise<number> {
-    const now = new Date();
+    const now = this.clock.now();
     const due = await this.db
       .select({ id: connections.id })
       .from(connections)
-      .where(and(eq(connections.status, 'active'), answerLost.where(now), this.leaseFree(now)));
+      .where(and(eq(connections.status, 'active'), answerLost.where(now), this.lease.free(now)));
     await Promise.all(due.map(({ id }) => this.refreshShared(id, answerLost).catch(() => undefined)));
     return due.length;
   }
@@ -243,7 +253,7 @@ export class TokenVault {
 
   /** Refreshes under the lease, or waits for the process that holds it; see the rules at the top. */
   private async refresh(connectionId: string, reason: RefreshReason): Promise<AccessToken> {
-    const giveUpAt = Date.now() + 2 * this.leaseMs + LONGEST_WAIT_IN_REQUEST_MS;
+    const giveUpAt = this.nowMs() + 2 * this.lease.ms + LONGEST_WAIT_IN_REQUEST_MS;
     let tries = 0;
     for (;;) {
       const attempt = await this.tokenCalls(() => this.tryRefresh(connectionId, reason));
@@ -251,22 +261,22 @@ export class TokenVault {
         tries += 1;
         if (attempt.kind === 'token') return attempt;
         if (attempt.kind === 'reconnect') throw reconnectRequired();
-        const wait = attempt.retryAt.getTime() - Date.now();
+        const wait = attempt.retryAt.getTime() - this.nowMs();
         if (tries < TRIES_PER_REQUEST && wait <= LONGEST_WAIT_IN_REQUEST_MS) {
           await sleep(Math.max(0, wait));
           continue;
         }
         // The stored token may still serve this request; the sweep or a later request tries again.
-        if (attempt.row.accessExpiresAt.getTime() > Date.now()) return this.stored(attempt.row);
+        if (attempt.row.accessExpiresAt.getTime() > this.nowMs()) return this.stored(attempt.row);
         throw attempt.error;
       }
       // No lease: another process is refreshing, the back-off runs, or there is nothing to do.
       const row = await this.read(connectionId);
-      const now = new Date();
+      const now = this.clock.now();
       if (!reason.holds(row, now)) return this.stored(row);
       const leased = row.refreshLeaseUntil !== null && row.refreshLeaseUntil > now;
       const retryIn = (row.refreshRetryAt?.getTime() ?? 0) - now.getTime();
-      if ((leased || retryIn <= 0) && Date.now() < giveUpAt) {
+      if ((leased || retryIn <= 0) && this.nowMs() < giveUpAt) {
         await sleep(LEASE_POLL_MS);
         continue;
       }
@@ -282,7 +292,31 @@ export class TokenVault {
 
   /** One refresh under the lease; undefined when the lease could not be taken. */
   private async tryRefresh(connectionId: string, reason: RefreshReason): Promise<Attempt | undefined> {
-    const now = new Date();
+    const leased = await this.takeLease(connectionId, reason);
+    if (!leased) return undefined;
+    const { row, attemptedBefore } = leased;
+    let tokens: TokenSet;
+    try {
+      tokens = await this.smartcar.refresh(this.open(row, 'refresh'));
+    } catch (error) {
+      if (error instanceof RefreshTokenRejected) {
+        await this.markReconnectRequired(row, attemptedBefore);
+        return { kind: 'reconnect' };
+      }
+      return this.recordFailure(row, attemptedBefore, error);
+    }
+    return this.save(row, tokens);
+  }
+
+  /**
+   * Takes the connection's refresh lease when it is free, the back-off is over and `reason` still
+   * holds; answers the row, and when its token was first sent without an answer before this try.
+   */
+  private async takeLease(
+    connectionId: string,
+    reason: RefreshReason,
+  ): Promise<{ row: ConnectionRow; attemptedBefore: Date | null } | undefined> {
+    const now = this.clock.now();
     const [before] = await this.db
       .select({ attemptedAt: connections.refreshAttemptedAt })
       .from(connections)
@@ -291,7 +325,7 @@ export class TokenVault {
       .update(connections)
       .set({
         refreshLeaseOwner: this.leaseOwner,
-        refreshLeaseUntil: new Date(now.getTime() + this.leaseMs),
+        refreshLeaseUntil: this.lease.until(now),
         // Marked before the call: from here on Smartcar may use the token without us hearing back.
         refreshAttemptedAt: sql`coalesce(${connections.refreshAttemptedAt}, ${now.toISOString()}::timestamptz)`,
       })
@@ -299,73 +333,77 @@ export class TokenVault {
         and(
           eq(connections.id, connectionId),
           eq(connections.status, 'active'),
-          this.leaseFree(now),
+          this.lease.free(now),
           or(isNull(connections.refreshRetryAt), lte(connections.refreshRetryAt, now)),
           reason.where(now),
         ),
       )
       .returning();
-    if (!row) return undefined;
-    const sentRefreshToken = row.refreshToken;
-    const unchanged = and(eq(connections.id, connectionId), eq(connections.refreshToken, sentRefreshToken));
-    const released = { refreshLeaseOwner: null, refreshLeaseUntil: null };
+    return row && { row, attemptedBefore: before?.attemptedAt ?? null };
+  }
 
-    let tokens: TokenSet;
-    try {
-      tokens = await this.smartcar.refresh(this.open(row, 'refresh'));
-    } catch (error) {
-      if (error instanceof RefreshTokenRejected) {
-        if (before?.attemptedAt && Date.now() - before.attemptedAt.getTime() > REFRESH_GRACE_MS) {
-          this.log.error(
-            { connectionId, since: before.attemptedAt.toISOString() },
-            'a refresh whose answer was lost was retried after Smartcar’s grace period; the grant is lost',
-          );
-        }
-        await this.db
-          .update(connections)
-          .set({ ...released, status: 'reconnect_required', updatedAt: new Date() })
-          .where(unchanged);
-        return { kind: 'reconnect' };
-      }
-      const failures = row.refreshFailures + 1;
-      const mayHaveBeenUsed = mayHaveReachedSmartcar(error);
-      const attemptedAt = mayHaveBeenUsed ? row.refreshAttemptedAt : (before?.attemptedAt ?? null);
-      const retryAt = new Date(Date.now() + retryDelay(failures, attemptedAt, error));
-      await this.db
-        .update(connections)
-        .set({
-          ...released,
-          refreshFailures: failures,
-          refreshRetryAt: retryAt,
-          refreshAttemptedAt: attemptedAt,
-        })
-        .where(unchanged);
-      this.log.warn(
-        { connectionId, failures, code: error instanceof ApiError ? error.code : 'internal' },
-        'token refresh failed',
+  /** Smartcar says the refresh token is dead: the grant is gone. */
+  private async markReconnectRequired(row: ConnectionRow, attemptedBefore: Date | null): Promise<void> {
+    if (attemptedBefore && this.nowMs() - attemptedBefore.getTime() > REFRESH_GRACE_MS) {
+      this.log.error(
+        { connectionId: row.id, since: attemptedBefore.toISOString() },
+        'a refresh whose answer was lost was retried after Smartcar’s grace period; the grant is lost',
       );
-      return { kind: 'failed', error, retryAt, row };
     }
-    const sealed = this.seal(connectionId, tokens);
+    await this.db
+      .update(connections)
+      .set({ ...RELEASED, status: 'reconnect_required', updatedAt: this.clock.now() })
+      .where(sentTokenUnchanged(row));
+  }
+
+  /** Any other failure: back off, keeping the mark of a token Smartcar may have used. */
+  private async recordFailure(
+    row: ConnectionRow,
+    attemptedBefore: Date | null,
+    error: unknown,
+  ): Promise<Attempt> {
+    const failures = row.refreshFailures + 1;
+    const attemptedAt = mayHaveReachedSmartcar(error) ? row.refreshAttemptedAt : attemptedBefore;
+    const now = this.clock.now();
+    const retryAt = new Date(now.getTime() + retryDelay(failures, attemptedAt, error, now));
+    await this.db
+      .update(connections)
+      .set({
+        ...RELEASED,
+        refreshFailures: failures,
+        refreshRetryAt: retryAt,
+        refreshAttemptedAt: attemptedAt,
+      })
+      .where(sentTokenUnchanged(row));
+    this.log.warn(
+      { connectionId: row.id, failures, code: error instanceof ApiError ? error.code : 'internal' },
+      'token refresh failed',
+    );
+    return { kind: 'failed', error, retryAt, row };
+  }
+
+  /** Stores the new pair unless another process stored a newer one meanwhile; answers the pair in use. */
+  private async save(row: ConnectionRow, tokens: TokenSet): Promise<Attempt> {
+    const sealed = this.seal(row.id, tokens);
     const [saved] = await this.db
       .update(connections)
       .set({
         ...sealed,
-        ...released,
+        ...RELEASED,
         refreshFailures: 0,
         refreshRetryAt: null,
         refreshAttemptedAt: null,
-        updatedAt: new Date(),
+        updatedAt: this.clock.now(),
       })
-      .where(unchanged)
+      .where(sentTokenUnchanged(row))
       .returning({ id: connections.id });
     if (saved) return { kind: 'token', token: tokens.accessToken, sealed: sealed.accessToken };
     // Our lease ran out and another process stored a newer pair: use that one.
-    return { kind: 'token', ...this.stored(await this.read(connectionId)) };
+    return { kind: 'token', ...this.stored(await this.read(row.id)) };
   }
 
-  private leaseFree(now: Date) {
-    return or(isNull(connections.refreshLeaseUntil), lt(connections.refreshLeaseUntil, now));
+  private nowMs(): number {
+    return this.clock.now().getTime();
   }
 
   private seal(connectionId: string, tokens: TokenSet) {
@@ -384,6 +422,15 @@ export class TokenVault {
   }
 }
 
+const RELEASED = { refreshLeaseOwner: null, refreshLeaseUntil: null };
+
+/**
+ * Writes only while the stored refresh token is still the one sent, so a slow process whose lease
+ * ran out never overwrites a newer pair with an older one.
+ */
+const sentTokenUnchanged = (row: ConnectionRow) =>
+  and(eq(connections.id, row.id), eq(connections.refreshToken, row.refreshToken));
+
 /** Binds a ciphertext to its row and field: moved anywhere else, it no longer decrypts. */
 const aad = (connectionId: string, which: 'access' | 'refresh') =>
   `connections/${connectionId}/${which}_token`;
@@ -392,9 +439,9 @@ const aad = (connectionId: string, which: 'access' | 'refresh') =>
  * How long to wait before the next try. A 429 says how long itself. While a token Smartcar may
  * have used is still in its grace minute, tries come within seconds; otherwise the back-off doubles.
  */
-function retryDelay(failures: number, attemptedAt: Date | null, error: unknown): number {
+function retryDelay(failures: number, attemptedAt: Date | null, error: unknown, now: Date): number {
   if (error instanceof ApiError && error.retryAfter) return error.retryAfter * 1000;
-  const inGrace = attemptedAt !== null && Date.now() - attemptedAt.getTime() < REFRESH_GRACE_MS;
+  const inGrace = attemptedAt !== null && now.getTime() - attemptedAt.getTime() < REFRESH_GRACE_MS;
   return inGrace
     ? Math.min(LOST_ANSWER_RETRY_MS * 2 ** (failures - 1), LOST_ANSWER_RETRY_CAP_MS)
     : Math.min(REFRESH_BACKOFF_MS * 2 ** (failures - 1), REFRESH_BACKOFF_CAP_MS);

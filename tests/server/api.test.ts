@@ -1,5 +1,5 @@
 // The extension's API over real HTTP, against the emulator, on both databases.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
@@ -164,14 +164,13 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
 
     it('refuses a state older than ten minutes', async () => {
       const { code, state } = await api.authorize();
-      vi.useFakeTimers({ toFake: ['Date'] });
       try {
-        vi.setSystemTime(Date.now() + 10 * 60 * 1000 + 1000);
+        stack.clock.hold(Date.now() + 10 * 60 * 1000 + 1000);
         const late = await api.call<ErrorBody>('POST', '/api/exchange', { body: { code, state } });
         expect(late.status).toBe(400);
         expect(late.json.error.code).toBe('invalid_state');
       } finally {
-        vi.useRealTimers();
+        stack.clock.release();
       }
     });
 
@@ -217,9 +216,8 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
       expect(stack.emulator.calls().requests).toEqual({});
 
       const due = Math.max(...vehicles.map((vehicle) => Date.parse(vehicle.nextReadAt ?? '')));
-      vi.useFakeTimers({ toFake: ['Date'] });
       try {
-        vi.setSystemTime(due + 1_000);
+        stack.clock.hold(due + 1_000);
         const answers = await Promise.all(
           Array.from({ length: 20 }, () => api.call<VehiclesResponse>('GET', '/api/vehicles', { session })),
         );
@@ -228,7 +226,7 @@ describe.each(['embedded', 'postgresql'] as const)('API on the %s database', (da
         expectEvery(answers[0]?.json.vehicles, (vehicle) => vehicle.reading);
         await api.settled(session);
       } finally {
-        vi.useRealTimers();
+        stack.clock.release();
       }
       // One batch per vehicle (and a token refresh: hours passed).
       expect(stack.emulator.calls().requests.batch).toBe(vehicles.length);

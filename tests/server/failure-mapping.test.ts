@@ -1,7 +1,7 @@
 // Which answer each Smartcar failure becomes, from the errors the official SDK throws.
 import smartcar from 'smartcar';
 import { describe, expect, it } from 'vitest';
-import { toApiError } from '../../server/smartcar';
+import { toApiError } from '../../server/smartcar/gateway';
 
 const sdkError = (status: number, headers: Record<string, string> = {}) =>
   new smartcar.SmartcarError(status, { type: 'SERVER', description: 'upstream detail' }, headers);

@@ -12,7 +12,7 @@ import { createTestDatabase } from '../support/postgres';
 import { newEncryptionKey, startServerProcess, type ServerProcess } from '../support/server-process';
 import { NO_LIMITS, TEST_CLIENT } from '../support/stack';
 import { startTokenProxy, type TokenProxy } from '../support/token-proxy';
-import { hashToken } from '../../server/tokens';
+import { hashToken } from '../../server/accounts/opaque-tokens';
 import journal from '../../server/db/migrations/meta/_journal.json';
 import { expectEvery } from '../support/expect-every';
 

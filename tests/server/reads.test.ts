@@ -32,7 +32,7 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
 
   afterEach(() => {
     stack.emulator.clearFaults();
-    vi.useRealTimers();
+    stack.clock.release();
   });
 
   afterAll(async () => {
@@ -145,10 +145,9 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
         { timeout: 5_000, interval: 50 },
       );
       await new Promise((resolve) => setTimeout(resolve, 200)); // the failure is stored after its log line
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(Date.now() + 5 * 60_000); // past the wait before listing again
+      stack.clock.hold(Date.now() + 5 * 60_000); // past the wait before listing again
       const later = await api.settled(session);
-      vi.useRealTimers();
+      stack.clock.release();
       expect(later.pendingConnections).toBe(0);
       expect(only(later).data.fuel?.percentRemaining).toBeGreaterThan(0);
       expect(listings()).toBe(4);
@@ -330,13 +329,11 @@ describe.each(['embedded', 'postgresql'] as const)('vehicle reads on the %s data
       // Looking often costs nothing until the next read is due.
       await Promise.all(Array.from({ length: 10 }, () => list(session)));
       expect(requests('batch')).toBe(0);
-
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(nextReadAt + 1_000);
+      stack.clock.hold(nextReadAt + 1_000);
       const due = await list(session);
       expect(only(due.json).reading).toBe(true);
       const read = only(await api.settled(session));
-      vi.useRealTimers();
+      stack.clock.release();
       expect(requests('batch')).toBe(1);
       expect(read.usage.billed).toBe(9);
 

@@ -26,7 +26,7 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
     api = apiClient(stack.serverUrl);
   });
   afterEach(() => {
-    vi.useRealTimers();
+    stack.clock.release();
   });
   afterAll(async () => {
     await stack.close();
@@ -56,8 +56,7 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
 
   it('ends a session unused for the idle lifetime, and deletes it', async () => {
     const { session } = await api.connectVehicles();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 31 * DAY_MS);
+    stack.clock.hold(Date.now() + 31 * DAY_MS);
     const expired = await api.call<ErrorBody>('GET', '/api/vehicles', { session });
     expect([expired.status, expired.json.error.code]).toEqual([401, 'session_expired']);
     const gone = await api.call<ErrorBody>('GET', '/api/vehicles', { session });
@@ -66,13 +65,12 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
 
   it('renews a session in use, up to its absolute lifetime', async () => {
     const { session } = await api.connectVehicles();
-    vi.useFakeTimers({ toFake: ['Date'] });
     const start = Date.now();
     for (const day of [20, 40, 60, 80, 100, 120, 140, 160, 179]) {
-      vi.setSystemTime(start + day * DAY_MS);
+      stack.clock.hold(start + day * DAY_MS);
       expect((await api.call('GET', '/api/vehicles', { session })).status).toBe(200);
     }
-    vi.setSystemTime(start + 181 * DAY_MS);
+    stack.clock.hold(start + 181 * DAY_MS);
     const expired = await api.call<ErrorBody>('GET', '/api/vehicles', { session });
     expect([expired.status, expired.json.error.code]).toEqual([401, 'session_expired']);
   });
@@ -141,7 +139,7 @@ describe('a user whose sessions all ended', () => {
     stack = await startStack({ env: { SESSION_IDLE_DAYS: '30', MAINTENANCE_INTERVAL_SECONDS: '1' } });
   });
   afterAll(async () => {
-    vi.useRealTimers();
+    stack.clock.release();
     await stack.close();
   });
 
@@ -149,8 +147,7 @@ describe('a user whose sessions all ended', () => {
     const api = apiClient(stack.serverUrl);
     const { session, vehicles } = await api.connectVehicles();
     stack.emulator.resetCalls();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 31 * DAY_MS);
+    stack.clock.hold(Date.now() + 31 * DAY_MS);
     await vi.waitFor(() => {
       expect(stack.emulator.calls().byEndpoint.disconnect).toBe(vehicles.length);
     }, 10_000);

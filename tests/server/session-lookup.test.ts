@@ -4,8 +4,9 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../protocol/server-api';
-import { Sessions } from '../../server/sessions';
-import { hashToken } from '../../server/tokens';
+import { Sessions } from '../../server/accounts/sessions';
+import { systemClock } from '../../server/lib/clock';
+import { hashToken } from '../../server/accounts/opaque-tokens';
 import { REDIRECT_URI, apiClient } from '../support/api-client';
 import { createTestDatabase } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
@@ -158,7 +159,7 @@ describe('session lookup', () => {
   });
 
   it('deletes ended sessions, and then finds the users left without one (maintenance)', async () => {
-    const sessions = new Sessions(drizzle(client), { idleMs: 30 * DAY_MS, maxMs: 180 * DAY_MS });
+    const sessions = new Sessions(drizzle(client), { idleMs: 30 * DAY_MS, maxMs: 180 * DAY_MS }, systemClock);
     const idle = await storeSession('ended-idle', { usedAgoMs: 31 * DAY_MS, createdAgoMs: 31 * DAY_MS });
     const old = await storeSession('ended-old', { createdAgoMs: 181 * DAY_MS });
     const live = await storeSession('still-live', { usedAgoMs: 29 * DAY_MS, createdAgoMs: 179 * DAY_MS });

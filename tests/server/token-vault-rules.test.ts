@@ -10,15 +10,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startEmulator, type Emulator } from '../../emulator';
 import { completeConnect } from '../../emulator/connect-driver';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
-import { ApiError } from '../../server/api-errors';
+import { ApiError } from '../../server/http/api-errors';
 import { loadConfig } from '../../server/config';
 import { openDatabase, type DatabaseHandle } from '../../server/db';
 import { connections, users } from '../../server/db/schema';
-import { AccessTokenRejected, SmartcarGateway, type TokenSet } from '../../server/smartcar';
+import { AccessTokenRejected, SmartcarGateway, type TokenSet } from '../../server/smartcar/gateway';
 import { TokenCipher } from '../../server/vault/cipher';
 import { TokenVault } from '../../server/vault/token-vault';
 import { tokenRefreshes } from '../support/api-client';
 import { NO_LIMITS, TEST_CLIENT } from '../support/stack';
+import { TestClock } from '../support/test-clock';
 
 const REDIRECT_URI = chromeRedirectUrl(DEV_EXTENSION_ID);
 const SECOND = 1000;
@@ -43,6 +44,8 @@ const key = randomBytes(32);
 const cipher = new TokenCipher(key);
 let vault: TokenVault;
 let accounts = 0;
+/** Every vault's clock here: the real time until a rule holds it. */
+const clock = new TestClock();
 
 beforeAll(async () => {
   emulator = await startEmulator({ control: true, clients: [TEST_CLIENT], limits: NO_LIMITS });
@@ -68,7 +71,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   vi.restoreAllMocks();
-  vi.useRealTimers();
+  clock.release();
 });
 
 afterAll(async () => {
@@ -77,7 +80,11 @@ afterAll(async () => {
 });
 
 function vaultWith(withCipher: TokenCipher): TokenVault {
-  return new TokenVault(database.db, withCipher, gateway, { tokenCallTimeoutMs: TOKEN_CALL_TIMEOUT_MS, log });
+  return new TokenVault(database.db, withCipher, gateway, {
+    tokenCallTimeoutMs: TOKEN_CALL_TIMEOUT_MS,
+    clock,
+    log,
+  });
 }
 
 /** A new Connect grant from the emulator: a fresh pair, as the SDK gives it. */
@@ -96,8 +103,8 @@ async function connect(
   if (!user) throw new Error('no user row');
   const id = await (options.by ?? vault).saveConnection(database.db, user.id, {
     ...tokens,
-    accessExpiresAt: new Date(Date.now() + (options.accessExpiresInMs ?? 2 * 60 * MINUTE)),
-    refreshExpiresAt: new Date(Date.now() + (options.refreshExpiresInMs ?? 60 * DAY)),
+    accessExpiresAt: new Date(clock.now().getTime() + (options.accessExpiresInMs ?? 2 * 60 * MINUTE)),
+    refreshExpiresAt: new Date(clock.now().getTime() + (options.refreshExpiresInMs ?? 60 * DAY)),
   });
   return { id, tokens };
 }
@@ -126,13 +133,8 @@ async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
   return error as ApiError;
 }
 
-/** Holds the clock still, so a delay the vault stores is exact to the millisecond. */
-function holdClock(): number {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  const now = Date.now();
-  vi.setSystemTime(now);
-  return now;
-}
+/** Holds the vaults' clock still, so a delay the vault stores is exact to the millisecond. */
+const holdClock = () => clock.hold();
 
 /**
  * Each (failures, delay until the next try) the row goes through while `work` runs, on a clock
@@ -148,8 +150,8 @@ async function retrySteps(id: string, work: Promise<unknown>) {
     const { refreshFailures, refreshRetryAt } = await row(id);
     const last = steps.at(-1);
     if (!last || last[0] !== refreshFailures) {
-      steps.push([refreshFailures, refreshRetryAt ? refreshRetryAt.getTime() - Date.now() : null]);
-      if (refreshRetryAt) vi.setSystemTime(refreshRetryAt);
+      steps.push([refreshFailures, refreshRetryAt ? refreshRetryAt.getTime() - clock.now().getTime() : null]);
+      if (refreshRetryAt) clock.hold(refreshRetryAt.getTime());
     }
     if (finished) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -183,7 +185,7 @@ describe('reading a connection', () => {
 
   it('refreshes first when an earlier refresh lost its answer, though the access token is fresh', async () => {
     const { id, tokens } = await connect();
-    await seed(id, { refreshAttemptedAt: new Date(Date.now() - 5 * SECOND) });
+    await seed(id, { refreshAttemptedAt: new Date(clock.now().getTime() - 5 * SECOND) });
     const token = await tokenFrom(vault, id);
     expect(token).not.toBe(tokens.accessToken);
     expect(refreshes()).toBe(1);
@@ -377,7 +379,7 @@ describe('when a refresh fails', () => {
     'when a refresh whose answer was lost %i ms ago is refused, logs the lost grant: %s',
     async (lostMsAgo, logged) => {
       const { id, tokens } = await connect();
-      await seed(id, { refreshAttemptedAt: new Date(Date.now() - lostMsAgo) });
+      await seed(id, { refreshAttemptedAt: new Date(clock.now().getTime() - lostMsAgo) });
       emulator.revokeToken(tokens.refreshToken);
       expect((await apiErrorOf(tokenFrom(vault, id))).code).toBe('reconnect_required');
       const line = new RegExp(`"connectionId":"${id}","since":"[^"]+".*the grant is lost`);
@@ -417,7 +419,7 @@ describe('beside another process', () => {
     const other = vaultWith(cipher);
     const slow = await slowRefresh(vault, id, 3_000);
     // The lease runs out while Smartcar is slow, and the other process refreshes meanwhile.
-    await seed(id, { refreshLeaseUntil: new Date(Date.now() - 1) });
+    await seed(id, { refreshLeaseUntil: new Date(clock.now().getTime() - 1) });
     const theirs = await tokenFrom(other, id);
     expect(theirs).not.toBe(tokens.accessToken);
     expect(await slow.token).toBe(theirs);
@@ -427,7 +429,10 @@ describe('beside another process', () => {
 
   it('waits out the lease of another process before refreshing a rejected token', async () => {
     const { id, tokens } = await connect();
-    await seed(id, { refreshLeaseOwner: randomUUID(), refreshLeaseUntil: new Date(Date.now() + SECOND) });
+    await seed(id, {
+      refreshLeaseOwner: randomUUID(),
+      refreshLeaseUntil: new Date(clock.now().getTime() + SECOND),
+    });
     const used = await vault.withAccessToken(id, (token) =>
       token === tokens.accessToken ? Promise.reject(new AccessTokenRejected()) : Promise.resolve(token),
     );
@@ -437,7 +442,7 @@ describe('beside another process', () => {
 
   it('waits for a short back-off another process started, then refreshes', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
-    await seed(id, { refreshFailures: 1, refreshRetryAt: new Date(Date.now() + SECOND) });
+    await seed(id, { refreshFailures: 1, refreshRetryAt: new Date(clock.now().getTime() + SECOND) });
     expect(await tokenFrom(vault, id)).not.toBe(tokens.accessToken);
     expect(refreshes()).toBe(1);
   });
@@ -446,8 +451,8 @@ describe('beside another process', () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
     await seed(id, {
       refreshFailures: 1,
-      refreshRetryAt: new Date(Date.now() + SECOND),
-      refreshAttemptedAt: new Date(),
+      refreshRetryAt: new Date(clock.now().getTime() + SECOND),
+      refreshAttemptedAt: clock.now(),
     });
     failRefreshes(500, 'SERVER');
     // The wait, then two tries (1 s, then 2 s apart): three in all.
@@ -470,11 +475,11 @@ describe('beside another process', () => {
     // The clock moves only once the vault has set its limit and tried for the lease.
     await triedAtLeast(1);
     const lease = TOKEN_CALL_TIMEOUT_MS + 5 * SECOND;
-    vi.setSystemTime(now + 2 * lease + 4 * SECOND);
+    clock.hold(now + 2 * lease + 4 * SECOND);
     // Three more tries for the lease, with the limit not yet reached.
     await triedAtLeast(tries.mock.calls.length + 3);
     expect(progress.done).toBe(false);
-    vi.setSystemTime(now + 2 * lease + 6 * SECOND);
+    clock.hold(now + 2 * lease + 6 * SECOND);
     expect(await waiting).toBe(tokens.accessToken);
     expect(refreshes()).toBe(0);
   });
@@ -486,7 +491,7 @@ describe('beside another process', () => {
     const update = database.db.update.bind(database.db);
     vi.spyOn(database.db, 'update').mockImplementationOnce((table) => {
       // The try for the lease has its time already; the lease runs out before the look.
-      vi.setSystemTime(now + 10);
+      clock.hold(now + 10);
       return update(table);
     });
     const token = await tokenFrom(vault, id);
@@ -496,13 +501,13 @@ describe('beside another process', () => {
 
   it('serves the stored token at once during a long back-off, and answers upstream_unavailable once it expired', async () => {
     const { id, tokens } = await connect({ accessExpiresInMs: MINUTE });
-    await seed(id, { refreshFailures: 3, refreshRetryAt: new Date(Date.now() + MINUTE) });
+    await seed(id, { refreshFailures: 3, refreshRetryAt: new Date(clock.now().getTime() + MINUTE) });
     // With the clock held, any wait would never end.
     holdClock();
     const tries = vi.spyOn(database.db, 'update');
     expect(await tokenFrom(vault, id)).toBe(tokens.accessToken);
     expect(tries).toHaveBeenCalledTimes(1);
-    await seed(id, { accessExpiresAt: new Date(Date.now() - SECOND) });
+    await seed(id, { accessExpiresAt: new Date(clock.now().getTime() - SECOND) });
     expect((await apiErrorOf(tokenFrom(vault, id))).code).toBe('upstream_unavailable');
     expect(refreshes()).toBe(0);
   });
@@ -515,14 +520,14 @@ describe('the sweeps', () => {
     const later = await connect({ refreshExpiresInMs: 30 * DAY });
     emulator.revokeToken(dead.tokens.refreshToken);
     expect(await vault.renewExpiringRefreshTokens()).toEqual({ renewed: 1, failed: 1 });
-    expect((await row(due.id)).refreshExpiresAt.getTime()).toBeGreaterThan(Date.now() + 50 * DAY);
+    expect((await row(due.id)).refreshExpiresAt.getTime()).toBeGreaterThan(clock.now().getTime() + 50 * DAY);
     expect((await row(dead.id)).status).toBe('reconnect_required');
     expect(emulator.calls().byToken[later.tokens.refreshToken]).toBeUndefined();
   });
 
   it('counts a renewal as failed while a back-off runs and the access token has expired', async () => {
     const { id } = await connect({ accessExpiresInMs: -SECOND, refreshExpiresInMs: 3 * DAY });
-    await seed(id, { refreshFailures: 2, refreshRetryAt: new Date(Date.now() + 10 * MINUTE) });
+    await seed(id, { refreshFailures: 2, refreshRetryAt: new Date(clock.now().getTime() + 10 * MINUTE) });
     holdClock();
     expect(await vault.renewExpiringRefreshTokens()).toEqual({ renewed: 0, failed: 1 });
     expect(refreshes()).toBe(0);
@@ -532,12 +537,12 @@ describe('the sweeps', () => {
     const lost = await connect();
     const leased = await connect();
     await connect();
-    const lostAt = new Date(Date.now() - 5 * SECOND);
+    const lostAt = new Date(clock.now().getTime() - 5 * SECOND);
     await seed(lost.id, { refreshAttemptedAt: lostAt });
     await seed(leased.id, {
       refreshAttemptedAt: lostAt,
       refreshLeaseOwner: randomUUID(),
-      refreshLeaseUntil: new Date(Date.now() + MINUTE),
+      refreshLeaseUntil: new Date(clock.now().getTime() + MINUTE),
     });
     expect(await vault.recoverLostRefreshes()).toBe(1);
     expect(refreshes()).toBe(1);

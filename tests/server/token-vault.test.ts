@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, VehiclesResponse } from '../../protocol/server-api';
-import { hashToken } from '../../server/tokens';
+import { hashToken } from '../../server/accounts/opaque-tokens';
 import { apiClient, freshAccounts, tokenRefreshes, type ApiClient } from '../support/api-client';
 import { startStack, type Stack } from '../support/stack';
 import { expectEvery } from '../support/expect-every';
@@ -138,14 +138,13 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
       vehicles.map(() => ['connected', null]),
     );
     stack.emulator.clearFaults();
-    vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      vi.setSystemTime(Date.now() + 10 * 60 * 1000); // past the back-off
+      stack.clock.hold(Date.now() + 10 * 60 * 1000); // past the back-off
       stack.emulator.resetCalls();
       await api.readNow(session);
       expect(refreshes()).toBe(1);
     } finally {
-      vi.useRealTimers();
+      stack.clock.release();
     }
   });
 
@@ -177,9 +176,8 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
   it('renews refresh tokens nearing their 60 days in the background', async () => {
     const { session } = await connect();
     const refreshToken = latestToken('refresh');
-    vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      vi.setSystemTime(Date.now() + 55 * 24 * 60 * 60 * 1000);
+      stack.clock.hold(Date.now() + 55 * 24 * 60 * 60 * 1000);
       await vi.waitFor(
         () => {
           expect(stack.emulator.calls().byToken[refreshToken]?.['token.refresh_token']).toBe(1);
@@ -189,7 +187,7 @@ describe.each(['embedded', 'postgresql'] as const)('token vault on the %s databa
         { timeout: 30_000, interval: 100 },
       );
     } finally {
-      vi.useRealTimers();
+      stack.clock.release();
     }
     // Smartcar rotated the refresh token; the server keeps the new one.
     expect(latestToken('refresh')).not.toBe(refreshToken);

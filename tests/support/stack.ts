@@ -12,9 +12,10 @@ import {
   chromeRedirectUrl,
   firefoxRedirectUrl,
 } from '../../protocol/extension-identity';
-import { buildApp } from '../../server/app';
+import { buildApp } from '../../server/http/app';
 import { loadConfig } from '../../server/config';
 import { createTestDatabase } from './postgres';
+import { TestClock } from './test-clock';
 import { startTokenProxy, type TokenProxy } from './token-proxy';
 
 export const TEST_CLIENT = {
@@ -28,6 +29,8 @@ export interface Stack {
   emulator: Emulator;
   /** Between the server and the emulator's token endpoint, when asked for. */
   tokenProxy: TokenProxy | undefined;
+  /** The server's clock: a test holds or moves it to move the server's time. */
+  clock: TestClock;
   /** The server's data folder: the embedded database and nothing else. */
   dataDir: string;
   /** The PostgreSQL database of this stack alone, when it runs on one; dropped by `close`. */
@@ -94,8 +97,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let server: FastifyInstance | undefined;
   let port = config.port;
+  const clock = new TestClock();
   const startServer = async () => {
-    server = await buildApp(config, { logStream });
+    server = await buildApp(config, { logStream, clock });
     await server.listen({ host: config.host, port });
     const address = server.server.address();
     if (address && typeof address === 'object') port = address.port;
@@ -110,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     serverUrl: `http://${config.host}:${port}`,
     emulator,
     tokenProxy,
+    clock,
     dataDir,
     databaseUrl: postgres?.url,
     startServer,

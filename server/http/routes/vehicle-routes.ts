@@ -8,10 +8,10 @@ import {
   type RefreshResponse,
   type SecurityResponse,
   type VehiclesResponse,
-} from '../../protocol/server-api';
+} from '../../../protocol/server-api';
+import type { Caller } from '../../accounts/sessions';
+import type { ServerParts } from '../../wiring';
 import type { RateLimitHooks } from '../rate-limits';
-import type { Services } from '../services';
-import type { Caller } from '../sessions';
 import { parse } from '../validation';
 
 declare module 'fastify' {
@@ -22,12 +22,12 @@ declare module 'fastify' {
 }
 
 export interface VehicleRouteOptions {
-  services: Services;
+  parts: ServerParts;
   limits: RateLimitHooks;
 }
 
 export const vehicleRoutes: FastifyPluginCallback<VehicleRouteOptions> = (app, options, done) => {
-  const { vehicles, sessions } = options.services;
+  const { vehicles, locks, disconnects, sessions } = options.parts;
   const { limited, commandLimited } = options.limits;
 
   app.decorateRequest('caller');
@@ -59,7 +59,7 @@ export const vehicleRoutes: FastifyPluginCallback<VehicleRouteOptions> = (app, o
       const { id } = parse(VehicleIdParams, request.params);
       const { units } = parse(VehiclesQuery, request.query);
       const { action } = parse(SecurityRequest, request.body);
-      const { vehicle, confirmed } = await vehicles.setLock(request.caller.userId, id, action, units);
+      const { vehicle, confirmed } = await locks.setLock(request.caller.userId, id, action, units);
       // 202: sent, and Smartcar has not confirmed it yet (`vehicle.pendingCommand` says so).
       void reply.code(confirmed ? 200 : 202);
       return { vehicle };
@@ -68,12 +68,12 @@ export const vehicleRoutes: FastifyPluginCallback<VehicleRouteOptions> = (app, o
 
   app.delete('/api/vehicles/:id', async (request, reply) => {
     const { id } = parse(VehicleIdParams, request.params);
-    await vehicles.disconnect(request.caller.userId, id);
+    await disconnects.disconnect(request.caller.userId, id);
     return reply.code(204).send();
   });
 
   app.delete('/api/session', async (request, reply) => {
-    await vehicles.signOut(request.caller.userId);
+    await disconnects.signOut(request.caller.userId);
     return reply.code(204).send();
   });
   done();

@@ -3,10 +3,11 @@
 // again. Smartcar bills each successful data request and each item of a batch; the vehicle list,
 // permissions and disconnect are free (https://smartcar.com/docs/help/api-limits).
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { ErrorCode } from '../protocol/server-api';
-import type { Database } from './db';
-import { smartcarHolds, vehicleUsage } from './db/schema';
-import type { Hold, UpstreamError } from './api-errors';
+import type { ErrorCode } from '../../protocol/server-api';
+import type { Database } from '../db';
+import { smartcarHolds, vehicleUsage } from '../db/schema';
+import type { Hold, UpstreamError } from '../http/api-errors';
+import { monthOf, startOfNextMonth } from '../lib/clock';
 
 /** Share of the monthly budget automatic reads leave for the person's own refreshes and commands. */
 export const RESERVED_SHARE = 0.2;
@@ -24,11 +25,6 @@ const VEHICLE_WAIT_MS = 60_000;
 const APPLICATION_HOLD = 'application';
 const vehicleHold = (smartcarVehicleId: string) => `vehicle:${smartcarVehicleId}`;
 
-export const monthOf = (now: Date) => now.toISOString().slice(0, 7);
-
-export const startOfNextMonth = (now: Date) =>
-  new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-
 export class RequestBudget {
   constructor(
     private readonly db: Database,
@@ -39,7 +35,7 @@ export class RequestBudget {
   ) {}
 
   /** Billed requests this month per Smartcar vehicle id. */
-  async billed(vehicleIds: string[], now = new Date()): Promise<Map<string, number>> {
+  async billed(vehicleIds: string[], now: Date): Promise<Map<string, number>> {
     if (vehicleIds.length === 0) return new Map();
     const rows = await this.db
       .select({ vehicleId: vehicleUsage.vehicleId, billed: vehicleUsage.billed })
@@ -48,7 +44,7 @@ export class RequestBudget {
     return new Map(rows.map((row) => [row.vehicleId, row.billed]));
   }
 
-  async record(vehicleId: string, billed: number, now = new Date()): Promise<void> {
+  async record(vehicleId: string, billed: number, now: Date): Promise<void> {
     if (billed <= 0) return;
     await this.db
       .insert(vehicleUsage)
@@ -64,7 +60,7 @@ export class RequestBudget {
    * the reserve for the person's own refreshes and commands, spread over what is left of the
    * month; never below the configured floor. Null when automatic reads have spent their share.
    */
-  autoReadInterval(billed: number, cost: number, now = new Date()): number | null {
+  autoReadInterval(billed: number, cost: number, now: Date): number | null {
     const automatic = Math.floor(this.budget * (1 - RESERVED_SHARE)) - billed;
     const reads = Math.floor(automatic / Math.max(1, cost));
     if (reads <= 0) return null;
@@ -78,10 +74,7 @@ export class RequestBudget {
   }
 
   /** Holds in force for the application and for these vehicles, keyed `application` and by vehicle id. */
-  async holds(
-    vehicleIds: string[],
-    now = new Date(),
-  ): Promise<{ application?: Hold; vehicles: Map<string, Hold> }> {
+  async holds(vehicleIds: string[], now: Date): Promise<{ application?: Hold; vehicles: Map<string, Hold> }> {
     const keys = [APPLICATION_HOLD, ...vehicleIds.map(vehicleHold)];
     const rows = await this.db
       .select()
@@ -98,7 +91,7 @@ export class RequestBudget {
   }
 
   /** The hold in force for one vehicle (the application's first), if any. */
-  async holdFor(vehicleId: string, now = new Date()): Promise<Hold | undefined> {
+  async holdFor(vehicleId: string, now: Date): Promise<Hold | undefined> {
     const { application, vehicles } = await this.holds([vehicleId], now);
     return application ?? vehicles.get(vehicleId);
   }
@@ -107,7 +100,7 @@ export class RequestBudget {
    * Remembers a limit Smartcar answered, so nobody asks again before it lifts; answers the hold,
    * or undefined when the error is not one of Smartcar's limits.
    */
-  async holdAfter(error: UpstreamError, vehicleId: string, now = new Date()): Promise<Hold | undefined> {
+  async holdAfter(error: UpstreamError, vehicleId: string, now: Date): Promise<Hold | undefined> {
     const limit = error.limit;
     if (!limit) return undefined;
     const retryAfterMs =
@@ -131,7 +124,7 @@ export class RequestBudget {
   }
 
   /** Smartcar answered again: the application's back-off starts over. */
-  async clearApplicationBackoff(now = new Date()): Promise<void> {
+  async clearApplicationBackoff(now: Date): Promise<void> {
     await this.db
       .delete(smartcarHolds)
       .where(and(eq(smartcarHolds.key, APPLICATION_HOLD), lte(smartcarHolds.until, now)));

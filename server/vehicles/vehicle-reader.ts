@@ -4,66 +4,46 @@
 // process doing it holds a short lease that it renews while it works, so across processes only one
 // does each job, a process that dies lets go within the lease, and no transaction or lock is held
 // across a network call. Within a process a shared promise joins a job already running.
-import { and, eq, isNull, lt, notExists, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
-import type { ReadFailure, VehicleData, VehicleReadTimes } from '../protocol/server-api';
-import type { RequestBudget } from './budget';
-import type { Database } from './db';
-import { connections, vehicles, type ReadScope } from './db/schema';
-import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from './api-errors';
-import { FIGURE_NAMES, FIGURES, type Figure, type ReadRequest, type SmartcarGateway } from './smartcar';
-import { SingleFlight } from './single-flight';
-import type { TokenVault } from './vault/token-vault';
+import type { ReadFailure, VehicleData, VehicleReadTimes } from '../../protocol/server-api';
+import { connections, vehicles, type ReadScope, type StoredVehicle } from '../db/schema';
+import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from '../http/api-errors';
+import { later, type Clock } from '../lib/clock';
+import { Lease } from '../lib/lease';
+import { SingleFlight } from '../lib/single-flight';
+import type { BatchReading, Figure, ReadRequest, SmartcarGateway } from '../smartcar/gateway';
+import type { TokenVault } from '../vault/token-vault';
+import { COMMAND_SETTLED_MS, READ_LEASE_MS, figuresToRead, readCost } from './read-schedule';
+import type { RequestBudget } from './request-budget';
+import { deleteEmptyConnections, type VehicleStore } from './vehicle-store';
 
-type VehicleRow = typeof vehicles.$inferSelect;
-
-/** A job's lease on its row; renewed every third of it while the job runs. */
-export const LEASE_MS = 30_000;
 /** A connection whose vehicle list failed is tried again after this long. */
 const LIST_RETRY_MS = 60_000;
 /** Network errors and 5xx are tried again this often, in the background, with these waits. */
 const TRANSIENT_RETRIES = 2;
 const TRANSIENT_RETRY_WAIT_MS = 1_000;
 
-/** The figures a read asks for: what the grant allows and the vehicle has not shown it lacks. */
-export function figuresToRead(
-  vehicle: Pick<VehicleRow, 'permissions' | 'incapable'>,
-  scope: ReadScope,
-): Figure[] {
-  const candidates: Figure[] = scope === 'security' ? ['security'] : FIGURE_NAMES;
-  return candidates.filter(
-    (figure) =>
-      (vehicle.permissions === null || vehicle.permissions.includes(FIGURES[figure].permission)) &&
-      !vehicle.incapable.includes(figure),
-  );
-}
-
-/** Billed requests a read will cost (permissions are free). */
-export function readCost(
-  vehicle: Pick<VehicleRow, 'permissions' | 'incapable' | 'make'>,
-  scope: ReadScope,
-): number {
-  const attributes = scope === 'all' && vehicle.make === null ? 1 : 0;
-  return attributes + figuresToRead(vehicle, scope).length;
-}
-
 export class VehicleReader {
   private readonly jobs = new SingleFlight<void>();
   private readonly upstream: LimitFunction;
+  private readonly readLease: Lease;
+  private readonly listLease: Lease;
 
   constructor(
-    private readonly db: Database,
+    private readonly store: VehicleStore,
     private readonly vault: TokenVault,
     private readonly smartcar: SmartcarGateway,
     private readonly budget: RequestBudget,
+    private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
     concurrency: number,
-    /** Called after a job changed a user's vehicles. */
-    private readonly changed: (userId: string) => Promise<void>,
   ) {
     this.upstream = pLimit(concurrency);
+    this.readLease = new Lease(vehicles.readLeaseUntil, READ_LEASE_MS, clock);
+    this.listLease = new Lease(connections.listLeaseUntil, READ_LEASE_MS, clock);
   }
 
   /** Runs `call` when an upstream slot is free: this process has at most `concurrency` Smartcar calls in flight. */
@@ -92,27 +72,39 @@ export class VehicleReader {
     );
   }
 
+  private get db() {
+    return this.store.db;
+  }
+
   private async listUnderLease(userId: string, connectionId: string): Promise<void> {
-    const lease = await this.leaseConnection(connectionId);
-    if (!lease) return;
+    if (!(await this.leaseConnection(connectionId))) return;
+    const thisConnection = eq(connections.id, connectionId);
     const ids = await this.limited(() =>
-      this.withLease(
-        () => this.renewConnectionLease(connectionId),
+      this.listLease.hold(
+        (until) => this.db.update(connections).set({ listLeaseUntil: until }).where(thisConnection),
         () =>
           retryTransient(() =>
             this.vault.withAccessToken(connectionId, (token) => this.smartcar.vehicleIds(token)),
           ),
+        this.renewalFailed,
       ),
     ).catch(async (error: unknown) => {
       // The connection stays stored and is listed again later; its tokens are not lost.
       await this.db
         .update(connections)
-        .set({ listLeaseUntil: new Date(Date.now() + LIST_RETRY_MS) })
-        .where(eq(connections.id, connectionId));
+        .set({ listLeaseUntil: later(this.clock, LIST_RETRY_MS) })
+        .where(thisConnection);
       if (!(error instanceof ApiError)) throw error;
       return undefined;
     });
     if (!ids) return;
+    await this.storeListed(userId, connectionId, ids);
+    await this.store.changed(userId);
+    await Promise.all(ids.map((id) => this.read(userId, id)));
+  }
+
+  /** Stores the vehicles a connection covers, each with a read requested. */
+  private async storeListed(userId: string, connectionId: string, ids: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       for (const id of ids) {
         // A vehicle connected again moves to the new grant, whose permissions are read anew.
@@ -126,43 +118,39 @@ export class VehicleReader {
       }
       await tx
         .update(connections)
-        .set({ vehiclesListedAt: new Date(), listLeaseUntil: null })
+        .set({ vehiclesListedAt: this.clock.now(), listLeaseUntil: null })
         .where(eq(connections.id, connectionId));
       await deleteEmptyConnections(tx, userId);
     });
-    await this.changed(userId);
-    await Promise.all(ids.map((id) => this.read(userId, id)));
   }
 
   private async readUnderLease(userId: string, vehicleId: string): Promise<void> {
     const vehicle = await this.leaseVehicle(userId, vehicleId);
     if (!vehicle?.readRequested) return;
-    const startedAt = vehicle.readAttemptedAt ?? new Date();
-    let outcome: Partial<VehicleRow>;
+    const startedAt = vehicle.readAttemptedAt ?? this.clock.now();
+    let outcome: Partial<StoredVehicle>;
     try {
       outcome = await this.limited(() =>
-        this.withLease(
-          () => this.renewVehicleLease(userId, vehicleId),
+        this.readLease.hold(
+          (until) => this.store.update(vehicle, { readLeaseUntil: until }),
           () => this.readVehicle(vehicle, vehicle.readRequested ?? 'all', startedAt),
+          this.renewalFailed,
         ),
       );
     } catch (error) {
       if (!(error instanceof ApiError)) this.log.error({ err: error, vehicleId }, 'vehicle read failed');
       outcome = { lastFailure: await this.failure(error, vehicleId, startedAt) };
     }
-    await this.db
-      .update(vehicles)
-      .set({ ...outcome, readRequested: null, readLeaseUntil: null })
-      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-    await this.changed(userId);
+    await this.store.update(vehicle, { ...outcome, readRequested: null, readLeaseUntil: null });
+    await this.store.changed(userId);
   }
 
   /** Reads permissions if unknown, then one batch of what the popup shows; answers the row's changes. */
   private async readVehicle(
-    vehicle: VehicleRow,
+    vehicle: StoredVehicle,
     scope: ReadScope,
     startedAt: Date,
-  ): Promise<Partial<VehicleRow>> {
+  ): Promise<Partial<StoredVehicle>> {
     const hold = await this.budget.holdFor(vehicle.id, startedAt);
     if (hold) throw holdError(hold, startedAt);
     const call = <T>(request: (token: string) => Promise<T>) =>
@@ -175,7 +163,7 @@ export class VehicleReader {
       attributes: scope === 'all' && vehicle.make === null && permissions.includes('read_vehicle_info'),
       figures: figuresToRead(known, scope),
     };
-    const changes: Partial<VehicleRow> = { permissions, lastFailure: null };
+    const changes: Partial<StoredVehicle> = { permissions, lastFailure: null };
     if (!request.attributes && request.figures.length === 0) return changes;
 
     const [billed] = (await this.budget.billed([vehicle.id], startedAt)).values();
@@ -184,7 +172,25 @@ export class VehicleReader {
     const reading = await call((token) => this.smartcar.readVehicle(vehicle.id, token, request));
     await this.budget.record(vehicle.id, reading.billed, startedAt);
     await this.budget.clearApplicationBackoff(startedAt);
+    return {
+      ...changes,
+      ...(reading.attributes ?? {}),
+      ...(await this.figuresRead(vehicle, reading, startedAt)),
+      ...(reading.billed > 0 ? { fetchedAt: startedAt } : {}),
+      ...(confirmsCommand(vehicle, reading.data, startedAt) ? { pendingCommand: null } : {}),
+    };
+  }
 
+  /**
+   * The vehicle's values and read times after a batch: what it answered replaces what was stored;
+   * a figure the vehicle cannot give is forgotten and never asked again; any other failed item
+   * becomes the row's failure.
+   */
+  private async figuresRead(
+    vehicle: StoredVehicle,
+    reading: BatchReading,
+    startedAt: Date,
+  ): Promise<Pick<StoredVehicle, 'data' | 'readAt' | 'incapable' | 'lastFailure'>> {
     let readAt: VehicleReadTimes = { ...vehicle.readAt };
     for (const figure of Object.keys(reading.data) as Figure[]) readAt[figure] = startedAt.toISOString();
     let data: VehicleData = { ...vehicle.data, ...reading.data };
@@ -199,16 +205,7 @@ export class VehicleReader {
       }
       lastFailure ??= await this.failure(error, vehicle.id, startedAt);
     }
-    return {
-      ...changes,
-      ...(reading.attributes ?? {}),
-      data,
-      readAt,
-      incapable,
-      lastFailure,
-      ...(reading.billed > 0 ? { fetchedAt: startedAt } : {}),
-      ...(confirmsCommand(vehicle, reading.data, startedAt) ? { pendingCommand: null } : {}),
-    };
+    return { data, readAt, incapable, lastFailure };
   }
 
   /** The failure as the popup shows it; Smartcar's limits are remembered so nobody asks before they lift. */
@@ -226,67 +223,43 @@ export class VehicleReader {
     };
   }
 
-  /** Runs `work` while renewing a lease every third of its length. */
-  private async withLease<T>(renew: () => Promise<unknown>, work: () => Promise<T>): Promise<T> {
-    const timer = setInterval(() => {
-      renew().catch((error: unknown) => {
-        this.log.warn({ err: error }, 'could not renew a lease');
-      });
-    }, LEASE_MS / 3).unref();
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
-  }
+  private readonly renewalFailed = (error: unknown) => {
+    this.log.warn({ err: error }, 'could not renew a lease');
+  };
 
-  private async leaseVehicle(userId: string, vehicleId: string): Promise<VehicleRow | undefined> {
-    const now = new Date();
+  private async leaseVehicle(userId: string, vehicleId: string): Promise<StoredVehicle | undefined> {
+    const now = this.clock.now();
     const [row] = await this.db
       .update(vehicles)
       // The attempt counts for pacing whether or not it succeeds.
-      .set({ readLeaseUntil: new Date(now.getTime() + LEASE_MS), readAttemptedAt: now })
+      .set({ readLeaseUntil: this.readLease.until(now), readAttemptedAt: now })
       .where(
         and(
           eq(vehicles.userId, userId),
           eq(vehicles.id, vehicleId),
           sql`${vehicles.readRequested} is not null`,
-          or(isNull(vehicles.readLeaseUntil), lt(vehicles.readLeaseUntil, now)),
+          this.readLease.free(now),
         ),
       )
       .returning();
     return row;
   }
 
-  private renewVehicleLease(userId: string, vehicleId: string) {
-    return this.db
-      .update(vehicles)
-      .set({ readLeaseUntil: new Date(Date.now() + LEASE_MS) })
-      .where(and(eq(vehicles.userId, userId), eq(vehicles.id, vehicleId)));
-  }
-
   private async leaseConnection(connectionId: string): Promise<boolean> {
-    const now = new Date();
+    const now = this.clock.now();
     const rows = await this.db
       .update(connections)
-      .set({ listLeaseUntil: new Date(now.getTime() + LEASE_MS) })
+      .set({ listLeaseUntil: this.listLease.until(now) })
       .where(
         and(
           eq(connections.id, connectionId),
           eq(connections.status, 'active'),
           isNull(connections.vehiclesListedAt),
-          or(isNull(connections.listLeaseUntil), lt(connections.listLeaseUntil, now)),
+          this.listLease.free(now),
         ),
       )
       .returning({ id: connections.id });
     return rows.length > 0;
-  }
-
-  private renewConnectionLease(connectionId: string) {
-    return this.db
-      .update(connections)
-      .set({ listLeaseUntil: new Date(Date.now() + LEASE_MS) })
-      .where(eq(connections.id, connectionId));
   }
 }
 
@@ -295,15 +268,12 @@ export class VehicleReader {
  * when Smartcar is done with the command (its call ended, or it is old enough that it must have):
  * the car's state is then the truth.
  */
-function confirmsCommand(vehicle: VehicleRow, read: VehicleData, startedAt: Date): boolean {
+function confirmsCommand(vehicle: StoredVehicle, read: VehicleData, startedAt: Date): boolean {
   const command = vehicle.pendingCommand;
   if (!command || !read.security) return false;
   if (read.security.isLocked === (command.action === 'LOCK') || command.ended) return true;
   return new Date(command.sentAt).getTime() + COMMAND_SETTLED_MS < startedAt.getTime();
 }
-
-/** After this long a command has been answered or timed out at Smartcar's end (its SDK waits 310 s). */
-export const COMMAND_SETTLED_MS = 6 * 60_000;
 
 function without<T extends object>(value: T, key: keyof T): T {
   const copy = { ...value };
@@ -320,17 +290,4 @@ function retryTransient<T>(call: () => Promise<T>): Promise<T> {
     factor: 3,
     shouldRetry: ({ error }) => error instanceof UpstreamError && error.transient,
   });
-}
-
-/** A listed connection whose last vehicle is gone holds tokens nobody needs: delete them. */
-export async function deleteEmptyConnections(tx: Database, userId: string) {
-  await tx
-    .delete(connections)
-    .where(
-      and(
-        eq(connections.userId, userId),
-        sql`${connections.vehiclesListedAt} is not null`,
-        notExists(tx.select().from(vehicles).where(eq(vehicles.connectionId, connections.id))),
-      ),
-    );
 }

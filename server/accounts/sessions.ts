@@ -5,10 +5,11 @@
 // server process takes effect on all of them at once; no process keeps a copy that could outlive it.
 import { eq, lt, notExists, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Database } from './db';
-import { sessions, users } from './db/schema';
-import { sessionExpired, unauthorized } from './api-errors';
-import { hashToken, newOpaqueToken } from './tokens';
+import type { Database } from '../db';
+import { sessions, users } from '../db/schema';
+import { sessionExpired, unauthorized } from '../http/api-errors';
+import type { Clock } from '../lib/clock';
+import { hashToken, newOpaqueToken } from './opaque-tokens';
 
 export interface Caller {
   userId: string;
@@ -34,6 +35,7 @@ export class Sessions {
   constructor(
     private readonly db: Database,
     private readonly lifetime: SessionLifetime,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class Sessions {
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(eq(sessions.tokenHash, tokenHash));
     if (!session) throw unauthorized();
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (
       now - session.lastUsedAt.getTime() >= this.lifetime.idleMs ||
       now - session.createdAt.getTime() >= this.lifetime.maxMs
@@ -88,7 +90,7 @@ export class Sessions {
       .returning({ id: users.id, vehiclesVersion: users.vehiclesVersion });
     if (!user) throw new Error('Inserting a user returned no row.');
     const sessionToken = newOpaqueToken();
-    const now = new Date();
+    const now = this.clock.now();
     await tx
       .insert(sessions)
       .values({ tokenHash: hashToken(sessionToken), userId: user.id, createdAt: now, lastUsedAt: now });
@@ -107,7 +109,7 @@ export class Sessions {
 
   /** Deletes sessions that have ended (maintenance). */
   async deleteEnded(): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     await this.db
       .delete(sessions)
       .where(

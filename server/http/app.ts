@@ -1,7 +1,18 @@
 // Builds the HTTP server from its parts. `main.ts` runs it; tests build it with their own config.
 import { sql } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Config } from '../config';
+import { scheduleMaintenance } from '../jobs/maintenance';
+import { systemClock, type Clock } from '../lib/clock';
+import { openServerParts, type ServerParts } from '../wiring';
 import {
   ApiError,
   badRequest,
@@ -11,12 +22,9 @@ import {
   internalError,
   noSuchEndpoint,
 } from './api-errors';
-import type { Config } from './config';
-import { scheduleMaintenance } from './maintenance';
 import { createRateLimiter } from './rate-limits';
 import { connectRoutes } from './routes/connect-routes';
 import { vehicleRoutes } from './routes/vehicle-routes';
-import { openServices } from './services';
 
 /** Anything that could carry a credential, wherever it appears in a log line. */
 const REDACTED_LOG_PATHS = [
@@ -35,10 +43,36 @@ const REDACTED_LOG_PATHS = [
 export interface BuildOptions {
   /** Where log lines go; defaults to stdout. Tests capture them to check nothing leaks. */
   logStream?: NodeJS.WritableStream;
+  /** Where the server reads the time; tests pass one they move. */
+  clock?: Clock;
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  const clock = options.clock ?? systemClock;
+  const app = Fastify(fastifyOptions(config, options, clock));
+  const parts = await openServerParts(config, app.log, clock);
+  app.addHook('onClose', () => parts.database.close());
+  app.log.info({ database: parts.database.location }, 'database ready');
+  if (config.maintenanceIntervalMs > 0) {
+    const stopMaintenance = scheduleMaintenance(parts, app.log, config.maintenanceIntervalMs);
+    app.addHook('onClose', (_instance, done) => {
+      stopMaintenance();
+      done();
+    });
+  }
+  closeConnectionsWhenClosing(app);
+  allowOnlyTheExtension(app, config.extensionIds);
+  answerErrorsInTheApiFormat(app, clock);
+
+  const limits = await createRateLimiter(app, parts.database.db, config.rateLimitPerMinute, clock);
+  healthRoutes(app, parts);
+  await app.register(connectRoutes, { config, parts, limits });
+  await app.register(vehicleRoutes, { parts, limits });
+  return app;
+}
+
+function fastifyOptions(config: Config, options: BuildOptions, clock: Clock): FastifyServerOptions {
+  return {
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
@@ -57,43 +91,38 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Malformed URLs (bad percent-encoding) and the like answer in the API's error format too.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
-      void reply.code(400).send(errorBody(badRequest(`Invalid request. ${error.message}`)));
+      void reply.code(400).send(errorBody(badRequest(`Invalid request. ${error.message}`), clock.now()));
     },
-    // Errors Node's HTTP parser finds before Fastify sees a request (oversized headers, 414, ...).
     clientErrorHandler: (error: Error & { code?: string }, socket) => {
-      const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
-      const body = JSON.stringify(
-        errorBody(badRequest(CLIENT_ERROR_MESSAGE[status] ?? 'Malformed request.')),
-      );
-      if (socket.writable) {
-        socket.end(
-          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\n` +
-            `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-        );
-      } else {
-        socket.destroy(error);
-      }
+      answerClientError(error, socket, clock);
     },
-  });
+  };
+}
 
-  const services = await openServices(config, app.log);
-  const { database, vault, sessions, vehicles } = services;
-  app.addHook('onClose', () => database.close());
-  app.log.info({ database: database.location }, 'database ready');
-  if (config.maintenanceIntervalMs > 0) {
-    const stopMaintenance = scheduleMaintenance(
-      { db: database.db, vault, sessions, vehicles },
-      app.log,
-      config.maintenanceIntervalMs,
+/**
+ * Errors Node's HTTP parser finds before Fastify sees a request (oversized headers, 414, ...),
+ * answered in the API's error format on the raw socket.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket, clock: Clock) {
+  const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+  const body = JSON.stringify(
+    errorBody(badRequest(CLIENT_ERROR_MESSAGE[status] ?? 'Malformed request.'), clock.now()),
+  );
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
-    app.addHook('onClose', (_instance, done) => {
-      stopMaintenance();
-      done();
-    });
+  } else {
+    socket.destroy(error);
   }
+}
 
-  // While shutting down, answers still in flight close their connection behind them, so the
-  // server is not kept open by keep-alive sockets that were busy when it began to close.
+/**
+ * While shutting down, answers still in flight close their connection behind them, so the
+ * server is not kept open by keep-alive sockets that were busy when it began to close.
+ */
+function closeConnectionsWhenClosing(app: FastifyInstance) {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -102,12 +131,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
+}
 
+/** Only our extension may call the API from a browser; web pages get no CORS grant at all. */
+function allowOnlyTheExtension(app: FastifyInstance, extensionIds: string[]) {
   app.addHook('onRequest', async (request, reply) => {
-    // Only our extension may call the API from a browser; web pages get no CORS grant at all.
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    if (!isAllowedOrigin(origin, config.extensionIds)) {
+    if (!isAllowedOrigin(origin, extensionIds)) {
       throw extensionNotAllowed();
     }
     void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
@@ -120,25 +151,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         .send();
     }
   });
+}
 
+function answerErrorsInTheApiFormat(app: FastifyInstance, clock: Clock) {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       if (error.retryAfter) void reply.header('retry-after', String(error.retryAfter));
-      return reply.code(error.statusCode).send(errorBody(error));
+      return reply.code(error.statusCode).send(errorBody(error, clock.now()));
     }
     // Fastify's own 4xx (bad JSON, wrong content type, body too large) keep their status.
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send(errorBody(badRequest(error.message)));
+      return reply.code(error.statusCode).send(errorBody(badRequest(error.message), clock.now()));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send(errorBody(internalError()));
+    return reply.code(500).send(errorBody(internalError(), clock.now()));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(noSuchEndpoint(request.method, request.url))),
+    reply.code(404).send(errorBody(noSuchEndpoint(request.method, request.url), clock.now())),
   );
+}
 
-  const limits = await createRateLimiter(app, database.db, config.rateLimitPerMinute);
-
+function healthRoutes(app: FastifyInstance, { database }: ServerParts) {
   app.get('/healthz', () => ({ ok: true }));
   app.get('/readyz', async () => {
     try {
@@ -148,9 +181,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }
     return { ready: true };
   });
-  await app.register(connectRoutes, { config, services, limits });
-  await app.register(vehicleRoutes, { services, limits });
-  return app;
 }
 
 /** Trusts the nearest `count` proxies, as Fastify does for a number (its types only take a function). */

@@ -7,44 +7,46 @@ import {
   ExchangeRequest,
   type ConnectResponse,
   type ExchangeResponse,
-} from '../../protocol/server-api';
+} from '../../../protocol/server-api';
+import { consumeConnectState, createConnectState } from '../../accounts/connect-states';
+import type { Config } from '../../config';
+import type { ServerParts } from '../../wiring';
 import { redirectUriNotAllowed, signInExpired } from '../api-errors';
-import type { Config } from '../config';
-import { consumeConnectState, createConnectState } from '../connect-states';
 import type { RateLimitHooks } from '../rate-limits';
-import type { Services } from '../services';
 import { parse } from '../validation';
 
 export interface ConnectRouteOptions {
   config: Config;
-  services: Services;
+  parts: ServerParts;
   limits: RateLimitHooks;
 }
 
 export const connectRoutes: FastifyPluginCallback<ConnectRouteOptions> = (app, options, done) => {
   const { config, limits } = options;
-  const { database, smartcar, vault, vehicles, sessions } = options.services;
+  const { database, smartcar, vault, vehicles, sessions, clock } = options.parts;
   const limited = { onRequest: limits.limited };
 
   app.post('/api/connect', limited, async (request): Promise<ConnectResponse> => {
     const { redirectUri, ...connectOptions } = parse(ConnectRequest, request.body);
     if (!config.allowedRedirectUris.has(redirectUri)) throw redirectUriNotAllowed();
     const caller = await sessions.findCaller(request);
-    const state = await createConnectState(database.db, {
-      redirectUri,
-      userId: caller?.userId ?? null,
-      origin: request.headers.origin ?? null,
-    });
+    const state = await createConnectState(
+      database.db,
+      { redirectUri, userId: caller?.userId ?? null, origin: request.headers.origin ?? null },
+      clock.now(),
+    );
     return { url: smartcar.connectUrl(redirectUri, state, connectOptions), state };
   });
 
   app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
     const { code, state, units = 'metric' } = parse(ExchangeRequest, request.body);
     const caller = await sessions.findCaller(request);
-    const binding = await consumeConnectState(database.db, state, {
-      userId: caller?.userId ?? null,
-      origin: request.headers.origin ?? null,
-    });
+    const binding = await consumeConnectState(
+      database.db,
+      state,
+      { userId: caller?.userId ?? null, origin: request.headers.origin ?? null },
+      clock.now(),
+    );
     if (!binding) throw signInExpired('invalid_state');
     const tokens = await smartcar.exchangeCode(binding.redirectUri, code);
     // Stored before anything else can fail: the code is spent, so these tokens are the grant.

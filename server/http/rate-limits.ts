@@ -3,10 +3,11 @@
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Database } from './db';
-import { rateLimits } from './db/schema';
+import { hashToken } from '../accounts/opaque-tokens';
+import type { Database } from '../db';
+import { rateLimits } from '../db/schema';
+import type { Clock } from '../lib/clock';
 import { tooManyAttempts } from './api-errors';
-import { hashToken } from './tokens';
 
 /** Lock and unlock per vehicle and session: a person never needs more than a few a minute. */
 export const COMMANDS_PER_MINUTE = 3;
@@ -30,8 +31,9 @@ export async function createRateLimiter(
   app: FastifyInstance,
   db: Database,
   perMinute: number,
+  clock: Clock,
 ): Promise<RateLimitHooks> {
-  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(db) });
+  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(db, clock) });
   const window = { max: perMinute, timeWindow: 60_000 };
   const perAddress = app.createRateLimit({
     ...window,
@@ -74,26 +76,27 @@ const vehicleIdOf = (request: FastifyRequest) => {
 
 type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
-function databaseRateLimitStore(db: Database) {
+function databaseRateLimitStore(db: Database, clock: Clock) {
   return class DatabaseRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: Callback, timeWindow: number): void {
+      const now = sql`${clock.now().toISOString()}::timestamptz`;
       // One statement: counts up, or starts a new window once the old one has passed.
       db.insert(rateLimits)
         .values({
           key,
           count: 1,
-          resetAt: sql`now() + ${timeWindow} * interval '1 millisecond'`,
+          resetAt: sql`${now} + ${timeWindow} * interval '1 millisecond'`,
         })
         .onConflictDoUpdate({
           target: rateLimits.key,
           set: {
-            count: sql`case when ${rateLimits.resetAt} <= now() then 1 else ${rateLimits.count} + 1 end`,
-            resetAt: sql`case when ${rateLimits.resetAt} <= now() then excluded.reset_at else ${rateLimits.resetAt} end`,
+            count: sql`case when ${rateLimits.resetAt} <= ${now} then 1 else ${rateLimits.count} + 1 end`,
+            resetAt: sql`case when ${rateLimits.resetAt} <= ${now} then excluded.reset_at else ${rateLimits.resetAt} end`,
           },
         })
         .returning({
           current: rateLimits.count,
-          ttl: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimits.resetAt} - now())) * 1000))::int`,
+          ttl: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimits.resetAt} - ${now})) * 1000))::int`,
         })
         .then(
           ([row]) => {

@@ -3,19 +3,19 @@
 // installation in Firefox). Smartcar's codes are not bound to a state (no PKCE): see the README's
 // Security section for what this does and does not prevent.
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
-import { isForeignKeyViolation, type Database } from './db';
-import { connectStates } from './db/schema';
-import { unauthorized } from './api-errors';
-import { hashToken, newOpaqueToken } from './tokens';
+import { isForeignKeyViolation, type Database } from '../db';
+import { connectStates } from '../db/schema';
+import { unauthorized } from '../http/api-errors';
+import { hashToken, newOpaqueToken } from './opaque-tokens';
 
 export const STATE_LIFETIME_MS = 10 * 60 * 1000;
 
 export async function createConnectState(
   db: Database,
   binding: { redirectUri: string; userId: string | null; origin: string | null },
+  now: Date,
 ): Promise<string> {
   const state = newOpaqueToken();
-  const now = new Date();
   await db.delete(connectStates).where(lt(connectStates.expiresAt, now));
   try {
     await db.insert(connectStates).values({
@@ -41,13 +41,14 @@ export async function consumeConnectState(
   db: Database,
   state: string,
   caller: { userId: string | null; origin: string | null },
+  now: Date,
 ) {
   const [binding] = await db
     .delete(connectStates)
     .where(
       and(
         eq(connectStates.stateHash, hashToken(state)),
-        gt(connectStates.expiresAt, new Date()),
+        gt(connectStates.expiresAt, now),
         caller.userId === null ? isNull(connectStates.userId) : eq(connectStates.userId, caller.userId),
         caller.origin === null ? isNull(connectStates.origin) : eq(connectStates.origin, caller.origin),
       ),

@@ -4,32 +4,25 @@
 // and their tokens deleted: nobody can use them any more). Each step is safe to run concurrently.
 import { lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database } from './db';
-import { connectStates, rateLimits } from './db/schema';
-import type { Sessions } from './sessions';
-import type { TokenVault } from './vault/token-vault';
-import type { VehicleService } from './vehicles';
+import { connectStates, rateLimits } from '../db/schema';
+import { SingleFlight } from '../lib/single-flight';
+import type { ServerParts } from '../wiring';
 
-interface Parts {
-  db: Database;
-  vault: TokenVault;
-  sessions: Sessions;
-  vehicles: VehicleService;
-}
+type Parts = Pick<ServerParts, 'clock' | 'database' | 'vault' | 'sessions' | 'disconnects'>;
 
 /** Signing out revokes each vehicle at Smartcar; a run does this many users, the next run the rest. */
 const ENDED_USERS_PER_RUN = 100;
 
 export async function runMaintenance(
-  { db, vault, sessions, vehicles }: Parts,
+  { clock, database: { db }, vault, sessions, disconnects }: Parts,
   log: FastifyBaseLogger,
 ): Promise<void> {
-  const now = new Date();
+  const now = clock.now();
   await db.delete(connectStates).where(lt(connectStates.expiresAt, now));
   await db.delete(rateLimits).where(lt(rateLimits.resetAt, now));
   await sessions.deleteEnded();
   const ended = await sessions.usersWithoutSession(ENDED_USERS_PER_RUN);
-  for (const userId of ended) await vehicles.signOut(userId);
+  for (const userId of ended) await disconnects.signOut(userId);
   if (ended.length > 0) log.info({ users: ended.length }, 'signed out users whose sessions ended');
   const { renewed, failed } = await vault.renewExpiringRefreshTokens();
   if (renewed + failed > 0) log.info({ renewed, failed }, 'renewed refresh tokens nearing expiry');
@@ -43,16 +36,14 @@ const RECOVERY_INTERVAL_MS = 2_000;
 
 /** Runs maintenance now and then every `intervalMs`; the returned function stops it. */
 export function scheduleMaintenance(parts: Parts, log: FastifyBaseLogger, intervalMs: number): () => void {
-  // A run that calls Smartcar can outlast the interval; the next one starts after it, not beside it.
-  let running: Promise<void> | undefined;
+  // A run that calls Smartcar can outlast the interval; the next one joins it, not runs beside it.
+  const running = new SingleFlight<void>();
   const run = () => {
-    running ??= runMaintenance(parts, log)
-      .catch((error: unknown) => {
+    void running.run('maintenance', () =>
+      runMaintenance(parts, log).catch((error: unknown) => {
         log.error({ err: error }, 'maintenance failed');
-      })
-      .finally(() => {
-        running = undefined;
-      });
+      }),
+    );
   };
   const recover = () => {
     parts.vault.recoverLostRefreshes().catch((error: unknown) => {

@@ -1,13 +1,12 @@
-// Everything the server asks of Smartcar goes through here, via the official SDK. The SDK reads
-// SMARTCAR_API_ORIGIN / SMARTCAR_AUTH_ORIGIN from process.env on each call, which is how the
-// same code talks to the emulator or to the real platform.
-import { createRequire } from 'node:module';
+// Everything the server asks of Smartcar goes through here, via the official SDK (bound to this
+// server's origins in sdk.ts), so the same code talks to the emulator or to the real platform.
 import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 import type { FastifyBaseLogger } from 'fastify';
-import type { VehicleData } from '../protocol/server-api';
-import type { Config } from './config';
-import { signInExpired, upstreamError, UpstreamError } from './api-errors';
+import type { VehicleData } from '../../protocol/server-api';
+import type { Config } from '../config';
+import { signInExpired, upstreamError, UpstreamError } from '../http/api-errors';
+import { BoundSdk } from './sdk';
 
 export interface TokenSet {
   accessToken: string;
@@ -53,16 +52,13 @@ export interface BatchReading {
 
 export class SmartcarGateway {
   private readonly authClients = new Map<string, AuthClient>();
+  private readonly sdk: BoundSdk;
 
   constructor(
     private readonly settings: Config['smartcar'],
     private readonly log: FastifyBaseLogger,
   ) {
-    if (settings.apiOrigin) process.env.SMARTCAR_API_ORIGIN = settings.apiOrigin;
-    if (settings.authOrigin) process.env.SMARTCAR_AUTH_ORIGIN = settings.authOrigin;
-    // The SDK has no per-call timeout option; every request it makes reads this shared setting.
-    const sdkConfig = createRequire(import.meta.url)('smartcar/lib/config.json') as { timeout: number };
-    sdkConfig.timeout = settings.timeoutMs;
+    this.sdk = new BoundSdk(settings.origins, settings.timeoutMs);
   }
 
   /**
@@ -74,7 +70,7 @@ export class SmartcarGateway {
     state: string,
     options: { make?: string; singleVehicle?: boolean } = {},
   ): string {
-    return this.authClient(redirectUri).getAuthUrl(this.settings.scope, {
+    return this.sdk.connectUrl(this.authClient(redirectUri), this.settings.scope, {
       state,
       forcePrompt: true,
       ...(options.make ? { makeBypass: options.make } : {}),
@@ -128,14 +124,14 @@ export class SmartcarGateway {
   /** Every vehicle the grant covers, paging `GET /vehicles` to the end (free). */
   async vehicleIds(accessToken: string): Promise<string[]> {
     return this.paged({ call: 'vehicles' }, async (offset) => {
-      const page = await smartcar.getVehicles(accessToken, offset > 0 ? { offset } : undefined);
+      const page = await this.sdk.vehicles(accessToken, offset > 0 ? { offset } : {});
       return { items: page.vehicles, count: page.paging.count };
     });
   }
 
   /** The permissions a grant gave for a vehicle (free); fixed until the vehicle is connected again. */
   async permissions(id: string, accessToken: string): Promise<string[]> {
-    const vehicle = new smartcar.Vehicle(id, accessToken);
+    const vehicle = this.sdk.vehicle(id, accessToken);
     return this.paged({ call: 'permissions', vehicleId: id }, async (offset) => {
       const page = await vehicle.permissions(offset > 0 ? { offset } : undefined);
       return { items: page.permissions, count: page.paging.count };
@@ -149,7 +145,7 @@ export class SmartcarGateway {
   async readVehicle(id: string, accessToken: string, request: ReadRequest): Promise<BatchReading> {
     const asked = [...(request.attributes ? [ATTRIBUTES] : []), ...request.figures.map((f) => FIGURES[f])];
     const batch = await this.vehicleCall({ call: 'batch', vehicleId: id }, () =>
-      new smartcar.Vehicle(id, accessToken, { unitSystem: 'metric' }).batch(asked.map((item) => item.path)),
+      this.sdk.vehicle(id, accessToken, { unitSystem: 'metric' }).batch(asked.map((item) => item.path)),
     );
     const reading: BatchReading = { data: {}, failures: [], billed: 0 };
     const item = (name: Figure | 'attributes', itemName: string) => {
@@ -179,7 +175,7 @@ export class SmartcarGateway {
 
   /** Not retried: a lock command that timed out may still have reached the car. */
   async setLock(id: string, accessToken: string, action: 'LOCK' | 'UNLOCK'): Promise<void> {
-    const vehicle = new smartcar.Vehicle(id, accessToken);
+    const vehicle = this.sdk.vehicle(id, accessToken);
     await this.vehicleCall({ call: action === 'LOCK' ? 'lock' : 'unlock', vehicleId: id }, () =>
       action === 'LOCK' ? vehicle.lock() : vehicle.unlock(),
     );
@@ -191,7 +187,7 @@ export class SmartcarGateway {
    */
   async disconnect(id: string, accessToken: string): Promise<void> {
     try {
-      await pRetry(() => new smartcar.Vehicle(id, accessToken).disconnect(), {
+      await pRetry(() => this.sdk.vehicle(id, accessToken).disconnect(), {
         retries: DISCONNECT_RETRIES,
         minTimeout: 200,
         factor: 3,
@@ -261,7 +257,7 @@ export class SmartcarGateway {
     // The SDK sends the redirect URI its client was made with, so keep one client per URI.
     let client = this.authClients.get(redirectUri);
     if (!client) {
-      client = new smartcar.AuthClient({
+      client = this.sdk.authClient({
         clientId: this.settings.clientId,
         clientSecret: this.settings.clientSecret,
         redirectUri,

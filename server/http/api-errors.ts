@@ -1,8 +1,8 @@
 // Every failure the API answers is made here: a status, a stable code the extension turns into
 // words, and a message safe to show (never a token or upstream detail). The extension keys off the
 // code; the message is for people reading the answer, so each code has one wording.
-import type { ErrorBody, ErrorCode } from '../protocol/server-api';
-import { startOfNextMonth } from './budget';
+import type { ErrorBody, ErrorCode } from '../../protocol/server-api';
+import { startOfNextMonth } from '../lib/clock';
 
 export class ApiError extends Error {
   constructor(
@@ -18,8 +18,8 @@ export class ApiError extends Error {
 }
 
 /** The answer's body; `retryAt` tells the extension when trying again can succeed. */
-export function errorBody({ code, message, retryAfter }: ApiError): ErrorBody {
-  const retryAt = retryAfter ? new Date(Date.now() + retryAfter * 1000).toISOString() : undefined;
+export function errorBody({ code, message, retryAfter }: ApiError, now: Date): ErrorBody {
+  const retryAt = retryAfter ? new Date(now.getTime() + retryAfter * 1000).toISOString() : undefined;
   return { error: { code, message, ...(retryAt ? { retryAt } : {}) } };
 }
 
@@ -82,13 +82,13 @@ export interface Hold {
 }
 
 /** What the person is told while a hold lasts: a 429 with when to try again. */
-export function holdError(hold: Hold, now = new Date()): ApiError {
+export function holdError(hold: Hold, now: Date): ApiError {
   const seconds = Math.max(1, Math.ceil((hold.until.getTime() - now.getTime()) / 1000));
   return new ApiError(429, hold.code, hold.message, seconds);
 }
 
 /** The vehicle used this month's budget; the count starts again next month. */
-export const budgetSpent = (now = new Date()) =>
+export const budgetSpent = (now: Date) =>
   holdError(
     {
       until: startOfNextMonth(now),

@@ -41,12 +41,12 @@ const OUTPUT = 'bench/mutation.md';
 /** Where a break would open a hole rather than give a wrong answer: the goal there is no survivor. */
 const SECURITY_CHECKS: Record<string, string> = {
   'server/vault/cipher.ts': 'encryption',
-  'server/sessions.ts': 'session lookup',
-  'server/routes/vehicle-routes.ts': 'session lookup',
-  'server/connect-states.ts': 'state binding',
+  'server/accounts/sessions.ts': 'session lookup',
+  'server/http/routes/vehicle-routes.ts': 'session lookup',
+  'server/accounts/connect-states.ts': 'state binding',
   'protocol/extension-identity.ts': 'redirect allow-list',
   'server/config.ts': 'redirect allow-list',
-  'server/app.ts': 'origin check',
+  'server/http/app.ts': 'origin check',
 };
 
 /** Why the token vault's survivors below cannot matter; several mutants share a reason. */
@@ -160,7 +160,7 @@ export const EQUIVALENT: Explanation[] = [
       ['lastUsedAt', 'SESSION_RENEWAL_MS'],
     ] as const
   ).map(([since, limit]) => ({
-    file: 'server/sessions.ts',
+    file: 'server/accounts/sessions.ts',
     scope: 'findCaller',
     mutator: 'EqualityOperator',
     text: `now - session.${since}.getTime() >= ${limit}`,
@@ -168,7 +168,7 @@ export const EQUIVALENT: Explanation[] = [
     why: 'Differs only when the age is the limit to the millisecond; the limits are days and an hour, not a promise to the millisecond (the tests check a minute either side).',
   })),
   {
-    file: 'server/api-errors.ts',
+    file: 'server/http/api-errors.ts',
     scope: 'upstreamError',
     mutator: 'ConditionalExpression',
     text: 'status === 430',
@@ -176,7 +176,7 @@ export const EQUIVALENT: Explanation[] = [
     why: "Smartcar's 430 always comes with the type BILLING, which the other half of the condition catches (https://smartcar.com/docs/help/api-limits).",
   },
   {
-    file: 'server/api-errors.ts',
+    file: 'server/http/api-errors.ts',
     scope: 'upstreamError',
     mutator: 'ConditionalExpression',
     text: "type === 'UPSTREAM'",
@@ -184,7 +184,7 @@ export const EQUIVALENT: Explanation[] = [
     why: 'Smartcar uses the code RATE_LIMIT only under the type UPSTREAM; its own limits are the type RATE_LIMIT with the codes VEHICLE and SMARTCAR_API (https://smartcar.com/docs/help/api-limits).',
   },
   {
-    file: 'server/api-errors.ts',
+    file: 'server/http/api-errors.ts',
     scope: 'upstreamError',
     mutator: 'ConditionalExpression',
     text: "type === 'RATE_LIMIT'",
@@ -208,7 +208,7 @@ export const EQUIVALENT: Explanation[] = [
     why: 'Keeps in the state file a code expiring in this very millisecond; its expiry is checked again when it is used.',
   },
   {
-    file: 'server/sessions.ts',
+    file: 'server/accounts/sessions.ts',
     scope: 'createUserWithSession',
     mutator: 'ConditionalExpression',
     text: '!user',
@@ -216,7 +216,7 @@ export const EQUIVALENT: Explanation[] = [
     why: '`insert … returning` yields the inserted row or throws, so the guard for a missing row never runs.',
   },
   {
-    file: 'server/sessions.ts',
+    file: 'server/accounts/sessions.ts',
     scope: 'createUserWithSession',
     mutator: 'StringLiteral',
     text: "'Inserting a user returned no row.'",
@@ -262,8 +262,8 @@ export const EQUIVALENT: Explanation[] = [
   vaultSurvivor(
     'refresh',
     'EqualityOperator',
-    'attempt.row.accessExpiresAt.getTime() > Date.now()',
-    'attempt.row.accessExpiresAt.getTime() >= Date.now()',
+    'attempt.row.accessExpiresAt.getTime() > this.nowMs()',
+    'attempt.row.accessExpiresAt.getTime() >= this.nowMs()',
     VAULT_REASONS.margin,
   ),
   ...(
@@ -287,8 +287,8 @@ export const EQUIVALENT: Explanation[] = [
   vaultSurvivor(
     'refresh',
     'EqualityOperator',
-    'Date.now() < giveUpAt',
-    'Date.now() <= giveUpAt',
+    'this.nowMs() < giveUpAt',
+    'this.nowMs() <= giveUpAt',
     VAULT_REASONS.margin,
   ),
   vaultSurvivor('refresh', 'ConditionalExpression', 'retryIn > 0', 'true', VAULT_REASONS.afterGivingUp),
@@ -324,26 +324,26 @@ export const EQUIVALENT: Explanation[] = [
     VAULT_REASONS.margin,
   ),
   vaultSurvivor(
-    'tryRefresh',
+    'takeLease',
     'OptionalChaining',
     'before?.attemptedAt',
     'before.attemptedAt',
     VAULT_REASONS.beforeRead,
   ),
   vaultSurvivor(
-    'tryRefresh',
+    'markReconnectRequired',
     'EqualityOperator',
-    'Date.now() - before.attemptedAt.getTime() > REFRESH_GRACE_MS',
-    'Date.now() - before.attemptedAt.getTime() >= REFRESH_GRACE_MS',
+    'this.nowMs() - attemptedBefore.getTime() > REFRESH_GRACE_MS',
+    'this.nowMs() - attemptedBefore.getTime() >= REFRESH_GRACE_MS',
     VAULT_REASONS.margin,
   ),
-  vaultSurvivor('tryRefresh', 'StringLiteral', "'failed'", '""', VAULT_REASONS.failedKind),
-  vaultSurvivor('tryRefresh', 'ConditionalExpression', 'saved', 'false', VAULT_REASONS.savedRead),
+  vaultSurvivor('recordFailure', 'StringLiteral', "'failed'", '""', VAULT_REASONS.failedKind),
+  vaultSurvivor('save', 'ConditionalExpression', 'saved', 'false', VAULT_REASONS.savedRead),
   vaultSurvivor(
     'inGrace',
     'EqualityOperator',
-    'Date.now() - attemptedAt.getTime() < REFRESH_GRACE_MS',
-    'Date.now() - attemptedAt.getTime() <= REFRESH_GRACE_MS',
+    'now.getTime() - attemptedAt.getTime() < REFRESH_GRACE_MS',
+    'now.getTime() - attemptedAt.getTime() <= REFRESH_GRACE_MS',
     VAULT_REASONS.margin,
   ),
 ];

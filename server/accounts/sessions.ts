@@ -29,7 +29,7 @@ export interface SessionLifetime {
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
 
 /** Renewing the idle lifetime is a write: do it at most this often per session, not per request. */
-export const SESSION_RENEWAL_MS = 60 * 60 * 1000;
+const SESSION_RENEWAL_MS = 60 * 60 * 1000;
 
 export class Sessions {
   constructor(

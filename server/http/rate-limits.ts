@@ -12,7 +12,7 @@ import { tooManyAttempts } from './api-errors';
 /** Lock and unlock per vehicle and session: a person never needs more than a few a minute. */
 export const COMMANDS_PER_MINUTE = 3;
 
-export type RateLimitHook = (request: FastifyRequest) => Promise<void>;
+type RateLimitHook = (request: FastifyRequest) => Promise<void>;
 
 /** The hooks limited routes run first (`onRequest`). */
 export interface RateLimitHooks {

@@ -13,7 +13,7 @@ type Parts = Pick<ServerParts, 'clock' | 'database' | 'vault' | 'sessions' | 'di
 /** Signing out revokes each vehicle at Smartcar; a run does this many users, the next run the rest. */
 const ENDED_USERS_PER_RUN = 100;
 
-export async function runMaintenance(
+async function runMaintenance(
   { clock, database: { db }, vault, sessions, disconnects }: Parts,
   log: FastifyBaseLogger,
 ): Promise<void> {

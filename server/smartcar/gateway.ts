@@ -34,7 +34,7 @@ export interface ReadRequest {
   figures: Figure[];
 }
 
-export interface Attributes {
+interface Attributes {
   make: string;
   model: string;
   year: number;

@@ -41,11 +41,11 @@ import {
 import type { TokenCipher } from './cipher';
 
 /** Refresh this long before the access token expires, so no call goes out with a dying token. */
-export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 /** The sweep renews connections whose refresh token would lapse within this time. */
-export const REFRESH_TOKEN_RENEWAL_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
+const REFRESH_TOKEN_RENEWAL_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
 /** Smartcar keeps a used refresh token valid this long after its first use. */
-export const REFRESH_GRACE_MS = 60 * 1000;
+const REFRESH_GRACE_MS = 60 * 1000;
 /** After a lost answer, retry this soon (doubling up to the cap), so several tries fit in the grace. */
 const LOST_ANSWER_RETRY_MS = 1_000;
 const LOST_ANSWER_RETRY_CAP_MS = 4_000;

@@ -10,7 +10,7 @@ import type { Hold, UpstreamError } from '../http/api-errors';
 import { monthOf, startOfNextMonth } from '../lib/clock';
 
 /** Share of the monthly budget automatic reads leave for the person's own refreshes and commands. */
-export const RESERVED_SHARE = 0.2;
+const RESERVED_SHARE = 0.2;
 /**
  * `RATE_LIMIT:SMARTCAR_API` is an application bucket of 120 refilling at 2 per minute and comes
  * without `retry-after`: wait a minute, doubling per repeat, up to an hour.

@@ -4,7 +4,7 @@
 // Smartcar's docs mark both endpoints deprecated and US-only.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
-import { ApiError } from './smartcar-errors';
+import { SmartcarErrorReply } from './smartcar-errors';
 import { pause } from './faults';
 import { FLEET, capabilities, type Powertrain, type VehicleModel } from './fleet';
 import { basicCredentials } from './oauth';
@@ -61,7 +61,9 @@ type Query = Partial<Record<string, string>>;
 /** A space-separated permission list; VALIDATION:PARAMETER when empty or unknown. */
 function permissionList(value: string | undefined): Permission[] {
   const names = (value ?? '').split(/\s+/).filter(Boolean);
-  if (names.length === 0 || !names.every(isPermission)) throw new ApiError('VALIDATION', 'PARAMETER');
+  if (names.length === 0 || !names.every(isPermission)) {
+    throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
+  }
   return names;
 }
 
@@ -71,67 +73,77 @@ function makeCapabilities(models: readonly VehicleModel[]): Set<Permission> {
 }
 
 export function compatibilityRoutes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
-  /** The application's credentials, its rate limit, then the platform's latency. */
-  const admit = async (request: FastifyRequest): Promise<void> => {
-    const [clientId, clientSecret] = basicCredentials(request.headers.authorization) ?? [];
-    const client = clientId === undefined ? undefined : ctx.store.client(clientId);
-    if (!client || client.clientSecret !== clientSecret) throw new ApiError('AUTHENTICATION');
-    if (!ctx.limits.takeFromApplication(client.clientId, 1)) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API');
-    const ms = ctx.latency.platformMs();
-    if (ms > 0) await pause(ms, request);
-  };
-
   app.get('/compatibility', async (request) => {
     ctx.calls.record('compatibility');
-    await admit(request);
-    const query = request.query as Query;
-    const vin = query.vin?.toUpperCase() ?? '';
-    if (!/^[A-HJ-NPR-Z0-9]{17}$/.test(vin)) throw new ApiError('VALIDATION', 'PARAMETER');
-    if ((query.country ?? 'US') !== 'US') throw new ApiError('VALIDATION', 'PARAMETER');
-    const scope = permissionList(query.scope);
-    const make = MAKES_BY_WMI[vin.slice(0, 3)];
-    const known = FLEET.find((model) => model.vin === vin);
-    const capable = known
-      ? capabilities(known)
-      : makeCapabilities(FLEET.filter((model) => model.make === make));
-    const notCapable = make === undefined ? 'MAKE_NOT_COMPATIBLE' : 'SMARTCAR_NOT_CAPABLE';
-    return {
-      compatible: make !== undefined,
-      reason: make === undefined ? 'MAKE_NOT_COMPATIBLE' : null,
-      capabilities: scope.map((permission) => ({
-        permission,
-        endpoint: ENDPOINTS[permission]?.path ?? null,
-        capable: capable.has(permission),
-        reason: capable.has(permission) ? null : notCapable,
-      })),
-    };
+    await admit(ctx, request);
+    return vinCompatibility(request.query as Query);
   });
 
   app.get('/compatibility/matrix', async (request) => {
     ctx.calls.record('compatibilityMatrix');
-    await admit(request);
-    const query = request.query as Query;
-    if (query.region !== 'US') throw new ApiError('VALIDATION', 'PARAMETER');
-    const scope = query.scope === undefined ? [] : permissionList(query.scope);
-    const makes = query.make?.toUpperCase().split(/\s+/).filter(Boolean);
-    const matrix: Record<string, object[]> = {};
-    for (const model of FLEET) {
-      const type = ENGINE_TYPES[model.powertrain];
-      const permissions = [...capabilities(model)];
-      if (makes && !makes.includes(model.make)) continue;
-      if (query.type !== undefined && query.type !== type) continue;
-      if (!scope.every((permission) => permissions.includes(permission))) continue;
-      (matrix[model.make] ??= []).push({
-        model: model.model,
-        type,
-        startYear: model.year,
-        endYear: model.year,
-        endpoints: [...new Set(permissions.flatMap((permission) => ENDPOINTS[permission]?.name ?? []))],
-        permissions,
-      });
-    }
-    return matrix;
+    await admit(ctx, request);
+    return compatibilityMatrix(request.query as Query);
   });
 
   done();
+}
+
+/** The application's credentials, its rate limit, then the platform's latency. */
+async function admit({ store, limits, latency }: EmulatorContext, request: FastifyRequest): Promise<void> {
+  const [clientId, clientSecret] = basicCredentials(request.headers.authorization) ?? [];
+  const client = clientId === undefined ? undefined : store.client(clientId);
+  if (!client || client.clientSecret !== clientSecret) throw new SmartcarErrorReply('AUTHENTICATION');
+  if (!limits.takeFromApplication(client.clientId, 1)) {
+    throw new SmartcarErrorReply('RATE_LIMIT', 'SMARTCAR_API');
+  }
+  const ms = latency.platformMs();
+  if (ms > 0) await pause(ms, request);
+}
+
+/** Whether the VIN's make is compatible and which of the scope's permissions the vehicle is capable of. */
+function vinCompatibility(query: Query) {
+  const vin = query.vin?.toUpperCase() ?? '';
+  if (!/^[A-HJ-NPR-Z0-9]{17}$/.test(vin)) throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
+  if ((query.country ?? 'US') !== 'US') throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
+  const scope = permissionList(query.scope);
+  const make = MAKES_BY_WMI[vin.slice(0, 3)];
+  const known = FLEET.find((model) => model.vin === vin);
+  const capable = known
+    ? capabilities(known)
+    : makeCapabilities(FLEET.filter((model) => model.make === make));
+  const notCapable = make === undefined ? 'MAKE_NOT_COMPATIBLE' : 'SMARTCAR_NOT_CAPABLE';
+  return {
+    compatible: make !== undefined,
+    reason: make === undefined ? 'MAKE_NOT_COMPATIBLE' : null,
+    capabilities: scope.map((permission) => ({
+      permission,
+      endpoint: ENDPOINTS[permission]?.path ?? null,
+      capable: capable.has(permission),
+      reason: capable.has(permission) ? null : notCapable,
+    })),
+  };
+}
+
+/** The fleet's models by make, filtered by make, engine type and the permissions they must all support. */
+function compatibilityMatrix(query: Query): Record<string, object[]> {
+  if (query.region !== 'US') throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
+  const scope = query.scope === undefined ? [] : permissionList(query.scope);
+  const makes = query.make?.toUpperCase().split(/\s+/).filter(Boolean);
+  const matrix: Record<string, object[]> = {};
+  for (const model of FLEET) {
+    const type = ENGINE_TYPES[model.powertrain];
+    const permissions = [...capabilities(model)];
+    if (makes && !makes.includes(model.make)) continue;
+    if (query.type !== undefined && query.type !== type) continue;
+    if (!scope.every((permission) => permissions.includes(permission))) continue;
+    (matrix[model.make] ??= []).push({
+      model: model.model,
+      type,
+      startYear: model.year,
+      endYear: model.year,
+      endpoints: [...new Set(permissions.flatMap((permission) => ENDPOINTS[permission]?.name ?? []))],
+      permissions,
+    });
+  }
+  return matrix;
 }

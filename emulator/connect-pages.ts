@@ -2,7 +2,7 @@
 // those the real Connect uses, which the official SDK's end-to-end tests drive
 // (smartcar/node-sdk test/end-to-end/helpers/index.js).
 import { missingRequired, type Flow } from './connect-session';
-import { BRANDS, type Vehicle } from './fleet';
+import { BRANDS, type EmulatedVehicle } from './fleet';
 import { html, page, type Html } from './html';
 import { PERMISSION_LABELS } from './permission-labels';
 
@@ -27,7 +27,7 @@ export function errorPage(status: number, title: string, message: string): Rende
   };
 }
 
-function describe(vehicle: Vehicle): string {
+function describe(vehicle: EmulatedVehicle): string {
   return `${vehicle.model.year} ${vehicle.model.make} ${vehicle.model.model}`;
 }
 
@@ -101,7 +101,7 @@ export const loginPage = (flow: Flow, make: string, problem?: string) =>
     problem ? 400 : 200,
   );
 
-export function approvalPage(flow: Flow, vehicles: Vehicle[], problem?: string): RenderedPage {
+export function approvalPage(flow: Flow, vehicles: EmulatedVehicle[], problem?: string): RenderedPage {
   const inputType = flow.singleSelect ? 'radio' : 'checkbox';
   let firstCompatible = true;
   const rows = vehicles.map((vehicle) => {

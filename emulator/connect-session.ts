@@ -1,6 +1,6 @@
 // One visit to Connect: what the application asked for and what the user has chosen so far. Kept
 // server-side, keyed by a random id that the pages carry in their URLs.
-import type { Vehicle } from './fleet';
+import type { EmulatedVehicle } from './fleet';
 import type { Permission, RequestedScope } from './permission-labels';
 import type { EmulatorClient } from './store';
 
@@ -22,11 +22,11 @@ export interface Flow {
   singleSelectVin: string | undefined;
   expiresAt: number;
   account?: string;
-  vehicles?: Vehicle[];
+  vehicles?: EmulatedVehicle[];
 }
 
 /** The required permissions the vehicle cannot grant; a vehicle with any cannot be chosen. */
-export function missingRequired(flow: Flow, vehicle: Vehicle): Permission[] {
+export function missingRequired(flow: Flow, vehicle: EmulatedVehicle): Permission[] {
   return [...flow.scope.required].filter((permission) => !vehicle.capabilities.has(permission));
 }
 

@@ -249,7 +249,8 @@ export function stableUuid(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export interface Vehicle {
+/** One car of the emulated fleet as the emulator keeps it: its model, its account and its state. */
+export interface EmulatedVehicle {
   id: string;
   model: VehicleModel;
   capabilities: Set<Permission>;
@@ -272,11 +273,11 @@ export function createVehicle(
   account: string,
   model: VehicleModel,
   now: number,
-  failure?: Vehicle['failure'],
-): Vehicle {
+  failure?: EmulatedVehicle['failure'],
+): EmulatedVehicle {
   const id = stableUuid(`${account}|${model.vin}`);
   const jitter = parseInt(id.slice(0, 4), 16) / 0xffff;
-  const vehicle: Vehicle = {
+  const vehicle: EmulatedVehicle = {
     id,
     model,
     capabilities: capabilities(model),
@@ -292,7 +293,8 @@ export function createVehicle(
   return vehicle;
 }
 
-export type UnitSystem = 'metric' | 'imperial';
+/** Units as Smartcar's `sc-unit-system` header names them. */
+export type SmartcarUnitSystem = 'metric' | 'imperial';
 
 const KM_PER_MILE = 1.609344;
 const LITRES_PER_GALLON = 3.785411784;
@@ -303,17 +305,17 @@ function round(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
-function distance(km: number, units: UnitSystem): number {
+function distance(km: number, units: SmartcarUnitSystem): number {
   return round(units === 'metric' ? km : km / KM_PER_MILE, 1);
 }
 
 /** Hours since the emulator first saw the vehicle: the clock its readings drift on. */
-function hoursSince(vehicle: Vehicle, now: number): number {
+function hoursSince(vehicle: EmulatedVehicle, now: number): number {
   return (now - vehicle.since) / 3_600_000;
 }
 
 /** Driving a little every hour: odometer grows, battery and fuel drain towards a floor. */
-function levels(vehicle: Vehicle, now: number): { battery: number; fuel: number } {
+function levels(vehicle: EmulatedVehicle, now: number): { battery: number; fuel: number } {
   const hours = hoursSince(vehicle, now);
   const start = 0.55 + vehicle.jitter * 0.4;
   return {
@@ -322,22 +324,22 @@ function levels(vehicle: Vehicle, now: number): { battery: number; fuel: number 
   };
 }
 
-export function readOdometer(vehicle: Vehicle, now: number, units: UnitSystem) {
+export function readOdometer(vehicle: EmulatedVehicle, now: number, units: SmartcarUnitSystem) {
   const km = vehicle.model.odometerKm + vehicle.jitter * 500 + hoursSince(vehicle, now) * 2.5;
   return { distance: distance(km, units) };
 }
 
-export function readBattery(vehicle: Vehicle, now: number, units: UnitSystem) {
+export function readBattery(vehicle: EmulatedVehicle, now: number, units: SmartcarUnitSystem) {
   const { battery } = levels(vehicle, now);
   const electricRange = vehicle.model.powertrain === 'ELECTRIC' ? vehicle.model.fullRangeKm : 60;
   return { percentRemaining: battery, range: distance(electricRange * battery, units) };
 }
 
-export function readBatteryCapacity(vehicle: Vehicle) {
+export function readBatteryCapacity(vehicle: EmulatedVehicle) {
   return { capacity: vehicle.model.batteryKwh ?? 0 };
 }
 
-export function readFuel(vehicle: Vehicle, now: number, units: UnitSystem) {
+export function readFuel(vehicle: EmulatedVehicle, now: number, units: SmartcarUnitSystem) {
   const { fuel } = levels(vehicle, now);
   const litres = (vehicle.model.tankLitres ?? 0) * fuel;
   return {
@@ -347,7 +349,7 @@ export function readFuel(vehicle: Vehicle, now: number, units: UnitSystem) {
   };
 }
 
-export function readLocation(vehicle: Vehicle, now: number) {
+export function readLocation(vehicle: EmulatedVehicle, now: number) {
   // A slow loop around home, a few hundred metres wide.
   const angle = hoursSince(vehicle, now) * 0.5 + vehicle.jitter * Math.PI * 2;
   return {
@@ -356,7 +358,7 @@ export function readLocation(vehicle: Vehicle, now: number) {
   };
 }
 
-export function readTirePressure(vehicle: Vehicle, units: UnitSystem) {
+export function readTirePressure(vehicle: EmulatedVehicle, units: SmartcarUnitSystem) {
   const kpa = (offset: number) => {
     const value = 230 + vehicle.jitter * 20 + offset;
     return round(units === 'metric' ? value : value / KPA_PER_PSI, 1);
@@ -364,18 +366,18 @@ export function readTirePressure(vehicle: Vehicle, units: UnitSystem) {
   return { frontLeft: kpa(0), frontRight: kpa(1.5), backLeft: kpa(-2), backRight: kpa(-0.5) };
 }
 
-export function readEngineOil(vehicle: Vehicle, now: number) {
+export function readEngineOil(vehicle: EmulatedVehicle, now: number) {
   return {
     lifeRemaining: round(Math.max(0.05, 0.9 - vehicle.jitter * 0.5 - hoursSince(vehicle, now) * 0.0005), 3),
   };
 }
 
 /** Some cars are parked on a charger; which ones is fixed per vehicle. */
-function isPluggedIn(vehicle: Vehicle): boolean {
+function isPluggedIn(vehicle: EmulatedVehicle): boolean {
   return vehicle.capabilities.has('read_charge') && vehicle.jitter > 0.4;
 }
 
-export function readCharge(vehicle: Vehicle, now: number) {
+export function readCharge(vehicle: EmulatedVehicle, now: number) {
   const { battery } = levels(vehicle, now);
   const plugged = isPluggedIn(vehicle);
   const state =
@@ -387,11 +389,11 @@ export function readCharge(vehicle: Vehicle, now: number) {
   return { isPluggedIn: plugged, state };
 }
 
-export function readChargeLimit(vehicle: Vehicle) {
+export function readChargeLimit(vehicle: EmulatedVehicle) {
   return { limit: vehicle.chargeLimit };
 }
 
-export function readNominalCapacity(vehicle: Vehicle) {
+export function readNominalCapacity(vehicle: EmulatedVehicle) {
   const nominal = vehicle.model.batteryKwh ?? 0;
   return {
     availableCapacities: [{ capacity: nominal, description: null }],
@@ -400,7 +402,7 @@ export function readNominalCapacity(vehicle: Vehicle) {
   };
 }
 
-export function readDiagnosticSystemStatus(vehicle: Vehicle) {
+export function readDiagnosticSystemStatus(vehicle: EmulatedVehicle) {
   const systems = ['SYSTEM_ABS', 'SYSTEM_AIRBAG', 'SYSTEM_BRAKE_FLUID', 'SYSTEM_TIRE_PRESSURE_MONITORING'];
   // Older cars report one alert so the data is not all green.
   const alerting = vehicle.model.year < 2020 ? 'SYSTEM_BRAKE_FLUID' : undefined;
@@ -413,13 +415,18 @@ export function readDiagnosticSystemStatus(vehicle: Vehicle) {
   };
 }
 
-export function readDiagnosticTroubleCodes(vehicle: Vehicle) {
+export function readDiagnosticTroubleCodes(vehicle: EmulatedVehicle) {
   const reportedAt = new Date(vehicle.since - 86_400_000).toISOString();
   return { activeCodes: vehicle.model.year < 2020 ? [{ code: 'P0455', timestamp: reportedAt }] : [] };
 }
 
 /** Two past services, 10,000 km apart, as Smartcar's service history array. */
-export function readServiceHistory(vehicle: Vehicle, units: UnitSystem, start?: Date, end?: Date) {
+export function readServiceHistory(
+  vehicle: EmulatedVehicle,
+  units: SmartcarUnitSystem,
+  start?: Date,
+  end?: Date,
+) {
   const records = [1, 2].map((index) => {
     const serviceDate = new Date(vehicle.since - index * 180 * 86_400_000);
     return {
@@ -438,7 +445,7 @@ export function readServiceHistory(vehicle: Vehicle, units: UnitSystem, start?: 
   );
 }
 
-export function readSecurity(vehicle: Vehicle) {
+export function readSecurity(vehicle: EmulatedVehicle) {
   const closed = (type: string) => ({ type, status: 'CLOSED' });
   const electric = vehicle.model.powertrain !== 'FUEL' && vehicle.model.powertrain !== 'HYBRID';
   return {

@@ -1,7 +1,7 @@
 // An offline Smartcar platform: Connect, /oauth/token and the v2.0 vehicle API on one origin,
 // so the official SDK reaches it through SMARTCAR_API_ORIGIN and SMARTCAR_AUTH_ORIGIN.
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import {
   chromeRedirectUrl,
   DEV_EXTENSION_ID,
@@ -10,7 +10,7 @@ import {
 } from '../protocol/extension-identity';
 import { CallLog } from './calls';
 import { compatibilityRoutes } from './compatibility';
-import { connectRoutes } from './connect-routes';
+import { connectFlowRoutes } from './connect-flow-routes';
 import {
   CONTROL_PREFIX,
   controlRoutes,
@@ -94,12 +94,48 @@ export const DEV_CLIENT: EmulatorClient = {
 const DAY_SECONDS = 24 * 60 * 60;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const ctx = createContext(options);
+  const saved = options.stateFile === undefined ? undefined : await loadState(options.stateFile);
+  if (saved) {
+    ctx.store.restore(saved.store);
+    ctx.limits.restore(saved.usage);
+  }
+
+  const app = Fastify({
+    // Only the emulator's own bugs are logged; client mistakes get Smartcar's error bodies instead.
+    logger: { level: 'error' },
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  // Every response carries a request id, as Smartcar's do.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('sc-request-id', request.id);
+  });
+  const stateWriter = options.stateFile === undefined ? undefined : keepState(app, ctx, options.stateFile);
+  answerErrorsAsSmartcar(app);
+  acceptEmptyJsonBodies(app);
+  const controls = await registerRoutes(app, ctx, options.control === true);
+
+  const origin = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
+  return {
+    ...controls,
+    origin,
+    close: async () => {
+      await app.close();
+      // Last, so that what the in-process controls changed is kept too.
+      await stateWriter?.flush();
+    },
+  };
+}
+
+/** The store and the platform's counters, limits and latency, as the options set them. */
+function createContext(options: EmulatorOptions): EmulatorContext {
   const store = new Store(options.clients ?? [DEV_CLIENT], {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
     refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
   });
-  const ctx: EmulatorContext = {
+  return {
     store,
     calls: new CallLog(),
     faults: new FaultRegistry(),
@@ -113,72 +149,53 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }),
     ),
   };
+}
 
-  const saved = options.stateFile === undefined ? undefined : await loadState(options.stateFile);
-  if (saved) {
-    store.restore(saved.store);
-    ctx.limits.restore(saved.usage);
-  }
-
-  const app = Fastify({
-    // Only the emulator's own bugs are logged; client mistakes get Smartcar's error bodies instead.
-    logger: { level: 'error' },
-    genReqId: () => randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true },
+/** Saves the state to `stateFile` after every response; the writer is flushed on close. */
+function keepState(app: FastifyInstance, ctx: EmulatorContext, stateFile: string): StateWriter {
+  const stateWriter = new StateWriter(
+    stateFile,
+    () => ({ store: ctx.store.snapshot(), usage: ctx.limits.snapshot() }),
+    (error) => {
+      app.log.error(error, 'the emulator could not save its state');
+    },
+  );
+  // Any request may have changed the state (a grant, a token, a lock, usage).
+  app.addHook('onResponse', (_request, _reply, done) => {
+    stateWriter.schedule();
+    done();
   });
+  return stateWriter;
+}
 
-  // Every response carries a request id, as Smartcar's do.
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('sc-request-id', request.id);
-  });
-
-  const stateWriter =
-    options.stateFile === undefined
-      ? undefined
-      : new StateWriter(
-          options.stateFile,
-          () => ({ store: store.snapshot(), usage: ctx.limits.snapshot() }),
-          (error) => {
-            app.log.error(error, 'the emulator could not save its state');
-          },
-        );
-  if (stateWriter) {
-    // Any request may have changed the state (a grant, a token, a lock, usage).
-    app.addHook('onResponse', (_request, _reply, done) => {
-      stateWriter.schedule();
-      done();
-    });
-  }
-
-  answerErrorsAsSmartcar(app);
-  acceptEmptyJsonBodies(app);
-
-  await app.register(connectRoutes, ctx);
+/** Connect, the token endpoint, the vehicle and compatibility APIs, and the control API when asked for. */
+async function registerRoutes(
+  app: FastifyInstance,
+  ctx: EmulatorContext,
+  controlApi: boolean,
+): Promise<EmulatorControls> {
+  await app.register(connectFlowRoutes, ctx);
   await app.register(oauthRoutes, ctx);
   await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
   await app.register(compatibilityRoutes, { prefix: '/v2.0', ...ctx });
   const controls = createControls(ctx);
-  if (options.control === true) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
+  if (controlApi) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
+  return controls;
+}
 
+/** Starts listening and answers the origin it listens on. */
+async function listen(app: FastifyInstance, port: number, host: string): Promise<string> {
   try {
-    await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+    await app.listen({ port, host });
   } catch (error) {
     // A taken port must not leave a half-started instance behind.
     await app.close();
     throw error;
   }
   const address = app.server.address();
-  if (address === null || typeof address === 'string')
+  if (address === null || typeof address === 'string') {
     throw new Error('The emulator is not listening on TCP.');
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
-  return {
-    ...controls,
-    origin: `http://${host}:${address.port}`,
-    close: async () => {
-      await app.close();
-      // Last, so that what the in-process controls changed is kept too.
-      await stateWriter?.flush();
-    },
-  };
+  }
+  const listening = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${listening}:${address.port}`;
 }

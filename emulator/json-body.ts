@@ -1,6 +1,6 @@
 // JSON request bodies as the official SDK sends them.
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './smartcar-errors';
+import { SmartcarErrorReply } from './smartcar-errors';
 
 /**
  * The SDK sends `Content-Type: application/json` with an empty body on DELETE and on POSTs without
@@ -17,7 +17,7 @@ export function acceptEmptyJsonBodies(app: FastifyInstance): void {
     try {
       done(null, JSON.parse(text) as unknown);
     } catch {
-      done(new ApiError('VALIDATION'), undefined);
+      done(new SmartcarErrorReply('VALIDATION'), undefined);
     }
   });
 }

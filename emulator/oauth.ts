@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
 import { OAuthError } from './smartcar-errors';
 import { playFault, type Fault } from './faults';
-import type { CodeRejection, EmulatorClient, RefreshRejection, TokenPair } from './store';
+import type { CodeRejection, EmulatorClient, RefreshRejection, Store, TokenPair } from './store';
 
 type Form = Partial<Record<string, string | string[]>>;
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+type GrantType = (typeof GRANT_TYPES)[number];
 
 /**
  * Why a code or refresh token is refused, as the official SDKs' tests show Smartcar answering:
@@ -70,79 +71,105 @@ export function basicCredentials(header: string | undefined): [string, string] |
 
 export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): Promise<void> {
   await app.register(formbody);
-
-  const authenticateClient = (request: FastifyRequest, form: Form): EmulatorClient => {
-    const [clientId, clientSecret] = basicCredentials(request.headers.authorization) ?? [
-      field(form, 'client_id'),
-      field(form, 'client_secret'),
-    ];
-    const client = clientId === undefined ? undefined : ctx.store.client(clientId);
-    if (!client || client.clientSecret !== clientSecret) {
-      throw new OAuthError(401, 'invalid_client', 'Invalid client_id or client_secret.');
-    }
-    return client;
-  };
-
-  const sendTokens = (reply: FastifyReply, pair: TokenPair) =>
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
-      access_token: pair.accessToken,
-      token_type: 'Bearer',
-      expires_in: pair.expiresIn,
-      refresh_token: pair.refreshToken,
-    });
-
-  const answerFault = (reply: FastifyReply) => (fault: Fault) => {
-    // A named error brings its own status; a bare retry-after means rate limiting.
-    const status = fault.status ?? (fault.type === undefined ? 429 : (OAUTH_STATUS[fault.type] ?? 400));
-    return reply.code(status).send({
-      error: fault.type ?? oauthErrorForStatus(status),
-      error_description: 'Injected by the emulator.',
-    });
-  };
-
-  app.setErrorHandler((error, request, reply) => {
-    const send = (oauth: OAuthError) => reply.code(oauth.status).send(oauth.body());
-    if (error instanceof OAuthError) return send(error);
-    // Fastify's own 4xx (unsupported media type, oversized body...) are the client's mistake.
-    if (((error as { statusCode?: number }).statusCode ?? 500) < 500) {
-      return send(new OAuthError(400, 'invalid_request', 'Missing or malformed request parameters.'));
-    }
-    request.log.error(error);
-    return send(new OAuthError(500, 'server_error', 'The emulator failed unexpectedly.'));
-  });
+  app.setErrorHandler(answerAsOAuthError);
 
   app.post('/oauth/token', async (request, reply) => {
     const form = (request.body ?? {}) as Form;
     const grantType = field(form, 'grant_type');
     const known = GRANT_TYPES.find((type) => type === grantType);
-    const endpoints = known ? [`token.${known}`, 'token'] : ['token'];
-    ctx.calls.record(
-      endpoints[0] ?? 'token',
-      known === 'refresh_token' ? field(form, 'refresh_token') : undefined,
-    );
-    const fault = ctx.faults.take(endpoints);
-    if (fault && (await playFault(fault, request, reply, answerFault(reply)))) return reply;
+    if (await faultAnswered(ctx, request, reply, form, known)) return reply;
 
-    const client = authenticateClient(request, form);
+    const client = authenticateClient(ctx.store, request, form);
     if (grantType === undefined) {
       throw new OAuthError(400, 'invalid_request', 'The grant_type parameter is required.');
     }
     if (!known) {
       throw new OAuthError(400, 'unsupported_grant_type', `Unsupported grant_type: ${grantType}.`);
     }
-    if (known === 'authorization_code') {
-      const code = field(form, 'code');
-      if (code === undefined) throw new OAuthError(400, 'invalid_request', 'The code parameter is required.');
-      const result = ctx.store.redeemCode(code, client.clientId, field(form, 'redirect_uri'));
-      if (typeof result === 'string') throw codeRejection(result, code);
-      return sendTokens(reply, result);
-    }
-    const refreshToken = field(form, 'refresh_token');
-    if (refreshToken === undefined) {
-      throw new OAuthError(400, 'invalid_request', 'The refresh_token parameter is required.');
-    }
-    const result = ctx.store.refresh(refreshToken, client.clientId);
-    if (typeof result === 'string') throw refreshRejection(result, refreshToken);
-    return sendTokens(reply, result);
+    const pair =
+      known === 'authorization_code'
+        ? authorizationCodeGrant(ctx.store, client, form)
+        : refreshTokenGrant(ctx.store, client, form);
+    return sendTokens(reply, pair);
+  });
+}
+
+/** Every error of the token endpoint is an OAuth error body; its handlers throw OAuthError. */
+function answerAsOAuthError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const send = (oauth: OAuthError) => reply.code(oauth.status).send(oauth.body());
+  if (error instanceof OAuthError) return send(error);
+  // Fastify's own 4xx (unsupported media type, oversized body...) are the client's mistake.
+  if (((error as { statusCode?: number }).statusCode ?? 500) < 500) {
+    return send(new OAuthError(400, 'invalid_request', 'Missing or malformed request parameters.'));
+  }
+  request.log.error(error);
+  return send(new OAuthError(500, 'server_error', 'The emulator failed unexpectedly.'));
+}
+
+/**
+ * Counts the call (under `token.<grant_type>` when the type is known, with the refresh token) and
+ * plays any armed fault; true when the fault answered in the endpoint's place.
+ */
+async function faultAnswered(
+  { calls, faults }: EmulatorContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: Form,
+  known: GrantType | undefined,
+): Promise<boolean> {
+  const endpoints = known ? [`token.${known}`, 'token'] : ['token'];
+  calls.record(endpoints[0] ?? 'token', known === 'refresh_token' ? field(form, 'refresh_token') : undefined);
+  const fault = faults.take(endpoints);
+  return fault !== undefined && (await playFault(fault, request, reply, answerFault(reply)));
+}
+
+const answerFault = (reply: FastifyReply) => (fault: Fault) => {
+  // A named error brings its own status; a bare retry-after means rate limiting.
+  const status = fault.status ?? (fault.type === undefined ? 429 : (OAUTH_STATUS[fault.type] ?? 400));
+  return reply.code(status).send({
+    error: fault.type ?? oauthErrorForStatus(status),
+    error_description: 'Injected by the emulator.',
+  });
+};
+
+/** The application, by `Authorization: Basic` or the form's client_id and client_secret. */
+function authenticateClient(store: Store, request: FastifyRequest, form: Form): EmulatorClient {
+  const [clientId, clientSecret] = basicCredentials(request.headers.authorization) ?? [
+    field(form, 'client_id'),
+    field(form, 'client_secret'),
+  ];
+  const client = clientId === undefined ? undefined : store.client(clientId);
+  if (!client || client.clientSecret !== clientSecret) {
+    throw new OAuthError(401, 'invalid_client', 'Invalid client_id or client_secret.');
+  }
+  return client;
+}
+
+/** The authorization-code grant: the code redeemed for tokens. */
+function authorizationCodeGrant(store: Store, client: EmulatorClient, form: Form): TokenPair {
+  const code = field(form, 'code');
+  if (code === undefined) throw new OAuthError(400, 'invalid_request', 'The code parameter is required.');
+  const result = store.redeemCode(code, client.clientId, field(form, 'redirect_uri'));
+  if (typeof result === 'string') throw codeRejection(result, code);
+  return result;
+}
+
+/** The refresh-token grant: new tokens for the refresh token. */
+function refreshTokenGrant(store: Store, client: EmulatorClient, form: Form): TokenPair {
+  const refreshToken = field(form, 'refresh_token');
+  if (refreshToken === undefined) {
+    throw new OAuthError(400, 'invalid_request', 'The refresh_token parameter is required.');
+  }
+  const result = store.refresh(refreshToken, client.clientId);
+  if (typeof result === 'string') throw refreshRejection(result, refreshToken);
+  return result;
+}
+
+function sendTokens(reply: FastifyReply, pair: TokenPair) {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
+    access_token: pair.accessToken,
+    token_type: 'Bearer',
+    expires_in: pair.expiresIn,
+    refresh_token: pair.refreshToken,
   });
 }

@@ -213,7 +213,7 @@ function docAnchor(code: string | null): string {
 }
 
 /** A v2.0 error body. Unknown type/code pairs (from fault injection) still get a well-formed body. */
-export function smartcarError(
+export function smartcarErrorBody(
   type: string,
   code: string | null,
   requestId: string,
@@ -235,8 +235,12 @@ export function smartcarError(
   return body;
 }
 
-/** Thrown by vehicle API handlers; the error handler turns it into the v2 body. */
-export class ApiError extends Error {
+/**
+ * An error the emulator answers the way Smartcar does: raised by the vehicle API and compatibility
+ * handlers and the JSON body parser, answered with its v2 body (by the error handler, or as a
+ * failed batch item).
+ */
+export class SmartcarErrorReply extends Error {
   constructor(
     readonly type: string,
     readonly code: string | null = null,
@@ -246,9 +250,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Answers with the v2 body of an ApiError, its status the body's `statusCode`. */
-export function sendApiError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
-  const body = smartcarError(error.type, error.code, request.id, error.status);
+/** Answers with the v2 body of a SmartcarErrorReply, its status the body's `statusCode`. */
+export function sendSmartcarErrorReply(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: SmartcarErrorReply,
+): FastifyReply {
+  const body = smartcarErrorBody(error.type, error.code, request.id, error.status);
   return reply.code(body.statusCode).send(body);
 }
 

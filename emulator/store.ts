@@ -2,7 +2,7 @@
 // memory; `snapshot` and `restore` carry it across a restart (see state-file.ts). Codes and tokens are
 // kept by their SHA-256 only, as a password store would: a snapshot never holds one.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Vehicle } from './fleet';
+import type { EmulatedVehicle } from './fleet';
 import type { Permission } from './permission-labels';
 
 export interface EmulatorClient {
@@ -82,7 +82,7 @@ export type RefreshRejection = 'unknown' | 'expired' | 'revoked' | 'client';
 
 /** Everything a restart must keep, as plain JSON: sets become arrays, codes and tokens their hashes. */
 export interface StoreState {
-  vehicles: (Omit<Vehicle, 'capabilities'> & { capabilities: Permission[] })[];
+  vehicles: (Omit<EmulatedVehicle, 'capabilities'> & { capabilities: Permission[] })[];
   grants: (Omit<Grant, 'vehicles' | 'scope'> & { vehicles: [string, Permission[]][]; scope: Permission[] })[];
   approvals: [string, { vehicleIds: string[]; permissions: Permission[] }][];
   codes: [string, AuthCode][];
@@ -95,7 +95,7 @@ function digest(secret: string): string {
 }
 
 export class Store {
-  readonly vehicles = new Map<string, Vehicle>();
+  readonly vehicles = new Map<string, EmulatedVehicle>();
   private readonly grants = new Map<string, Grant>();
   private readonly codes = new Map<string, AuthCode>();
   private readonly tokens = new Map<string, TokenRecord>();
@@ -117,7 +117,7 @@ export class Store {
   }
 
   /** The vehicle record for an account's car, created on first login so its state persists across logins. */
-  vehicle(candidate: Vehicle): Vehicle {
+  vehicle(candidate: EmulatedVehicle): EmulatedVehicle {
     const existing = this.vehicles.get(candidate.id);
     if (existing) return existing;
     this.vehicles.set(candidate.id, candidate);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EmulatorContext } from './context';
 import { pause } from './faults';
 import { stableUuid } from './fleet';
-import { ApiError } from './smartcar-errors';
+import { SmartcarErrorReply } from './smartcar-errors';
 import { batchRoute } from './vehicle-batch';
 import {
   ACTION_ENDPOINTS,
@@ -13,7 +13,7 @@ import {
   READ_ENDPOINTS,
   type Query,
 } from './vehicle-endpoints';
-import { bearer, createVehicleGate, requirePermission, unitSystem } from './vehicle-gate';
+import { bearer, createVehicleGate, requirePermission, unitSystem, type VehicleGate } from './vehicle-gate';
 
 type VehicleParams = { Params: { id: string } };
 type WebhookParams = { Params: { id: string; webhookId: string } };
@@ -24,21 +24,28 @@ function paging(query: unknown, defaultLimit: number): { limit: number; offset: 
   const parse = (value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;
     const number = Number(value);
-    if (!Number.isInteger(number) || number < min) throw new ApiError('VALIDATION', 'PARAMETER');
+    if (!Number.isInteger(number) || number < min) throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
     return number;
   };
   return { limit: parse(limit, defaultLimit, 1), offset: parse(offset, 0, 0) };
 }
 
 export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
-  const { store, limits, latency } = ctx;
   const gate = createVehicleGate(ctx);
-  const { enter, enterVehicle, grantOf, accessOf, admit } = gate;
-
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('sc-unit-system', unitSystem(request));
   });
+  accountRoutes(app, gate);
+  readRoutes(app, gate);
+  commandRoutes(app, ctx, gate);
+  disconnectRoute(app, ctx, gate);
+  webhookRoutes(app, ctx, gate);
+  batchRoute(app, ctx, gate);
+  done();
+}
 
+/** What the token's grant covers, free of the vehicle: its vehicles and the user. */
+function accountRoutes(app: FastifyInstance, { enter, grantOf, admit }: VehicleGate): void {
   app.get('/vehicles', { preHandler: enter('vehicles') }, async (request, reply) => {
     const grant = grantOf(request);
     if (!(await admit(grant, request, reply))) return reply;
@@ -49,11 +56,15 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
 
   app.get('/user', { preHandler: enter('user') }, async (request, reply) => {
     const grant = grantOf(request);
-    if (!grant.scope.has('read_user_profile')) throw new ApiError('PERMISSION');
+    if (!grant.scope.has('read_user_profile')) throw new SmartcarErrorReply('PERMISSION');
     if (!(await admit(grant, request, reply))) return reply;
     return { id: stableUuid(`user|${grant.account}`) };
   });
+}
 
+/** The vehicle's data, one route per read endpoint (billed), and the permissions granted for it (free). */
+function readRoutes(app: FastifyInstance, gate: VehicleGate): void {
+  const { enterVehicle, accessOf, admit } = gate;
   for (const endpoint of READ_ENDPOINTS) {
     const route = endpoint.path === '/' ? '/vehicles/:id' : `/vehicles/:id${endpoint.path}`;
     app.get<VehicleParams>(route, { preHandler: enterVehicle(endpoint.name) }, async (request, reply) => {
@@ -76,14 +87,18 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
       return { permissions: all.slice(offset, offset + limit), paging: { count: all.length, offset } };
     },
   );
+}
 
+/** The commands (lock, unlock, charge...), one route per action endpoint. */
+function commandRoutes(app: FastifyInstance, { limits }: EmulatorContext, gate: VehicleGate): void {
+  const { enterVehicle, accessOf, admit } = gate;
   for (const endpoint of ACTION_ENDPOINTS) {
     // A command is counted under what its body asks for (`lock`, `unlock`...), a malformed one under the endpoint.
     const preHandler = enterVehicle((request) => commandFor(endpoint, request.body)?.name ?? endpoint.name);
     app.post<VehicleParams>(`/vehicles/:id${endpoint.path}`, { preHandler }, async (request, reply) => {
       const { grant, vehicle, granted } = accessOf(request);
       const command = commandFor(endpoint, request.body);
-      if (!command) throw new ApiError('VALIDATION', 'PARAMETER');
+      if (!command) throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
       requirePermission(granted, endpoint.permission);
       if (!(await admit(grant, request, reply, { vehicleId: vehicle.id }))) return reply;
       gate.reachVehicle(vehicle);
@@ -93,28 +108,39 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
       return ACTION_SUCCESS;
     });
   }
+}
 
+/** DELETE /vehicles/:id/application: the application lets go of the vehicle (free). */
+function disconnectRoute(app: FastifyInstance, { store }: EmulatorContext, gate: VehicleGate): void {
   app.delete<VehicleParams>(
     '/vehicles/:id/application',
-    { preHandler: enterVehicle('disconnect') },
+    { preHandler: gate.enterVehicle('disconnect') },
     async (request, reply) => {
-      const { grant } = accessOf(request);
-      if (!(await admit(grant, request, reply))) return reply;
+      const { grant } = gate.accessOf(request);
+      if (!(await gate.admit(grant, request, reply))) return reply;
       store.disconnect(grant.clientId, request.params.id);
       return { status: 'success' };
     },
   );
+}
 
-  // Webhook subscriptions (smartcar/node-sdk lib/vehicle.js `subscribe`, `unsubscribe`): subscribing takes
-  // the vehicle's access token, unsubscribing the application management token. Neither is billed.
+// Webhook subscriptions (smartcar/node-sdk lib/vehicle.js `subscribe`, `unsubscribe`): subscribing takes
+// the vehicle's access token, unsubscribing the application management token. Neither is billed.
+function webhookRoutes(
+  app: FastifyInstance,
+  { store, limits, latency }: EmulatorContext,
+  gate: VehicleGate,
+): void {
   app.post<WebhookParams>(
     '/vehicles/:id/webhooks/:webhookId',
-    { preHandler: enterVehicle('subscribe') },
+    { preHandler: gate.enterVehicle('subscribe') },
     async (request, reply) => {
-      const { grant, vehicle } = accessOf(request);
+      const { grant, vehicle } = gate.accessOf(request);
       const { webhookId } = request.params;
-      if (!store.client(grant.clientId)?.webhookIds?.includes(webhookId)) throw new ApiError('VALIDATION');
-      if (!(await admit(grant, request, reply))) return reply;
+      if (!store.client(grant.clientId)?.webhookIds?.includes(webhookId)) {
+        throw new SmartcarErrorReply('VALIDATION');
+      }
+      if (!(await gate.admit(grant, request, reply))) return reply;
       return { webhookId, vehicleId: vehicle.id };
     },
   );
@@ -125,15 +151,14 @@ export function vehicleApiRoutes(app: FastifyInstance, ctx: EmulatorContext, don
     async (request) => {
       const token = bearer(request);
       const client = token === undefined ? undefined : store.clientByManagementToken(token);
-      if (!client) throw new ApiError('AUTHENTICATION');
-      if (!client.webhookIds?.includes(request.params.webhookId)) throw new ApiError('VALIDATION');
-      if (!limits.takeFromApplication(client.clientId, 1)) throw new ApiError('RATE_LIMIT', 'SMARTCAR_API');
+      if (!client) throw new SmartcarErrorReply('AUTHENTICATION');
+      if (!client.webhookIds?.includes(request.params.webhookId)) throw new SmartcarErrorReply('VALIDATION');
+      if (!limits.takeFromApplication(client.clientId, 1)) {
+        throw new SmartcarErrorReply('RATE_LIMIT', 'SMARTCAR_API');
+      }
       const ms = latency.platformMs();
       if (ms > 0) await pause(ms, request);
       return { status: 'success' };
     },
   );
-
-  batchRoute(app, ctx, gate);
-  done();
 }

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorContext } from './context';
 import { answersInstead, pause } from './faults';
-import { ApiError, smartcarError } from './smartcar-errors';
+import { SmartcarErrorReply, smartcarErrorBody } from './smartcar-errors';
 import { BATCH_ENDPOINTS, canonicalPath } from './vehicle-endpoints';
 import {
   bearer,
@@ -18,13 +18,15 @@ import {
 /** The endpoints a batch body names; VALIDATION when it is malformed or names one a batch may not hold. */
 function batchEndpoints(body: unknown) {
   const requests = (body as { requests?: unknown } | undefined)?.requests;
-  if (!Array.isArray(requests) || requests.length === 0) throw new ApiError('VALIDATION', 'PARAMETER');
+  if (!Array.isArray(requests) || requests.length === 0) {
+    throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
+  }
   const endpoints = requests.map((item: unknown) => {
     const path = (item as { path?: unknown } | null)?.path;
-    if (typeof path !== 'string') throw new ApiError('VALIDATION', 'PARAMETER');
+    if (typeof path !== 'string') throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
     return BATCH_ENDPOINTS.get(canonicalPath(path));
   });
-  if (!endpoints.every((endpoint) => endpoint !== undefined)) throw new ApiError('VALIDATION');
+  if (!endpoints.every((endpoint) => endpoint !== undefined)) throw new SmartcarErrorReply('VALIDATION');
   return endpoints;
 }
 
@@ -64,11 +66,13 @@ export function batchRoute(
           if (fault && answersInstead(fault)) throw faultError(fault);
           requirePermission(granted, endpoint.permission);
           // Each successful item is billed; one past the vehicle's allowance fails on its own.
-          if (limits.allowanceLeft(vehicle.id) < 1) throw new ApiError('BILLING', 'VEHICLE_REQUEST_LIMIT');
+          if (limits.allowanceLeft(vehicle.id) < 1) {
+            throw new SmartcarErrorReply('BILLING', 'VEHICLE_REQUEST_LIMIT');
+          }
           outcome = gate.read(endpoint, vehicle, granted, units);
         } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          const body = smartcarError(error.type, error.code, request.id, error.status);
+          if (!(error instanceof SmartcarErrorReply)) throw error;
+          const body = smartcarErrorBody(error.type, error.code, request.id, error.status);
           outcome = {
             status: body.statusCode,
             headers: { 'content-type': 'application/json', 'sc-unit-system': units },

@@ -1,5 +1,5 @@
 // What each vehicle API endpoint reads or commands, and which of them a batch may hold.
-import { ApiError } from './smartcar-errors';
+import { SmartcarErrorReply } from './smartcar-errors';
 import {
   readBattery,
   readBatteryCapacity,
@@ -15,17 +15,17 @@ import {
   readSecurity,
   readServiceHistory,
   readTirePressure,
-  type UnitSystem,
-  type Vehicle,
+  type EmulatedVehicle,
+  type SmartcarUnitSystem,
 } from './fleet';
 import type { Permission } from './permission-labels';
 
 export interface Reading {
-  vehicle: Vehicle;
+  vehicle: EmulatedVehicle;
   /** The permissions the token has for this vehicle. */
   granted: Set<Permission>;
   now: number;
-  units: UnitSystem;
+  units: SmartcarUnitSystem;
   /** The request's query string (empty inside a batch). */
   query: Query;
 }
@@ -140,14 +140,14 @@ function dateParameter(value: string | undefined): Date | undefined {
   // The SDK sends the literal `undefined` for a date it was not given.
   if (value === undefined || value === 'undefined') return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.valueOf())) throw new ApiError('VALIDATION', 'PARAMETER');
+  if (Number.isNaN(date.valueOf())) throw new SmartcarErrorReply('VALIDATION', 'PARAMETER');
   return date;
 }
 
 interface Command {
   /** The SDK method it stands for, used as the endpoint name. */
   name: string;
-  apply: (vehicle: Vehicle) => void;
+  apply: (vehicle: EmulatedVehicle) => void;
 }
 
 /** A POST that commands the vehicle. `parse` returns undefined for a malformed body. */

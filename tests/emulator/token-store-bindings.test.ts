@@ -1,7 +1,7 @@
 // The emulator's store on its own, on a clock the test moves: each code and token works only for
 // the client, redirect URI, kind and lifetime it was issued with.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Vehicle } from '../../emulator/fleet';
+import type { EmulatedVehicle } from '../../emulator/fleet';
 import type { Permission } from '../../emulator/permission-labels';
 import { Store, type EmulatorClient, type TokenPair } from '../../emulator/store';
 
@@ -226,9 +226,9 @@ describe('grants', () => {
 
 describe('clients and vehicles', () => {
   it("keeps one record per vehicle, so a car's state lasts from one login to the next", () => {
-    const first = { id: 'vehicle-9' } as Vehicle;
+    const first = { id: 'vehicle-9' } as EmulatedVehicle;
     expect(store.vehicle(first)).toBe(first);
-    expect(store.vehicle({ id: 'vehicle-9' } as Vehicle)).toBe(first);
+    expect(store.vehicle({ id: 'vehicle-9' } as EmulatedVehicle)).toBe(first);
   });
 
   it('finds a registered client by its ID, and no other', () => {
@@ -250,7 +250,7 @@ describe('snapshots', () => {
     const grant = grantFor('client-b', 'two@example.com');
     store.rememberApproval(grant, ['read_odometer']);
     const code = store.issueCode(grant, 'https://b/');
-    const vehicle = { id: 'vehicle-9', capabilities: new Set<Permission>(['read_vin']) } as Vehicle;
+    const vehicle = { id: 'vehicle-9', capabilities: new Set<Permission>(['read_vin']) } as EmulatedVehicle;
     store.vehicle(vehicle);
     const saved = JSON.stringify(store.snapshot());
     for (const secret of [pair.accessToken, pair.refreshToken, code]) expect(saved).not.toContain(secret);

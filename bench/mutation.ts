@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'prettier';
 import ts from 'typescript';
-import { describeMachine, type Machine } from './lib/machine';
+import { describeMachine, machineLines, type Machine } from './lib/machine';
 
 interface Run {
   name: string;
@@ -562,10 +562,7 @@ function header({ machine, minutes }: RunInfo, reports: { run: Run }[]): string[
     '',
     'Written by `npm run mutation` (bench/mutation.ts) from the JSON reports of Stryker. Score: killed or timed out, of all mutants that ran or had no test. Mutants that run only while a module loads (static) are left out: the vitest runner does not switch them on in time, see stryker.config.js.',
     '',
-    `- Date: ${machine.date}`,
-    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}`,
-    `- OS: ${machine.os}; Node ${machine.node}`,
-    `- Load average at start (1, 5, 15 min): ${machine.loadAverage}`,
+    ...machineLines(machine),
     ...reports.map(({ run }) => `- ${run.name} (${run.configFile}): ${minutes[run.name] ?? '?'} min`),
   ];
 }

@@ -8,7 +8,7 @@ import { connectFlow } from './connect-flow';
 import { footprint } from './footprint';
 import { monthOfUse } from './month-of-use';
 import { buildE2eExtension, buildProduction } from './lib/build';
-import { describeMachine } from './lib/machine';
+import { describeMachine, machineLines } from './lib/machine';
 import { printFigure, toMarkdown, type Figure } from './lib/report';
 import { popupPaint } from './popup-paint';
 import { size } from './size';
@@ -67,11 +67,7 @@ if (!wanted.length) {
     '',
     'Written by `npm run bench` (bench/run.ts); figures from one run on this machine. Benchmarks report, they never fail on time.',
     '',
-    `- Date: ${machine.date}`,
-    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}`,
-    `- OS: ${machine.os}`,
-    `- Node ${machine.node}; ${machine.chromium}`,
-    `- Load average at start (1, 5, 15 min): ${machine.loadAverage}`,
+    ...machineLines(machine),
     `- Whole run: ${minutes} min`,
     '- Mutation scores (`npm run mutation`): [mutation.md](mutation.md)',
   ].join('\n');

@@ -42,3 +42,14 @@ function chromiumVersion(): string {
     return 'unknown';
   }
 }
+
+/** The lines at the head of a results file that say what its figures were measured on. */
+export function machineLines(machine: Machine): string[] {
+  return [
+    `- Date: ${machine.date}`,
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memory}`,
+    `- OS: ${machine.os}`,
+    `- Node ${machine.node}; ${machine.chromium}`,
+    `- Load average at start (1, 5, 15 min): ${machine.loadAverage}`,
+  ];
+}

@@ -3,7 +3,7 @@
 // emulator (background-harness.ts); and the toolbar badge.
 import background from '@/entrypoints/background';
 import type { ErrorBody, Vehicle } from '@/protocol/server-api';
-import { COMMANDS_PER_MINUTE } from '@/server/rate-limits';
+import { COMMANDS_PER_MINUTE } from '@/server/http/rate-limits';
 import { operationsItem, sessionItem, unitsItem, vehiclesItem } from '@/utils/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';

@@ -67,6 +67,11 @@ export interface EmulatorOptions {
    * missing). Default none: everything stays in memory, as tests want.
    */
   stateFile?: string;
+  /**
+   * Where the emulator reads the time, in ms since the epoch; the system's by default. A test or a
+   * bench passes the clock it moves, shared with the server it runs.
+   */
+  now?: () => number;
 }
 
 /** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
@@ -130,11 +135,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 /** The store and the platform's counters, limits and latency, as the options set them. */
 function createContext(options: EmulatorOptions): EmulatorContext {
-  const store = new Store(options.clients ?? [DEV_CLIENT], {
-    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
-    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
-    refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
-  });
+  const store = new Store(
+    options.clients ?? [DEV_CLIENT],
+    {
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 7200,
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 60 * DAY_SECONDS,
+      refreshGraceSeconds: options.refreshGraceSeconds ?? 60,
+    },
+    options.now,
+  );
   return {
     store,
     calls: new CallLog(),

@@ -44,11 +44,16 @@ const key = randomBytes(32);
 const cipher = new TokenCipher(key);
 let vault: TokenVault;
 let accounts = 0;
-/** Every vault's clock here: the real time until a rule holds it. */
+/** Every vault's clock here, and the emulator's: the real time until a rule holds it. */
 const clock = new TestClock();
 
 beforeAll(async () => {
-  emulator = await startEmulator({ control: true, clients: [TEST_CLIENT], limits: NO_LIMITS });
+  emulator = await startEmulator({
+    control: true,
+    clients: [TEST_CLIENT],
+    limits: NO_LIMITS,
+    now: () => clock.now().getTime(),
+  });
   const config = loadConfig({
     SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
     SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,

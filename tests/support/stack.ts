@@ -29,7 +29,7 @@ export interface Stack {
   emulator: Emulator;
   /** Between the server and the emulator's token endpoint, when asked for. */
   tokenProxy: TokenProxy | undefined;
-  /** The server's clock: a test holds or moves it to move the server's time. */
+  /** The server's and the emulator's clock: a test holds or moves it to move their time. */
   clock: TestClock;
   /** The server's data folder: the embedded database and nothing else. */
   dataDir: string;
@@ -68,7 +68,10 @@ export const NO_LIMITS: Partial<Limits> = {
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // One clock for both sides, as on the real platform: moving it moves Smartcar's time too.
+  const clock = new TestClock();
   const emulator = await startEmulator({
+    now: () => clock.now().getTime(),
     control: true,
     clients: [TEST_CLIENT],
     limits: { ...NO_LIMITS, ...options.limits },
@@ -97,7 +100,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let server: FastifyInstance | undefined;
   let port = config.port;
-  const clock = new TestClock();
   const startServer = async () => {
     server = await buildApp(config, { logStream, clock });
     await server.listen({ host: config.host, port });

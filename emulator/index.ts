@@ -30,12 +30,12 @@ import { StateWriter, loadState } from './state-file';
 import { Store, type EmulatorClient } from './store';
 import { vehicleApiRoutes } from './vehicle-api';
 
-export type { EmulatorClient, IssuedToken, TokenLifetimes, TokenKind, TokenStatus } from './store';
+export type { EmulatorClient, IssuedToken } from './store';
 export type { CallCounts } from './calls';
 export type { EmulatorControls } from './control';
-export type { Fault, FaultSpec } from './faults';
-export type { LatencyProfile, LatencySettings } from './latency';
-export type { BillingReport, Limits } from './limits';
+export type { Fault } from './faults';
+export type { LatencySettings } from './latency';
+export type { Limits } from './limits';
 export { DEFAULT_LIMITS } from './limits';
 export { optionsFromEnv } from './env';
 export { completeConnect, type ConnectChoices, type ConnectPage } from './connect-driver';

@@ -3,7 +3,7 @@
 // (https://smartcar.com/docs/errors/api-errors/*; sources per behaviour in emulator/README.md).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export type ResolutionType = 'RETRY_LATER' | 'REAUTHENTICATE' | 'CONTACT_SUPPORT' | null;
+type ResolutionType = 'RETRY_LATER' | 'REAUTHENTICATE' | 'CONTACT_SUPPORT' | null;
 
 export interface SmartcarErrorBody {
   type: string;

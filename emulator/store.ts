@@ -45,7 +45,7 @@ export interface AuthCode {
   used: boolean;
 }
 
-export type TokenKind = 'access' | 'refresh';
+type TokenKind = 'access' | 'refresh';
 
 export interface TokenRecord {
   /** The token itself, for the control API; known only for tokens issued since this start. */
@@ -58,7 +58,7 @@ export interface TokenRecord {
   revoked: boolean;
 }
 
-export type TokenStatus = 'active' | 'expired' | 'revoked';
+type TokenStatus = 'active' | 'expired' | 'revoked';
 
 export interface IssuedToken {
   token: string;

@@ -20,7 +20,7 @@ import {
 } from './fleet';
 import type { Permission } from './permission-labels';
 
-export interface Reading {
+interface Reading {
   vehicle: EmulatedVehicle;
   /** The permissions the token has for this vehicle. */
   granted: Set<Permission>;

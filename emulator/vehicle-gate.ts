@@ -43,7 +43,7 @@ export function faultError(fault: Fault): SmartcarErrorReply {
 export type VehicleGate = ReturnType<typeof createVehicleGate>;
 
 /** What a request under /vehicles/:id may touch: its grant, the vehicle, the permissions granted for it. */
-export interface VehicleAccess {
+interface VehicleAccess {
   grant: Grant;
   vehicle: EmulatedVehicle;
   granted: Set<Permission>;

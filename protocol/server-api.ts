@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const MAX_TOKEN_LENGTH = 512;
 
-export const UNIT_SYSTEMS = ['metric', 'imperial'] as const;
+const UNIT_SYSTEMS = ['metric', 'imperial'] as const;
 export type UnitSystem = (typeof UNIT_SYSTEMS)[number];
 
 export const ConnectRequest = z.strictObject({
@@ -67,7 +67,7 @@ export interface VehicleData {
  */
 export type VehicleReadTimes = { [K in keyof VehicleData]?: string };
 
-export type VehicleStatus = 'connected' | 'reconnect_required';
+type VehicleStatus = 'connected' | 'reconnect_required';
 
 /** A lock or unlock that was sent to the car and is not confirmed yet (Smartcar timed out or is still working). */
 export interface PendingCommand {
@@ -87,7 +87,7 @@ export interface ReadFailure {
 }
 
 /** Billed Smartcar requests for this vehicle in the current calendar month (UTC), against the server's budget. */
-export interface VehicleUsage {
+interface VehicleUsage {
   /** The month counted, as `YYYY-MM`. */
   month: string;
   billed: number;
@@ -143,24 +143,23 @@ export interface SecurityResponse {
 /** `POST /api/vehicles/refresh`: the person asked for fresh data now; answers 202 with `reading` set. */
 export type RefreshResponse = VehiclesResponse;
 
-export const ERROR_CODES = [
-  'bad_request',
-  'not_found',
-  'unauthorized',
-  'session_expired',
-  'extension_not_allowed',
-  'not_permitted',
-  'redirect_uri_not_allowed',
-  'invalid_state',
-  'invalid_code',
-  'reconnect_required',
-  'rate_limited',
-  'request_budget_spent',
-  'upstream_error',
-  'upstream_unavailable',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Every failure the server answers, by a stable code the extension turns into words. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'not_found'
+  | 'unauthorized'
+  | 'session_expired'
+  | 'extension_not_allowed'
+  | 'not_permitted'
+  | 'redirect_uri_not_allowed'
+  | 'invalid_state'
+  | 'invalid_code'
+  | 'reconnect_required'
+  | 'rate_limited'
+  | 'request_budget_spent'
+  | 'upstream_error'
+  | 'upstream_unavailable'
+  | 'internal';
 
 export interface ErrorBody {
   error: {

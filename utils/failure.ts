@@ -1,7 +1,7 @@
 import type { ErrorCode } from '@/protocol/server-api';
 
 /** What can go wrong on the extension's side of the flow, next to the server's own error codes. */
-export type ClientFailureCode =
+type ClientFailureCode =
   /** A request to the token server threw: it is down, or the URL is wrong. */
   | 'server_unreachable'
   /** The user closed the sign-in window. */

@@ -22,7 +22,7 @@ export interface E2eOptions {
  * Smartcar's own shape of latency (3–45 s per vehicle call, a long tail), a hundred times faster:
  * the popup's waiting states and the background's polling run for real in every main flow.
  */
-export const REALISTIC_LATENCY: Partial<LatencySettings> = {
+const REALISTIC_LATENCY: Partial<LatencySettings> = {
   profile: 'realistic',
   scale: 0.01,
   vehicleLatencyMs: null,

@@ -28,7 +28,7 @@ export async function connectVehicles(
 }
 
 /** Waits until no row is busy: the server has read every vehicle (rows come before their first read). */
-export async function expectReadIn(popup: Page): Promise<void> {
+async function expectReadIn(popup: Page): Promise<void> {
   await expect
     .poll(() => popup.locator('[data-testid="vehicle"][aria-busy="true"]').count(), { timeout: STEP_TIMEOUT })
     .toBe(0);

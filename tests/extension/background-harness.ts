@@ -20,13 +20,13 @@ import { startStack, type Stack, type StackOptions } from '../support/stack';
 import { useMessages } from './messages';
 
 /** The embedded database takes a while to start on a busy machine. */
-export const STACK_TIMEOUT_MS = 90_000;
+const STACK_TIMEOUT_MS = 90_000;
 
 /** Long enough for the server to read a few vehicles from the instant emulator on a busy machine. */
 export const SETTLE_TIMEOUT_MS = 20_000;
 
 /** A request the background sent to the server, as it left the extension. */
-export interface SentRequest {
+interface SentRequest {
   method: string;
   /** Path and query. */
   path: string;

@@ -3,20 +3,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   path: string;
   authorization: string | undefined;
   body: unknown;
 }
 
-export interface Reply {
+interface Reply {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
 
-export type Route = (request: RecordedRequest) => Reply;
+type Route = (request: RecordedRequest) => Reply;
 
 export interface StandInServer {
   url: string;

@@ -30,7 +30,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** How to run the server: its TypeScript sources by default; the production test runs the bundle. */
-export interface ServerProgram {
+interface ServerProgram {
   args: string[];
   cwd?: string;
 }

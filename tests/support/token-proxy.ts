@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
  * Where a held refresh stops: sent but not seen by Smartcar; answered by Smartcar but not yet back;
  * or just handed back to the server (its commit may or may not follow).
  */
-export type RefreshStep = 'sent' | 'answered' | 'delivered';
+type RefreshStep = 'sent' | 'answered' | 'delivered';
 
 export interface TokenProxy {
   origin: string;

@@ -12,7 +12,7 @@ export interface ConnectChoices {
 }
 
 /** Goes through the preamble, brand and login pages. */
-export async function signIn(window: Page, { brand = 'TESLA', email }: ConnectChoices): Promise<void> {
+async function signIn(window: Page, { brand = 'TESLA', email }: ConnectChoices): Promise<void> {
   await window.locator('button#continue-button').click();
   await window.locator(`button#${brand}.brand-list-item`).click();
   await window.locator('input#username').fill(email);

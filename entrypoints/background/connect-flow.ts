@@ -15,19 +15,19 @@ import {
   sessionItem,
   unitsItem,
 } from '@/utils/storage';
+import { SingleFlight } from '@/utils/single-flight';
 import { acceptVehicles } from './vehicle-sync';
 
-let running: Promise<void> | undefined;
+/** The browser allows a single auth window at a time: so one flow at a time. */
+const flows = new SingleFlight<void>();
+const FLOW = 'connect';
 
 /**
- * Starts a flow, or joins the open one: the browser allows a single auth window at a time.
- * `make` (a vehicle's make, for Reconnect) overrides the preferred make from the options page.
+ * Starts a flow, or joins the open one. `make` (a vehicle's make, for Reconnect) overrides the
+ * preferred make from the options page.
  */
 export function connectVehicle(make?: string): Promise<void> {
-  running ??= runConnectFlow(make).finally(() => {
-    running = undefined;
-  });
-  return running;
+  return flows.run(FLOW, () => runConnectFlow(make));
 }
 
 /**
@@ -36,7 +36,7 @@ export function connectVehicle(make?: string): Promise<void> {
  */
 export async function recoverInterruptedFlow(): Promise<void> {
   const flow = await connectFlowItem.getValue();
-  if (flow.status === 'connecting' && !running) {
+  if (flow.status === 'connecting' && !flows.isRunning(FLOW)) {
     await connectFlowItem.setValue({ status: 'error', failure: { code: 'interrupted' } });
   }
 }

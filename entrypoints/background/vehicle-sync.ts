@@ -4,6 +4,7 @@
 import type { UnitSystem, VehiclesResponse } from '@/protocol/server-api';
 import { isSessionGone, isServerWide, toFailure } from '@/utils/failure';
 import { serverClient } from '@/utils/server-client';
+import { SingleFlight } from '@/utils/single-flight';
 import { browser } from 'wxt/browser';
 import {
   type Session,
@@ -112,13 +113,10 @@ export async function resumeWatching(): Promise<void> {
   else await browser.alarms.clear(WATCH_ALARM);
 }
 
-let watching: Promise<void> | undefined;
+const watches = new SingleFlight<void>();
 
 function keepWatching(): Promise<void> {
-  watching ??= pollUntilSettled().finally(() => {
-    watching = undefined;
-  });
-  return watching;
+  return watches.run('watch', pollUntilSettled);
 }
 
 async function pollUntilSettled(): Promise<void> {

@@ -5,7 +5,7 @@
 import { lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { connectStates, rateLimits } from '../db/schema';
-import { SingleFlight } from '../lib/single-flight';
+import { SingleFlight } from '../../utils/single-flight';
 import type { ServerParts } from '../wiring';
 
 type Parts = Pick<ServerParts, 'clock' | 'database' | 'vault' | 'sessions' | 'disconnects'>;

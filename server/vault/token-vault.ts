@@ -31,7 +31,7 @@ import { connections, type StoredConnection } from '../db/schema';
 import { ApiError, notFound, reconnectRequired, unauthorized, upstreamUnavailable } from '../http/api-errors';
 import { later, type Clock } from '../lib/clock';
 import { Lease } from '../lib/lease';
-import { SingleFlight } from '../lib/single-flight';
+import { SingleFlight } from '../../utils/single-flight';
 import {
   AccessTokenRejected,
   RefreshTokenRejected,

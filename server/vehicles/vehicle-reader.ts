@@ -13,7 +13,7 @@ import { connections, vehicles, type ReadScope, type StoredVehicle } from '../db
 import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from '../http/api-errors';
 import { later, type Clock } from '../lib/clock';
 import { Lease } from '../lib/lease';
-import { SingleFlight } from '../lib/single-flight';
+import { SingleFlight } from '../../utils/single-flight';
 import type { BatchReading, Figure, ReadRequest, SmartcarGateway } from '../smartcar/gateway';
 import type { TokenVault } from '../vault/token-vault';
 import { COMMAND_SETTLED_MS, READ_LEASE_MS, figuresToRead, readCost } from './read-schedule';

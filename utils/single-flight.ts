@@ -1,5 +1,6 @@
 // Joins callers that ask for the same work while it runs: one promise per key, dropped once it
-// settles, so the next caller starts the work afresh.
+// settles, so the next caller starts the work afresh. Used by the background (one connect flow,
+// one watch) and the server (one job per vehicle, one refresh per connection, one maintenance run).
 export class SingleFlight<T> {
   private readonly running = new Map<string, Promise<T>>();
 
@@ -10,5 +11,9 @@ export class SingleFlight<T> {
       this.running.set(key, pending);
     }
     return pending;
+  }
+
+  isRunning(key: string): boolean {
+    return this.running.has(key);
   }
 }

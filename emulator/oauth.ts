@@ -1,4 +1,5 @@
-// POST /oauth/token: the authorization-code and refresh-token grants, with Smartcar's OAuth error bodies.
+// POST /oauth/token: the authorization-code and refresh-token grants, with Smartcar's OAuth error bodies;
+// POST /oauth2/token: API v3's application token (the client-credentials grant of iam.smartcar.com).
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
@@ -92,6 +93,35 @@ export async function oauthRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         : refreshTokenGrant(ctx.store, client, form);
     return sendTokens(reply, pair);
   });
+
+  app.post('/oauth2/token', async (request, reply) => {
+    const form = (request.body ?? {}) as Form;
+    ctx.calls.record('token.client_credentials');
+    const fault = ctx.faults.take(['token.client_credentials']);
+    if (fault && (await playFault(fault, request, reply, answerFault(reply)))) return reply;
+    const client = clientCredentialsGrant(ctx.store, form);
+    const { token, expiresIn } = ctx.store.issueApplicationToken(client.clientId);
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ access_token: token, token_type: 'Bearer', expires_in: expiresIn });
+  });
+}
+
+/**
+ * The client-credentials grant as docs `/api-reference/authorization/request-access-token` shows it:
+ * `grant_type`, `client_id` and `client_secret` in the form. The docs name no HTTP Basic here, so the
+ * credentials must be in the form (strict): Basic alone is `invalid_client`.
+ */
+function clientCredentialsGrant(store: Store, form: Form): EmulatorClient {
+  if (field(form, 'grant_type') !== 'client_credentials') {
+    throw new OAuthError(400, 'invalid_request', 'The grant_type parameter must be client_credentials.');
+  }
+  const clientId = field(form, 'client_id');
+  const client = clientId === undefined ? undefined : store.client(clientId);
+  if (!client || client.clientSecret !== field(form, 'client_secret')) {
+    throw new OAuthError(401, 'invalid_client', 'Invalid client_id or client_secret.');
+  }
+  return client;
 }
 
 /** Every error of the token endpoint is an OAuth error body; its handlers throw OAuthError. */

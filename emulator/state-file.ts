@@ -55,6 +55,8 @@ const stateSchema: z.ZodType<EmulatorState> = z.object({
         account: z.string(),
         vehicles: z.array(z.tuple([z.string(), permissions])),
         scope: permissions,
+        // Files written before API v3 have no creation time: their grants date from the epoch.
+        createdAt: time.default(0),
       }),
     ),
     approvals: z.array(z.tuple([z.string(), z.object({ vehicleIds: z.array(z.string()), permissions })])),
@@ -74,9 +76,9 @@ const stateSchema: z.ZodType<EmulatorState> = z.object({
       z.tuple([
         z.string(),
         z.object({
-          kind: z.enum(['access', 'refresh']),
+          kind: z.enum(['access', 'refresh', 'application']),
           clientId: z.string(),
-          grantId: z.string(),
+          grantId: z.string().optional(),
           issuedAt: time,
           expiresAt: time,
           revoked: z.boolean(),

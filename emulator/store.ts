@@ -30,6 +30,8 @@ export interface Grant {
   vehicles: Map<string, Set<Permission>>;
   /** Everything the user approved, whatever the vehicles support (`read_user_profile` is not per vehicle). */
   scope: Set<Permission>;
+  /** When Connect granted it: a v3 connection's `createdAt` and `updatedAt`. */
+  createdAt: number;
 }
 
 export interface Approval {
@@ -45,14 +47,16 @@ export interface AuthCode {
   used: boolean;
 }
 
-type TokenKind = 'access' | 'refresh';
+/** `application`: API v3's client-credentials token, which no grant stands behind. */
+type TokenKind = 'access' | 'refresh' | 'application';
 
 export interface TokenRecord {
   /** The token itself, for the control API; known only for tokens issued since this start. */
   token?: string;
   kind: TokenKind;
   clientId: string;
-  grantId: string;
+  /** The grant an access or refresh token stands for; none on an application token. */
+  grantId?: string;
   issuedAt: number;
   expiresAt: number;
   revoked: boolean;
@@ -76,6 +80,8 @@ export interface TokenPair {
 }
 
 const CODE_TTL_MS = 10 * 60 * 1000;
+/** An application token lasts one hour (docs `/api-reference/authorization/request-access-token`). */
+const APPLICATION_TOKEN_TTL_SECONDS = 3600;
 
 export type CodeRejection = 'unknown' | 'used' | 'expired' | 'client' | 'redirect_uri';
 export type RefreshRejection = 'unknown' | 'expired' | 'revoked' | 'client';
@@ -130,7 +136,14 @@ export class Store {
     vehicles: Map<string, Set<Permission>>,
     scope: readonly Permission[],
   ): Grant {
-    const grant: Grant = { id: randomUUID(), clientId, account, vehicles, scope: new Set(scope) };
+    const grant: Grant = {
+      id: randomUUID(),
+      clientId,
+      account,
+      vehicles,
+      scope: new Set(scope),
+      createdAt: this.now(),
+    };
     this.grants.set(grant.id, grant);
     return grant;
   }
@@ -172,7 +185,7 @@ export class Store {
   /** Rotates: a new pair every time; the used refresh token stays valid for the grace period. */
   refresh(refreshToken: string, clientId: string): TokenPair | RefreshRejection {
     const record = this.tokens.get(digest(refreshToken));
-    if (record?.kind !== 'refresh') return 'unknown';
+    if (record?.kind !== 'refresh' || record.grantId === undefined) return 'unknown';
     if (record.clientId !== clientId) return 'client';
     if (record.revoked) return 'revoked';
     const now = this.now();
@@ -184,8 +197,26 @@ export class Store {
   /** The grant behind a live access token. */
   authenticate(accessToken: string): Grant | undefined {
     const record = this.tokens.get(digest(accessToken));
-    if (record?.kind !== 'access' || record.revoked || record.expiresAt <= this.now()) return undefined;
+    if (record?.kind !== 'access' || record.grantId === undefined || !this.live(record)) return undefined;
     return this.grants.get(record.grantId);
+  }
+
+  /** A new application token (API v3): the client's, with no user behind it and no refresh token. */
+  issueApplicationToken(clientId: string): { token: string; expiresIn: number } {
+    const token = this.saveToken('application', clientId, APPLICATION_TOKEN_TTL_SECONDS);
+    return { token, expiresIn: APPLICATION_TOKEN_TTL_SECONDS };
+  }
+
+  /** The application behind a live application token. */
+  authenticateApplication(token: string): EmulatorClient | undefined {
+    const record = this.tokens.get(digest(token));
+    if (record?.kind !== 'application' || !this.live(record)) return undefined;
+    return this.client(record.clientId);
+  }
+
+  /** The grants of one application, oldest first. */
+  clientGrants(clientId: string): Grant[] {
+    return [...this.grants.values()].filter((grant) => grant.clientId === clientId);
   }
 
   /** Marks a token expired from now on; false when the emulator never issued it. */
@@ -208,6 +239,14 @@ export class Store {
     for (const grant of this.grants.values()) {
       if (grant.clientId === clientId) grant.vehicles.delete(vehicleId);
     }
+  }
+
+  /** The application loses every vehicle of the account, and its remembered approval (API v3's remove user). */
+  disconnectAccount(clientId: string, account: string): void {
+    for (const grant of this.clientGrants(clientId)) {
+      if (grant.account === account) grant.vehicles.clear();
+    }
+    this.approvals.delete(`${clientId}|${account}`);
   }
 
   /** Every token issued since this start (a restored one's value is not known). */
@@ -279,25 +318,30 @@ export class Store {
   }
 
   private issueTokens(clientId: string, grantId: string): TokenPair {
-    const now = this.now();
-    const save = (kind: TokenKind, ttlSeconds: number): string => {
-      const token = randomUUID();
-      this.tokens.set(digest(token), {
-        token,
-        kind,
-        clientId,
-        grantId,
-        issuedAt: now,
-        expiresAt: now + ttlSeconds * 1000,
-        revoked: false,
-      });
-      return token;
-    };
     const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = this.lifetimes;
     return {
-      accessToken: save('access', accessTokenTtlSeconds),
-      refreshToken: save('refresh', refreshTokenTtlSeconds),
+      accessToken: this.saveToken('access', clientId, accessTokenTtlSeconds, grantId),
+      refreshToken: this.saveToken('refresh', clientId, refreshTokenTtlSeconds, grantId),
       expiresIn: accessTokenTtlSeconds,
     };
+  }
+
+  private saveToken(kind: TokenKind, clientId: string, ttlSeconds: number, grantId?: string): string {
+    const token = randomUUID();
+    const now = this.now();
+    this.tokens.set(digest(token), {
+      token,
+      kind,
+      clientId,
+      grantId,
+      issuedAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+      revoked: false,
+    });
+    return token;
+  }
+
+  private live(record: TokenRecord): boolean {
+    return !record.revoked && record.expiresAt > this.now();
   }
 }

@@ -13,7 +13,7 @@ import {
 } from './connect-pages';
 import { ConnectSessions, MODES, missingRequired, type Flow, type Mode } from './connect-session';
 import type { EmulatorContext } from './context';
-import { BRANDS, accountModels, createVehicle, type EmulatedVehicle } from './fleet';
+import { BRANDS, accountModels, createVehicle, userIdOf, type EmulatedVehicle } from './fleet';
 import { parseScope, type RequestedScope } from './permission-labels';
 import { isKnownError } from './smartcar-errors';
 import type { EmulatorClient, Store } from './store';
@@ -84,7 +84,7 @@ function redirectBack(connect: Connect, reply: FastifyReply, flow: Flow, params:
   return reply.redirect(url.toString(), 302);
 }
 
-/** Grants the flow's scope on `vehicles` and sends the application back its authorization code. */
+/** Grants the flow's scope on `vehicles` and sends the application back its authorization code and user id. */
 function grantAccess(
   connect: Connect,
   reply: FastifyReply,
@@ -102,7 +102,11 @@ function grantAccess(
     flow.scope.permissions,
   );
   connect.store.rememberApproval(grant, flow.scope.permissions);
-  return redirectBack(connect, reply, flow, { code: connect.store.issueCode(grant, flow.redirectUri) });
+  // API v3 reads the user from `user_id` (docs `/connect/handle-the-response`); v2 keeps its `code`.
+  return redirectBack(connect, reply, flow, {
+    code: connect.store.issueCode(grant, flow.redirectUri),
+    user_id: userIdOf(account),
+  });
 }
 
 /** With approval_prompt=auto, a user who already approved this scope for these vehicles is not asked again. */

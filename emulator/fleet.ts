@@ -249,6 +249,14 @@ export function stableUuid(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * The Smartcar user id of a connected-services account: `GET /v2.0/user`'s `id` and the `user_id` on
+ * the Connect redirect (one id for both, assumed), the same on every Connect of that account.
+ */
+export function userIdOf(account: string): string {
+  return stableUuid(`user|${account}`);
+}
+
 /** One car of the emulated fleet as the emulator keeps it: its model, its account and its state. */
 export interface EmulatedVehicle {
   id: string;

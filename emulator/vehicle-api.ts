@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EmulatorContext } from './context';
 import { pause } from './faults';
-import { stableUuid } from './fleet';
+import { userIdOf } from './fleet';
 import { SmartcarErrorReply } from './smartcar-errors';
 import { batchRoute } from './vehicle-batch';
 import {
@@ -58,7 +58,7 @@ function accountRoutes(app: FastifyInstance, { enter, grantOf, admit }: VehicleG
     const grant = grantOf(request);
     if (!grant.scope.has('read_user_profile')) throw new SmartcarErrorReply('PERMISSION');
     if (!(await admit(grant, request, reply))) return reply;
-    return { id: stableUuid(`user|${grant.account}`) };
+    return { id: userIdOf(grant.account) };
   });
 }
 

@@ -2,7 +2,10 @@
 // the Connections API, signals and v3 error bodies, over plain HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_CLIENT, type Emulator } from '../../emulator/index';
-import { startForSdk } from './helpers';
+import { connect, devAuthClient, startForSdk } from './helpers';
+import smartcar from 'smartcar';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let emulator: Emulator;
 
@@ -80,5 +83,39 @@ describe('POST /oauth2/token (application token)', () => {
     expect(emulator.revokeToken(revoked)).toBe(true);
     const statusOf = (token: string) => emulator.issuedTokens().find((t) => t.token === token)?.status;
     expect([statusOf(expiring), statusOf(revoked)]).toEqual(['expired', 'revoked']);
+  });
+});
+
+describe('Connect redirect', () => {
+  it('carries the user id beside the code and the state, the same on every Connect of the account', async () => {
+    const client = devAuthClient();
+    const choices = { brand: 'TESLA', email: 'v3.redirect@example.com' };
+    const first = await connect(client, ['read_odometer'], choices, { state: 'first' });
+    const second = await connect(client, ['read_odometer'], choices, { state: 'second' });
+    expect([...first.keys()].sort()).toEqual(['code', 'state', 'user_id']);
+    expect(first.get('user_id')).toMatch(UUID);
+    expect(second.get('user_id')).toBe(first.get('user_id'));
+    const other = await connect(client, ['read_odometer'], { brand: 'TESLA', email: 'v3.other@example.com' });
+    expect(other.get('user_id')).not.toBe(first.get('user_id'));
+  });
+
+  it('is the id GET /v2.0/user answers for the same account', async () => {
+    const client = devAuthClient();
+    const query = await connect(client, ['read_user_profile'], {
+      brand: 'KIA',
+      email: 'v3.user@example.com',
+    });
+    const { accessToken } = await client.exchangeCode(query.get('code') ?? '');
+    expect((await smartcar.getUser(accessToken)).id).toBe(query.get('user_id'));
+  });
+
+  it('has no user id when the person denies access', async () => {
+    const query = await connect(devAuthClient(), ['read_odometer'], {
+      email: 'v3.deny@example.com',
+      brand: 'TESLA',
+      decision: 'deny',
+    });
+    expect(query.get('error')).toBe('access_denied');
+    expect(query.has('user_id')).toBe(false);
   });
 });

@@ -30,7 +30,8 @@ const ENDPOINTS: Partial<Record<Permission, { path: string; name: string }>> = {
   read_user_profile: { path: '/user', name: 'User' },
 };
 
-const ENGINE_TYPES: Record<Powertrain, string> = {
+/** Smartcar's engine types; API v3 calls them `powertrainType`. */
+export const ENGINE_TYPES: Record<Powertrain, string> = {
   ELECTRIC: 'BEV',
   PLUG_IN_HYBRID: 'PHEV',
   HYBRID: 'HEV',

@@ -301,6 +301,11 @@ export function createVehicle(
   return vehicle;
 }
 
+/** When the car last reported its readings: a little while before Smartcar fetched them at `now`. */
+export function reportedAt(vehicle: EmulatedVehicle, now: number): number {
+  return now - Math.round(30_000 + vehicle.jitter * 240_000);
+}
+
 /** Units as Smartcar's `sc-unit-system` header names them. */
 export type SmartcarUnitSystem = 'metric' | 'imperial';
 

@@ -1,5 +1,6 @@
-// An offline Smartcar platform: Connect, /oauth/token and the v2.0 vehicle API on one origin,
-// so the official SDK reaches it through SMARTCAR_API_ORIGIN and SMARTCAR_AUTH_ORIGIN.
+// An offline Smartcar platform: Connect, /oauth/token and the v2.0 vehicle API on one origin, with API
+// v3 (/oauth2/token, /v3) beside them, so the official SDK reaches it through SMARTCAR_API_ORIGIN,
+// SMARTCAR_AUTH_ORIGIN and SMARTCAR_API_V3_ORIGIN.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import {
@@ -28,6 +29,7 @@ import { DEFAULT_LIMITS, RateLimits, type Limits } from './limits';
 import { oauthRoutes } from './oauth';
 import { StateWriter, loadState } from './state-file';
 import { Store, type EmulatorClient } from './store';
+import { v3Routes } from './v3-api';
 import { vehicleApiRoutes } from './vehicle-api';
 
 export type { EmulatorClient, IssuedToken } from './store';
@@ -187,6 +189,7 @@ async function registerRoutes(
   await app.register(oauthRoutes, ctx);
   await app.register(vehicleApiRoutes, { prefix: '/v2.0', ...ctx });
   await app.register(compatibilityRoutes, { prefix: '/v2.0', ...ctx });
+  await app.register(v3Routes, { prefix: '/v3', ...ctx });
   const controls = createControls(ctx);
   if (controlApi) await app.register(controlRoutes, { prefix: CONTROL_PREFIX, ...controls });
   return controls;

@@ -212,6 +212,11 @@ function docAnchor(code: string | null): string {
   return code === null ? 'null' : code.toLowerCase().replaceAll('_', '-');
 }
 
+/** The page of Smartcar's error docs about this error; `section` `api-errors/v3` for API v3's pages. */
+export function errorDocUrl(type: string, code: string | null, section = 'api-errors'): string {
+  return `https://smartcar.com/docs/errors/${section}/${DOC_PAGES[type] ?? 'api-errors'}#${docAnchor(code)}`;
+}
+
 /** A v2.0 error body. Unknown type/code pairs (from fault injection) still get a well-formed body. */
 export function smartcarErrorBody(
   type: string,
@@ -224,7 +229,7 @@ export function smartcarErrorBody(
     type,
     code,
     description: entry?.description ?? `Emulated ${type} error.`,
-    docURL: `https://smartcar.com/docs/errors/api-errors/${DOC_PAGES[type] ?? 'api-errors'}#${docAnchor(code)}`,
+    docURL: errorDocUrl(type, code),
     statusCode: statusOverride ?? entry?.status ?? 500,
     requestId,
     resolution: { type: entry?.resolution ?? null },

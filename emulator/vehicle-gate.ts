@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
 import { pause, playFault, type Fault } from './faults';
-import type { EmulatedVehicle, SmartcarUnitSystem } from './fleet';
+import { reportedAt, type EmulatedVehicle, type SmartcarUnitSystem } from './fleet';
 import type { RateLimits } from './limits';
 import type { Permission } from './permission-labels';
 import { SmartcarErrorReply, errorForStatus, sendSmartcarErrorReply } from './smartcar-errors';
@@ -132,17 +132,17 @@ function answerFault(fault: Fault, request: FastifyRequest, reply: FastifyReply)
 }
 
 /**
- * The platform's limits, then its latency. `vehicleId` marks a request that reaches the vehicle (a
+ * The platform's limits for the caller's application (a grant, or API v3's client), then its latency. `vehicleId` marks a request that reaches the vehicle (a
  * billed one); `items` is how many requests it stands for (a batch). False when the client hung up.
  */
 function admission({ limits, latency }: EmulatorContext) {
   return async (
-    grant: Grant,
+    caller: { clientId: string },
     request: FastifyRequest,
     reply: FastifyReply,
     { vehicleId, items = 1 }: { vehicleId?: string; items?: number } = {},
   ): Promise<boolean> => {
-    if (!limits.takeFromApplication(grant.clientId, items)) {
+    if (!limits.takeFromApplication(caller.clientId, items)) {
       throw new SmartcarErrorReply('RATE_LIMIT', 'SMARTCAR_API');
     }
     if (vehicleId !== undefined) enforceVehicleLimits(limits, vehicleId, reply);
@@ -169,8 +169,7 @@ function reachVehicle(vehicle: EmulatedVehicle): void {
 
 function dataHeaders(vehicle: EmulatedVehicle, now: number, units: SmartcarUnitSystem): Headers {
   return {
-    // The car reported a little while ago; Smartcar fetched it just now.
-    'sc-data-age': new Date(now - Math.round(30_000 + vehicle.jitter * 240_000)).toISOString(),
+    'sc-data-age': new Date(reportedAt(vehicle, now)).toISOString(),
     'sc-fetched-at': new Date(now).toISOString(),
     'sc-unit-system': units,
   };

@@ -36,12 +36,12 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 
 describe('getAuthUrl + Connect', () => {
-  it('returns a single code and the state to the redirect URI', async () => {
+  it('returns a single code, the user id and the state to the redirect URI', async () => {
     const client = devAuthClient();
     const url = client.getAuthUrl(['read_odometer'], { state: 's t/ä' });
     expect(url.startsWith(`${emulator.origin}/oauth/authorize?`)).toBe(true);
     const query = await connect(client, ['read_odometer'], {}, { state: 's t/ä' });
-    expect([...query.keys()].sort()).toEqual(['code', 'state']);
+    expect([...query.keys()].sort()).toEqual(['code', 'state', 'user_id']);
     expect(query.get('state')).toBe('s t/ä');
   });
 

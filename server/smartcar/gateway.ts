@@ -23,15 +23,15 @@ export const FIGURES = {
   location: { path: '/location', permission: 'read_location', item: 'location' },
   security: { path: '/security', permission: 'read_security', item: 'lockStatus' },
 } as const;
-export type Figure = keyof typeof FIGURES;
-export const FIGURE_NAMES = Object.keys(FIGURES) as Figure[];
+export type PopupFigure = keyof typeof FIGURES;
+export const FIGURE_NAMES = Object.keys(FIGURES) as PopupFigure[];
 
 /** Make, model and year: the batch path `/`, asked only until known (they never change). */
 const ATTRIBUTES = { path: '/', permission: 'read_vehicle_info', item: 'attributes' } as const;
 
 export interface ReadRequest {
   attributes: boolean;
-  figures: Figure[];
+  figures: PopupFigure[];
 }
 
 interface Attributes {
@@ -45,7 +45,7 @@ export interface BatchReading {
   attributes?: Attributes;
   data: VehicleData;
   /** Items Smartcar answered with an error, and that error. */
-  failures: { item: Figure | 'attributes'; error: UpstreamError }[];
+  failures: { item: PopupFigure | 'attributes'; error: UpstreamError }[];
   /** Items that succeeded: what Smartcar bills for this batch. */
   billed: number;
 }
@@ -148,7 +148,7 @@ export class SmartcarGateway {
       this.sdk.vehicle(id, accessToken, { unitSystem: 'metric' }).batch(asked.map((item) => item.path)),
     );
     const reading: BatchReading = { data: {}, failures: [], billed: 0 };
-    const item = (name: Figure | 'attributes', itemName: string) => {
+    const item = (name: PopupFigure | 'attributes', itemName: string) => {
       const answer = batch[itemName];
       if (!answer) return undefined;
       try {
@@ -298,9 +298,9 @@ interface FailureContext {
 const DISCONNECT_RETRIES = 2;
 
 /** A batch item's body in the shape the popup shows. */
-function figureValue<F extends Figure>(figure: F, body: Record<string, unknown>): VehicleData[F] {
+function figureValue<F extends PopupFigure>(figure: F, body: Record<string, unknown>): VehicleData[F] {
   const number = (key: string) => Number(body[key]);
-  const values: { [K in Figure]: () => VehicleData[K] } = {
+  const values: { [K in PopupFigure]: () => VehicleData[K] } = {
     odometer: () => ({ distance: number('distance') }),
     battery: () => ({ percentRemaining: number('percentRemaining'), range: number('range') }),
     fuel: () => ({

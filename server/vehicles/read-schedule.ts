@@ -4,7 +4,7 @@
 import type { Hold } from '../http/api-errors';
 import { startOfNextMonth } from '../lib/clock';
 import type { ReadScope, StoredVehicle } from '../db/schema';
-import { FIGURE_NAMES, FIGURES, type Figure } from '../smartcar/gateway';
+import { FIGURE_NAMES, FIGURES, type PopupFigure } from '../smartcar/gateway';
 import type { RequestBudget } from './request-budget';
 
 /** A read's lease on its row; renewed every third of it while the read runs. */
@@ -27,8 +27,8 @@ export interface ReadContext {
 export function figuresToRead(
   vehicle: Pick<StoredVehicle, 'permissions' | 'incapable'>,
   scope: ReadScope,
-): Figure[] {
-  const candidates: Figure[] = scope === 'security' ? ['security'] : FIGURE_NAMES;
+): PopupFigure[] {
+  const candidates: PopupFigure[] = scope === 'security' ? ['security'] : FIGURE_NAMES;
   return candidates.filter(
     (figure) =>
       (vehicle.permissions === null || vehicle.permissions.includes(FIGURES[figure].permission)) &&

@@ -14,7 +14,7 @@ import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from '
 import { later, type Clock } from '../lib/clock';
 import { Lease } from '../lib/lease';
 import { SingleFlight } from '../../utils/single-flight';
-import type { BatchReading, Figure, ReadRequest, SmartcarGateway } from '../smartcar/gateway';
+import type { BatchReading, PopupFigure, ReadRequest, SmartcarGateway } from '../smartcar/gateway';
 import type { TokenVault } from '../vault/token-vault';
 import { COMMAND_SETTLED_MS, READ_LEASE_MS, figuresToRead, readCost } from './read-schedule';
 import type { RequestBudget } from './request-budget';
@@ -192,7 +192,7 @@ export class VehicleReader {
     startedAt: Date,
   ): Promise<Pick<StoredVehicle, 'data' | 'readAt' | 'incapable' | 'lastFailure'>> {
     let readAt: VehicleReadTimes = { ...vehicle.readAt };
-    for (const figure of Object.keys(reading.data) as Figure[]) readAt[figure] = startedAt.toISOString();
+    for (const figure of Object.keys(reading.data) as PopupFigure[]) readAt[figure] = startedAt.toISOString();
     let data: VehicleData = { ...vehicle.data, ...reading.data };
     const incapable = [...vehicle.incapable];
     let lastFailure: ReadFailure | null = null;

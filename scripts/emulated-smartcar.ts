@@ -13,8 +13,7 @@ export async function startEmulatorUnlessConfigured(env: NodeJS.ProcessEnv): Pro
   Object.assign(env, {
     SMARTCAR_CLIENT_ID: DEV_CLIENT.clientId,
     SMARTCAR_CLIENT_SECRET: DEV_CLIENT.clientSecret,
-    SMARTCAR_API_ORIGIN: emulator.origin,
-    SMARTCAR_AUTH_ORIGIN: emulator.origin,
+    SMARTCAR_ORIGIN: emulator.origin,
   });
   return emulator;
 }

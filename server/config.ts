@@ -24,6 +24,8 @@ const Env = z.object({
   SMARTCAR_CLIENT_SECRET: z.string().min(1),
   SMARTCAR_MODE: z.enum(['test', 'live', 'simulated']).default('test'),
   SMARTCAR_SCOPE: z.string().optional(),
+  SMARTCAR_ORIGIN: z.url().optional(),
+  SMARTCAR_CONNECT_ORIGIN: z.url().optional(),
   SMARTCAR_AUTH_ORIGIN: z.url().optional(),
   SMARTCAR_API_ORIGIN: z.url().optional(),
   // Smartcar answers a vehicle request in 3-45 s on average and up to 300 s; its SDK waits 310 s.
@@ -115,11 +117,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: e.SMARTCAR_CLIENT_SECRET,
       mode: e.SMARTCAR_MODE,
       scope: e.SMARTCAR_SCOPE ? list(e.SMARTCAR_SCOPE, /\s+/) : DEFAULT_SCOPE,
+      // Each service where its own variable says, else where SMARTCAR_ORIGIN says (an emulator
+      // serving them all), else Smartcar's.
       origins: {
-        // Connect on the API's origin, as the SDK places it when SMARTCAR_API_ORIGIN is set.
-        connect: e.SMARTCAR_API_ORIGIN ?? SMARTCAR_ORIGINS.connect,
-        auth: e.SMARTCAR_AUTH_ORIGIN ?? SMARTCAR_ORIGINS.auth,
-        api: e.SMARTCAR_API_ORIGIN ?? SMARTCAR_ORIGINS.api,
+        connect: e.SMARTCAR_CONNECT_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.connect,
+        auth: e.SMARTCAR_AUTH_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.auth,
+        api: e.SMARTCAR_API_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.api,
       },
       timeoutMs: e.SMARTCAR_TIMEOUT_MS,
     },

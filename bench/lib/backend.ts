@@ -52,9 +52,11 @@ export async function startEmulatorProcess(): Promise<ChildServer> {
   return emulator;
 }
 
+/** Every Smartcar service on the emulator: SMARTCAR_ORIGIN for our server, the SDK's own two for the baseline. */
 const smartcarEnv = (emulatorOrigin: string) => ({
   SMARTCAR_CLIENT_ID: DEV_CLIENT.clientId,
   SMARTCAR_CLIENT_SECRET: DEV_CLIENT.clientSecret,
+  SMARTCAR_ORIGIN: emulatorOrigin,
   SMARTCAR_API_ORIGIN: emulatorOrigin,
   SMARTCAR_AUTH_ORIGIN: emulatorOrigin,
 });

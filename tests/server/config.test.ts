@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
+import pino from 'pino';
 import { loadConfig } from '../../server/config';
+import { SmartcarGateway } from '../../server/smartcar/gateway';
 
 const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret' };
+const REDIRECT = `https://${DEV_EXTENSION_ID}.chromiumapp.org/`;
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -30,6 +33,45 @@ describe('loadConfig', () => {
     expect(config.allowedRedirectUris.has('https://ponmlkjihgfedcbaponmlkjihgfedcba.chromiumapp.org/')).toBe(
       true,
     );
+  });
+
+  it("talks to Smartcar's own services unless told otherwise", () => {
+    expect(loadConfig(credentials).smartcar.origins).toEqual({
+      connect: 'https://connect.smartcar.com',
+      auth: 'https://auth.smartcar.com',
+      api: 'https://api.smartcar.com',
+    });
+  });
+
+  it('points every Smartcar service at SMARTCAR_ORIGIN, and each at its own variable first', () => {
+    const emulator = 'http://127.0.0.1:4010';
+    const everything = loadConfig({ ...credentials, SMARTCAR_ORIGIN: emulator }).smartcar.origins;
+    expect(new Set(Object.values(everything))).toEqual(new Set([emulator]));
+    const own = loadConfig({
+      ...credentials,
+      SMARTCAR_ORIGIN: emulator,
+      SMARTCAR_CONNECT_ORIGIN: 'http://connect.test',
+      SMARTCAR_AUTH_ORIGIN: 'http://auth.test',
+      SMARTCAR_API_ORIGIN: 'http://api.test',
+    }).smartcar.origins;
+    expect(own).toEqual({
+      connect: 'http://connect.test',
+      auth: 'http://auth.test',
+      api: 'http://api.test',
+    });
+  });
+
+  it("builds Connect's address on SMARTCAR_CONNECT_ORIGIN, whatever the API's origin", () => {
+    const { smartcar } = loadConfig({
+      ...credentials,
+      SMARTCAR_API_ORIGIN: 'http://api.test',
+      SMARTCAR_CONNECT_ORIGIN: 'http://connect.test:8080',
+    });
+    const url = new URL(
+      new SmartcarGateway(smartcar, pino({ level: 'silent' })).connectUrl(REDIRECT, 'state'),
+    );
+    expect(url.origin + url.pathname).toBe('http://connect.test:8080/oauth/authorize');
+    expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT);
   });
 
   it('names every invalid setting', () => {

@@ -26,8 +26,7 @@ describe('key rotation', () => {
     env = {
       SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
       SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-      SMARTCAR_API_ORIGIN: emulator.origin,
-      SMARTCAR_AUTH_ORIGIN: emulator.origin,
+      SMARTCAR_ORIGIN: emulator.origin,
       DATABASE_URL: database.url,
       VEHICLE_DATA_MAX_AGE_SECONDS: '0',
     };

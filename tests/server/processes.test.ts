@@ -20,8 +20,7 @@ let emulator: Emulator;
 const baseEnv = () => ({
   SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
   SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-  SMARTCAR_API_ORIGIN: emulator.origin,
-  SMARTCAR_AUTH_ORIGIN: emulator.origin,
+  SMARTCAR_ORIGIN: emulator.origin,
   TOKEN_ENCRYPTION_KEY: newEncryptionKey(),
 });
 

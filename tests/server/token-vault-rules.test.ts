@@ -57,8 +57,7 @@ beforeAll(async () => {
   const config = loadConfig({
     SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
     SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-    SMARTCAR_API_ORIGIN: emulator.origin,
-    SMARTCAR_AUTH_ORIGIN: emulator.origin,
+    SMARTCAR_ORIGIN: emulator.origin,
     SMARTCAR_TIMEOUT_MS: String(TOKEN_CALL_TIMEOUT_MS),
   });
   gateway = new SmartcarGateway(config.smartcar, log);

@@ -87,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = loadConfig({
     SMARTCAR_CLIENT_ID: TEST_CLIENT.clientId,
     SMARTCAR_CLIENT_SECRET: TEST_CLIENT.clientSecret,
-    SMARTCAR_API_ORIGIN: emulator.origin,
+    SMARTCAR_ORIGIN: emulator.origin,
     SMARTCAR_AUTH_ORIGIN: tokenProxy?.origin ?? emulator.origin,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'debug',

@@ -1,49 +1,26 @@
 // API v3 under /v3: the Connections API and vehicle signals, authenticated by the application token
 // (POST /oauth2/token), with `sc-user-id` naming the user on signal reads, and v3 error bodies.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EmulatorContext } from './context';
-import { playFault, type Fault } from './faults';
 import { SmartcarErrorReply } from './smartcar-errors';
 import type { EmulatorClient } from './store';
-import { connectionResource, connectionsOf, vehicleAttributes, type Connection } from './v3-connections';
-import { answerErrorsAsV3, sendV3Error } from './v3-errors';
+import { commandRoutes } from './v3-commands';
+import { connectionResource, connectionsOf, vehicleAttributes } from './v3-connections';
+import { answerErrorsAsV3 } from './v3-errors';
+import { badRequest, clientOf, enter, notFound, userConnection, type V3 } from './v3-gate';
 import { SIGNALS, readableSignals, signalResource } from './v3-signals';
 import type { Query } from './vehicle-endpoints';
-import { bearer, createVehicleGate, faultError, type VehicleGate } from './vehicle-gate';
+import { createVehicleGate } from './vehicle-gate';
 
 type Params = { Params: { id: string; code: string } };
-
-const notFound = () => new SmartcarErrorReply('RESOURCE_NOT_FOUND', 'NOT_FOUND');
-const badRequest = () => new SmartcarErrorReply('VALIDATION', 'BAD_REQUEST');
 
 export function v3Routes(app: FastifyInstance, ctx: EmulatorContext, done: () => void): void {
   answerErrorsAsV3(app);
   const v3 = { ...ctx, gate: createVehicleGate(ctx), clients: new WeakMap<FastifyRequest, EmulatorClient>() };
   connectionRoutes(app, v3);
   vehicleRoutes(app, v3);
+  commandRoutes(app, v3);
   done();
-}
-
-type V3 = EmulatorContext & { gate: VehicleGate; clients: WeakMap<FastifyRequest, EmulatorClient> };
-
-/** Counts the call, plays an armed fault (with a v3 body), then authenticates the application token. */
-function enter({ store, calls, faults, clients }: V3, endpoint: string) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearer(request);
-    calls.record(endpoint, token, (request.params as { id?: string }).id);
-    const fault = faults.take([endpoint]);
-    const answer = (played: Fault) => sendV3Error(request, reply, faultError(played));
-    if (fault && (await playFault(fault, request, reply, answer))) return;
-    const client = token === undefined ? undefined : store.authenticateApplication(token);
-    if (!client) throw new SmartcarErrorReply('AUTHENTICATION', 'UNAUTHORIZED');
-    clients.set(request, client);
-  };
-}
-
-function clientOf({ clients }: V3, request: FastifyRequest): EmulatorClient {
-  const client = clients.get(request);
-  if (!client) throw new Error(`${request.url} has no enter hook.`);
-  return client;
 }
 
 /** `page` (from 1) and `pageSize` (1–100, default 10), and the filters the path allows; anything else is a 400. */
@@ -129,24 +106,6 @@ function connectionRoutes(app: FastifyInstance, v3: V3): void {
     store.disconnectAccount(client.clientId, connection.account);
     return reply.code(204).send();
   });
-}
-
-/**
- * The connection through which `sc-user-id` reaches the path's vehicle. No source names these errors
- * (assumed, strict): no header is 400 MISSING_PARAMETER, a vehicle the application has no connection
- * to is 404, a user who has not connected that vehicle is 403 ACCESS_DENIED.
- */
-function userConnection(v3: V3, request: FastifyRequest<Params>): Connection {
-  const userId = request.headers['sc-user-id'];
-  if (typeof userId !== 'string' || userId === '')
-    throw new SmartcarErrorReply('VALIDATION', 'MISSING_PARAMETER');
-  const vehicleConnections = connectionsOf(v3.store, clientOf(v3, request).clientId).filter(
-    ({ vehicle }) => vehicle.id === request.params.id,
-  );
-  if (vehicleConnections.length === 0) throw notFound();
-  const connection = vehicleConnections.find((candidate) => candidate.userId === userId);
-  if (!connection) throw new SmartcarErrorReply('AUTHENTICATION', 'ACCESS_DENIED');
-  return connection;
 }
 
 /** The vehicle's attributes (free), one signal, and every signal the connection may read (each billed). */

@@ -133,20 +133,21 @@ function answerFault(fault: Fault, request: FastifyRequest, reply: FastifyReply)
 
 /**
  * The platform's limits for the caller's application (a grant, or API v3's client), then its latency. `vehicleId` marks a request that reaches the vehicle (a
- * billed one); `items` is how many requests it stands for (a batch). False when the client hung up.
+ * billed one); `items` is how many requests it stands for (a batch); `wait` replaces the drawn latency (a v3
+ * command draws its own to choose between 200 and 202). False when the client hung up.
  */
 function admission({ limits, latency }: EmulatorContext) {
   return async (
     caller: { clientId: string },
     request: FastifyRequest,
     reply: FastifyReply,
-    { vehicleId, items = 1 }: { vehicleId?: string; items?: number } = {},
+    { vehicleId, items = 1, wait }: { vehicleId?: string; items?: number; wait?: number } = {},
   ): Promise<boolean> => {
     if (!limits.takeFromApplication(caller.clientId, items)) {
       throw new SmartcarErrorReply('RATE_LIMIT', 'SMARTCAR_API');
     }
     if (vehicleId !== undefined) enforceVehicleLimits(limits, vehicleId, reply);
-    const ms = vehicleId === undefined ? latency.platformMs() : latency.vehicleMs(items);
+    const ms = wait ?? (vehicleId === undefined ? latency.platformMs() : latency.vehicleMs(items));
     if (ms > 0) await pause(ms, request);
     return stillConnected(request, reply);
   };

@@ -34,15 +34,20 @@ export const users = pgTable('users', {
 });
 
 /** The extension's sessions. Only a SHA-256 of the bearer token is kept. */
-export const sessions = pgTable('sessions', {
-  tokenHash: text('token_hash').primaryKey(),
-  userId: uuid('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  createdAt: createdAt(),
-  /** Renewed on use, at most once an hour; an idle session expires. */
-  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    /** Renewed on use, at most once an hour; an idle session expires. */
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // Users left without a session (the sign-out sweep) and a user's deletion look sessions up by user.
+  (table) => [index('sessions_user_id').on(table.userId)],
+);
 
 /** Pending Connect flows: single-use, short-lived, bound to a redirect URI and maybe a user. */
 export const connectStates = pgTable(
@@ -59,38 +64,51 @@ export const connectStates = pgTable(
 );
 
 /** One Smartcar token pair, which may cover several vehicles. Tokens are AES-256-GCM ciphertexts. */
-export const connections = pgTable('connections', {
-  id: uuid('id')
-    .primaryKey()
-    .default(sql`gen_random_uuid()`),
-  userId: uuid('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  keyId: text('key_id').notNull(),
-  accessToken: bytes('access_token').notNull(),
-  refreshToken: bytes('refresh_token').notNull(),
-  accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }).notNull(),
-  refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }).notNull(),
-  /** 'active', or 'reconnect_required' once the refresh token is dead. */
-  status: text('status').notNull().default('active'),
-  /** Consecutive failed refreshes, and when the next may start: back-off shared by every process. */
-  refreshFailures: integer('refresh_failures').notNull().default(0),
-  refreshRetryAt: timestamp('refresh_retry_at', { withTimezone: true }),
-  /**
-   * When the stored refresh token was first sent to Smartcar without an answer coming back. Smartcar
-   * may have rotated the pair; the old token then works only for a minute after that time.
-   */
-  refreshAttemptedAt: timestamp('refresh_attempted_at', { withTimezone: true }),
-  /** The process refreshing this connection, and until when it may; see token-vault.ts. */
-  refreshLeaseOwner: text('refresh_lease_owner'),
-  refreshLeaseUntil: timestamp('refresh_lease_until', { withTimezone: true }),
-  /** When its vehicle list was stored; null while Smartcar has not answered it yet. */
-  vehiclesListedAt: timestamp('vehicles_listed_at', { withTimezone: true }),
-  /** A process listing its vehicles holds this lease (renewed while it works), so only one does. */
-  listLeaseUntil: timestamp('list_lease_until', { withTimezone: true }),
-  createdAt: createdAt(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const connections = pgTable(
+  'connections',
+  {
+    id: uuid('id')
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    keyId: text('key_id').notNull(),
+    accessToken: bytes('access_token').notNull(),
+    refreshToken: bytes('refresh_token').notNull(),
+    accessExpiresAt: timestamp('access_expires_at', { withTimezone: true }).notNull(),
+    refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }).notNull(),
+    /** 'active', or 'reconnect_required' once the refresh token is dead. */
+    status: text('status').notNull().default('active'),
+    /** Consecutive failed refreshes, and when the next may start: back-off shared by every process. */
+    refreshFailures: integer('refresh_failures').notNull().default(0),
+    refreshRetryAt: timestamp('refresh_retry_at', { withTimezone: true }),
+    /**
+     * When the stored refresh token was first sent to Smartcar without an answer coming back. Smartcar
+     * may have rotated the pair; the old token then works only for a minute after that time.
+     */
+    refreshAttemptedAt: timestamp('refresh_attempted_at', { withTimezone: true }),
+    /** The process refreshing this connection, and until when it may; see token-vault.ts. */
+    refreshLeaseOwner: text('refresh_lease_owner'),
+    refreshLeaseUntil: timestamp('refresh_lease_until', { withTimezone: true }),
+    /** When its vehicle list was stored; null while Smartcar has not answered it yet. */
+    vehiclesListedAt: timestamp('vehicles_listed_at', { withTimezone: true }),
+    /** A process listing its vehicles holds this lease (renewed while it works), so only one does. */
+    listLeaseUntil: timestamp('list_lease_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    // A user's connections not listed yet: every uncached answer of GET /api/vehicles asks.
+    index('connections_user_id').on(table.userId),
+    // The lost-answer sweep, every two seconds in every process: almost always no row.
+    index('connections_refresh_attempted_at')
+      .on(table.refreshAttemptedAt)
+      .where(sql`${table.refreshAttemptedAt} is not null`),
+    // The renewal sweep: refresh tokens nearing their 60 days.
+    index('connections_refresh_expires_at').on(table.refreshExpiresAt),
+  ],
+);
 
 /** A lock or unlock not confirmed yet; `ended` once Smartcar's call ended without telling the outcome. */
 export type StoredCommand = PendingCommand & { ended?: boolean };
@@ -137,6 +155,8 @@ export const vehicles = pgTable(
   (table) => [
     primaryKey({ columns: [table.userId, table.id] }),
     index('vehicles_connection_id').on(table.connectionId),
+    // Whether another of our users has the same car (disconnect and sign-out): by Smartcar's id.
+    index('vehicles_id').on(table.id),
   ],
 );
 

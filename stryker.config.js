@@ -62,6 +62,7 @@ export default {
     'protocol/extension-identity.ts',
     ...parts('server/config.ts', (source) => [
       declaration(source, 'list'),
+      declaration(source, 'parseExtensionIds'),
       ...usesOf(source, 'loadConfig', 'extensionIds'),
     ]),
     ...parts('server/http/app.ts', (source) => [

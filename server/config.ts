@@ -16,7 +16,7 @@ const list = (value: string | undefined, separator: RegExp) =>
     .filter(Boolean);
 
 const Env = z.object({
-  NODE_ENV: z.string().default('development'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -43,7 +43,12 @@ const Env = z.object({
   EXTENSION_IDS: z.string().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   TRUST_PROXY: z.string().optional(),
-  SESSION_IDLE_DAYS: z.coerce.number().positive().default(30),
+  // Sessions are renewed at most once an hour (accounts/sessions.ts): a shorter idle time would end
+  // sessions in use.
+  SESSION_IDLE_DAYS: z.coerce
+    .number()
+    .min(1 / 24, 'must be at least an hour (1/24 of a day), as a session is renewed once an hour')
+    .default(30),
   SESSION_MAX_DAYS: z.coerce.number().positive().default(180),
   MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   // Smartcar asks for fewer than 20 requests per vehicle per hour: a read of 5 figures every 15 minutes.
@@ -85,7 +90,51 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
   if (invalid.length > 0) {
     throw new ConfigError(`TRUST_PROXY: not a hop count, an address or a CIDR range: ${invalid.join(', ')}.`);
   }
+  const wide = entries.filter((entry) => {
+    const [address = '', prefix] = entry.split('/');
+    return prefix !== undefined && Number(prefix) < WIDEST_PROXY_PREFIX[isIP(address) === 4 ? 4 : 6];
+  });
+  if (wide.length > 0) {
+    throw new ConfigError(
+      `TRUST_PROXY: ${wide.join(', ')} would trust clients, not proxies: a proxy range is /8 (IPv4) or /32 (IPv6) at the widest.`,
+    );
+  }
   return entries;
+}
+
+/** The widest CIDR range a load balancer's addresses need; anything wider takes in clients too. */
+const WIDEST_PROXY_PREFIX = { 4: 8, 6: 32 };
+
+/** Chrome's extension IDs (32 letters a to p) and Firefox's add-on IDs (`name@domain` or a `{GUID}`). */
+const EXTENSION_ID = /^(?:[a-p]{32}|[\w.+-]*@[\w.-]+|\{[0-9a-f-]{36}\})$/i;
+
+/**
+ * The extension IDs allowed to connect: the development ones when unset. A list with no ID or a
+ * malformed one is refused, not read as "none" (Firefox's origins would still pass CORS).
+ */
+function parseExtensionIds(value: string | undefined): string[] {
+  if (!value) return DEFAULT_EXTENSION_IDS;
+  const ids = list(value, /,/);
+  const invalid = ids.filter((id) => !EXTENSION_ID.test(id));
+  if (ids.length === 0 || invalid.length > 0) {
+    throw new ConfigError(
+      `EXTENSION_IDS: ${ids.length === 0 ? 'no ID given' : `not an extension ID: ${invalid.join(', ')}`}. ` +
+        'Give the 32-letter IDs of your published extension, comma-separated.',
+    );
+  }
+  return ids;
+}
+
+/** A key that could not have come from `openssl rand -base64 32` is refused at start, by name. */
+function checkKey(name: string, base64: string): void {
+  const key = Buffer.from(base64, 'base64');
+  const problem =
+    key.length !== 32 || key.toString('base64') !== base64
+      ? 'must be 32 bytes, base64-encoded'
+      : new Set(key).size < 8
+        ? 'is not random (too few different bytes)'
+        : undefined;
+  if (problem) throw new ConfigError(`${name} ${problem}: make one with \`openssl rand -base64 32\`.`);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
@@ -98,7 +147,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  const extensionIds = e.EXTENSION_IDS ? list(e.EXTENSION_IDS, /,/) : DEFAULT_EXTENSION_IDS;
+  const extensionIds = parseExtensionIds(e.EXTENSION_IDS);
+  const oldKeys = list(e.TOKEN_ENCRYPTION_OLD_KEYS, /,/);
+  if (e.TOKEN_ENCRYPTION_KEY !== undefined) checkKey('TOKEN_ENCRYPTION_KEY', e.TOKEN_ENCRYPTION_KEY);
+  for (const key of oldKeys) checkKey('TOKEN_ENCRYPTION_OLD_KEYS: a key', key);
+  if (e.SESSION_MAX_DAYS < e.SESSION_IDLE_DAYS) {
+    throw new ConfigError('SESSION_MAX_DAYS must be at least SESSION_IDLE_DAYS.');
+  }
   const production = e.NODE_ENV === 'production';
   if (production && !e.TOKEN_ENCRYPTION_KEY) {
     throw new ConfigError('TOKEN_ENCRYPTION_KEY is required in production (32 random bytes, base64).');
@@ -140,7 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     encryption: {
       key: e.TOKEN_ENCRYPTION_KEY,
-      oldKeys: list(e.TOKEN_ENCRYPTION_OLD_KEYS, /,/),
+      oldKeys,
     },
     extensionIds,
     allowedRedirectUris: new Set(extensionIds.map(redirectUrlFor)),

@@ -1,6 +1,7 @@
 // What a person sees when starting the server: what is missing when it cannot start, and in
 // development no line per request to scroll `npm start`'s banner away.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +58,7 @@ describe('request logs', () => {
   it('are JSON lines in production', async () => {
     const output = await logsOfOneRequest({
       NODE_ENV: 'production',
-      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       EXTENSION_IDS: 'abcdefghijklmnopabcdefghijklmnop',
     });
     const requestLine = output.split('\n').find((line) => line.includes('/healthz'));

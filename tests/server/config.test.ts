@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import pino from 'pino';
-import { loadConfig } from '../../server/config';
+import { ConfigError, loadConfig } from '../../server/config';
 import { SmartcarGateway } from '../../server/smartcar/gateway';
 
 const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret' };
@@ -74,6 +75,66 @@ describe('loadConfig', () => {
     expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT);
   });
 
+  it.each([
+    [
+      'a proxy range wide enough to take in clients',
+      { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1' },
+      /TRUST_PROXY: 0\.0\.0\.0\/1, 128\.0\.0\.0\/1 would trust clients/,
+    ],
+    [
+      'every address as a proxy',
+      { TRUST_PROXY: '0.0.0.0/0' },
+      /TRUST_PROXY: 0\.0\.0\.0\/0 would trust clients/,
+    ],
+    ['an IPv6 range wider than /32', { TRUST_PROXY: '2001:db8::/31' }, /would trust clients/],
+    ['NODE_ENV spelt another way', { NODE_ENV: 'Production' }, /NODE_ENV/],
+    [
+      'an all-zero encryption key',
+      { TOKEN_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64') },
+      /TOKEN_ENCRYPTION_KEY is not random/,
+    ],
+    [
+      'a short encryption key',
+      { TOKEN_ENCRYPTION_KEY: randomBytes(16).toString('base64') },
+      /TOKEN_ENCRYPTION_KEY must be 32 bytes/,
+    ],
+    [
+      'an old key that is not a key',
+      { TOKEN_ENCRYPTION_OLD_KEYS: 'not-a-key' },
+      /TOKEN_ENCRYPTION_OLD_KEYS: a key must be 32 bytes/,
+    ],
+    ['a list of extension IDs with no ID', { EXTENSION_IDS: ',' }, /EXTENSION_IDS: no ID given/],
+    [
+      'an extension ID that is none',
+      { EXTENSION_IDS: 'abcdefghijklmnopabcdefghijklmnop,https://evil.example' },
+      /not an extension ID: https:\/\/evil\.example/,
+    ],
+    [
+      'sessions idle for less than an hour',
+      { SESSION_IDLE_DAYS: '0.04' },
+      /SESSION_IDLE_DAYS: must be at least an hour/,
+    ],
+    [
+      'sessions that end before they can idle',
+      { SESSION_IDLE_DAYS: '30', SESSION_MAX_DAYS: '7' },
+      /SESSION_MAX_DAYS must be at least SESSION_IDLE_DAYS/,
+    ],
+  ])('refuses %s with a message saying what to fix', (_case, env, message) => {
+    expect(() => loadConfig({ ...credentials, ...env })).toThrow(message);
+    expect(() => loadConfig({ ...credentials, ...env })).toThrow(ConfigError);
+  });
+
+  it('takes the widest proxy ranges a load balancer needs, an hour of idleness, and a random key', () => {
+    const config = loadConfig({
+      ...credentials,
+      TRUST_PROXY: '10.0.0.0/8,2001:db8::/32',
+      SESSION_IDLE_DAYS: String(1 / 24),
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+    expect(config.trustProxy).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(config.session.idleMs).toBe(60 * 60 * 1000);
+  });
+
   it('names every invalid setting', () => {
     expect(() => loadConfig({ SMARTCAR_MODE: 'production', PORT: 'eighty' })).toThrow(
       /SMARTCAR_CLIENT_ID[\s\S]*SMARTCAR_MODE[\s\S]*PORT|PORT[\s\S]*SMARTCAR_MODE/,
@@ -85,7 +146,11 @@ describe('loadConfig', () => {
   });
 
   it('refuses to run in production without an explicit list of extension IDs', () => {
-    const production = { ...credentials, NODE_ENV: 'production', TOKEN_ENCRYPTION_KEY: 'a'.repeat(44) };
+    const production = {
+      ...credentials,
+      NODE_ENV: 'production',
+      TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    };
     expect(() => loadConfig(production)).toThrow(/EXTENSION_IDS/);
     expect(loadConfig({ ...production, EXTENSION_IDS: 'abcdefghijklmnopabcdefghijklmnop' }).production).toBe(
       true,

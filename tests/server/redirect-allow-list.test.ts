@@ -1,5 +1,6 @@
 // Which redirect URLs the server lets Connect send a code to: exactly those of the configured
 // Chrome extension IDs and Firefox add-on IDs, computed the way the browsers compute them.
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_EXTENSION_IDS,
@@ -72,12 +73,13 @@ describe('the redirect allow-list', () => {
   });
 
   it('reads the other lists the same way: scope on spaces, old keys on commas', () => {
+    const [first, second] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
     const config = loadConfig({
       ...credentials,
       SMARTCAR_SCOPE: ' read_odometer  read_location ',
-      TOKEN_ENCRYPTION_OLD_KEYS: ' a, ,b ',
+      TOKEN_ENCRYPTION_OLD_KEYS: ` ${first}, ,${second} `,
     });
     expect(config.smartcar.scope).toEqual(['read_odometer', 'read_location']);
-    expect(config.encryption.oldKeys).toEqual(['a', 'b']);
+    expect(config.encryption.oldKeys).toEqual([first, second]);
   });
 });

@@ -136,17 +136,27 @@ describe('lock control', () => {
     expect(within(row).queryByTestId('lock-toggle') !== null).toBe(control);
   });
 
-  it('says a sent command waits for the car, and offers nothing until it confirms', () => {
-    const row = renderRow(
-      makeVehicle({
-        permissions: ALL_PERMISSIONS,
-        pendingCommand: { action: 'UNLOCK', sentAt: '2026-01-15T10:31:00.000Z' },
-      }),
-    );
+  // After a 202 the background records the operation as done (the request succeeded) and stores the
+  // vehicle with its pendingCommand (vehicle-operations.ts): the row must still say the car has not
+  // confirmed, not "Unlocked just now".
+  it.each([
+    ['as the background records it after a 202', { operation: 'UNLOCK', status: 'done' } as const],
+    ['with no operation recorded', undefined],
+  ])(
+    'says a sent command waits for the car, %s, and offers nothing until it confirms',
+    (_case, operation) => {
+      const row = renderRow(
+        makeVehicle({
+          permissions: ALL_PERMISSIONS,
+          pendingCommand: { action: 'UNLOCK', sentAt: '2026-01-15T10:31:00.000Z' },
+        }),
+        { operation },
+      );
 
-    expect(within(row).getByRole('status').textContent).toBe('Sent, waiting for the car to confirm');
-    expect(within(row).getByTestId<HTMLButtonElement>('lock-toggle').disabled).toBe(true);
-  });
+      expect(within(row).getByRole('status').textContent).toBe('Sent, waiting for the car to confirm');
+      expect(within(row).getByTestId<HTMLButtonElement>('lock-toggle').disabled).toBe(true);
+    },
+  );
 
   it.each([
     [{ operation: 'LOCK', status: 'pending' }, 'Locking…'],
@@ -204,11 +214,13 @@ describe('details', () => {
           location: { latitude: 52.52, longitude: 13.405 },
           security: { isLocked: true },
         },
+        // Each a different age (a batch item can fail while the others succeed), so a value shown
+        // with another's time shows the wrong age.
         readAt: {
-          odometer: '2026-01-15T10:30:00.000Z',
+          odometer: '2026-01-13T09:00:00.000Z',
           battery: '2026-01-15T10:30:00.000Z',
           location: '2026-01-15T07:30:00.000Z',
-          security: '2026-01-15T10:30:00.000Z',
+          security: '2026-01-15T10:27:00.000Z',
         },
         usage: { month: '2026-01', billed: 12, budget: 500 },
       }),
@@ -223,12 +235,17 @@ describe('details', () => {
     });
     const ages = [...details.querySelectorAll('time')].map((time) => time.textContent);
     expect(ages).toEqual([
-      'Odometer from 2 min. ago',
+      'Odometer from 2 days ago',
       'Battery from 2 min. ago',
       'Location from 3 hr. ago',
-      'Doors from 2 min. ago',
+      'Doors from 5 min. ago',
     ]);
-    expect(details.querySelector('time')?.getAttribute('datetime')).toBe('2026-01-15T10:30:00.000Z');
+    expect([...details.querySelectorAll('time')].map((time) => time.getAttribute('datetime'))).toEqual([
+      '2026-01-13T09:00:00.000Z',
+      '2026-01-15T10:30:00.000Z',
+      '2026-01-15T07:30:00.000Z',
+      '2026-01-15T10:27:00.000Z',
+    ]);
   });
 
   it('list what was allowed and what was not, in words', () => {

@@ -75,21 +75,31 @@ describe.each(['embedded', 'postgresql'] as const)('the API on the %s database',
     expect([expired.status, expired.json.error.code]).toEqual([401, 'session_expired']);
   });
 
-  it('limits lock and unlock per vehicle, with retry-after', async () => {
-    const { session, vehicles } = await api.connectVehicles();
-    const id = vehicles[0]?.id ?? '';
+  it('limits lock and unlock per vehicle, with retry-after, and leaves the next vehicle its own limit', async () => {
+    const { session, vehicles } = await api.connectVehicles({ choices: { brand: 'TESLA' } });
+    const [first, second] = vehicles;
+    if (!first || !second) throw new Error('two vehicles expected');
     stack.emulator.resetCalls();
+    const command = (id: string, action: string) =>
+      api.call<ErrorBody>('POST', `/api/vehicles/${id}/security`, { session, body: { action } });
     const statuses: number[] = [];
-    let last: Awaited<ReturnType<typeof api.call<ErrorBody>>> | undefined;
+    let last: Awaited<ReturnType<typeof command>> | undefined;
     for (const action of ['LOCK', 'UNLOCK', 'LOCK', 'UNLOCK', 'LOCK']) {
-      last = await api.call<ErrorBody>('POST', `/api/vehicles/${id}/security`, { session, body: { action } });
+      last = await command(first.id, action);
       statuses.push(last.status);
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     expect(last?.json.error.code).toBe('rate_limited');
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
-    const calls = stack.emulator.calls().byEndpoint;
-    expect((calls.lock ?? 0) + (calls.unlock ?? 0)).toBe(3);
+    // The same session's other car has a whole allowance of its own, and then is limited too: one
+    // car's limit neither blocks the others nor lets a script command many cars past it.
+    const others: number[] = [];
+    for (const action of ['UNLOCK', 'LOCK', 'UNLOCK', 'LOCK'])
+      others.push((await command(second.id, action)).status);
+    expect(others).toEqual([200, 200, 200, 429]);
+    const calls = stack.emulator.calls().byVehicle;
+    const sent = (id: string) => (calls[id]?.lock ?? 0) + (calls[id]?.unlock ?? 0);
+    expect([sent(first.id), sent(second.id)]).toEqual([3, 3]);
   });
 
   it('accepts a Connect state only from the extension origin that asked for it', async () => {
@@ -145,17 +155,35 @@ describe('a user whose sessions all ended', () => {
 
   it('is signed out by maintenance: each vehicle revoked at Smartcar once, the session unknown', async () => {
     const api = apiClient(stack.serverUrl);
-    const { session, vehicles } = await api.connectVehicles();
+    const { session, vehicles } = await api.connectVehicles({ choices: { email: 'ended@example.com' } });
     stack.emulator.resetCalls();
-    stack.clock.hold(Date.now() + 31 * DAY_MS);
+    const revoked = (of: { id: string }[]) =>
+      of.map((vehicle) => stack.emulator.calls().byVehicle[vehicle.id]?.disconnect ?? 0);
+    const start = stack.clock.hold(Date.now() + 31 * DAY_MS);
     await vi.waitFor(() => {
-      expect(stack.emulator.calls().byEndpoint.disconnect).toBe(vehicles.length);
+      expect(revoked(vehicles)).toEqual(vehicles.map(() => 1));
     }, 10_000);
     const gone = await api.call<ErrorBody>('GET', '/api/vehicles', { session });
     expect([gone.status, gone.json.error.code]).toEqual([401, 'unauthorized']);
-    // Later runs find nobody left to sign out.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect(stack.emulator.calls().byEndpoint.disconnect).toBe(vehicles.length);
+    // Later runs find nobody left to sign out. A later run is seen to finish first: it signs out
+    // another user, whose sessions end only after the first user was signed out.
+    const signOutRuns = () =>
+      stack
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('signed out users whose sessions ended'))
+        .map((line) => (JSON.parse(line) as { users: number }).users);
+    await vi.waitFor(() => {
+      expect(signOutRuns()).toEqual([1]);
+    }, 5_000);
+    const later = await api.connectVehicles({ choices: { email: 'ended-later@example.com' } });
+    stack.clock.hold(start + 31 * DAY_MS);
+    await vi.waitFor(() => {
+      expect(signOutRuns().length).toBe(2);
+    }, 10_000);
+    expect(revoked(later.vehicles)).toEqual(later.vehicles.map(() => 1));
+    expect(revoked(vehicles)).toEqual(vehicles.map(() => 1));
+    expect(signOutRuns()).toEqual([1, 1]);
   });
 });
 

@@ -107,6 +107,24 @@ describe('rate limits', () => {
     expect(await statuses(again)).toEqual(expected);
   });
 
+  it('keys on the address the trusted proxy saw, not on an entry the client wrote before it', async () => {
+    const real = '192.0.2.40';
+    // The client sends its own X-Forwarded-For, a new made-up address each time; the one proxy
+    // appends the address it saw. Only the last entry is the proxy's word.
+    const forged = (i: number) => ({ 'x-forwarded-for': `203.0.113.${i + 1}, ${real}` });
+    const answers: number[] = [];
+    for (let i = 0; i < PER_MINUTE + 1; i++) {
+      const answer = await api.call('POST', '/api/connect', {
+        body: { redirectUri: REDIRECT_URI },
+        headers: forged(i),
+      });
+      answers.push(answer.status);
+    }
+    expect(answers).toEqual([...times(PER_MINUTE, 200), 429]);
+    const { rows } = await client.query<{ key: string }>('select key from rate_limits');
+    expect(rows.map((row) => row.key)).toEqual([`/api/connect address ${real}`]);
+  });
+
   it('adds no counter per Authorization header once the address is over its limit', async () => {
     const address = '192.0.2.30';
     for (let i = 0; i < PER_MINUTE; i++) expect((await connect(address)).status).toBe(200);

@@ -11,6 +11,7 @@ import {
   preamblePage,
   type RenderedPage,
 } from './connect-pages';
+import type { WebhookHub } from './webhooks';
 import { ConnectSessions, MODES, missingRequired, type Flow, type Mode } from './connect-session';
 import type { EmulatorContext } from './context';
 import { BRANDS, accountModels, createVehicle, userIdOf, type EmulatedVehicle } from './fleet';
@@ -64,7 +65,11 @@ function show(reply: FastifyReply, rendered: RenderedPage) {
 
 export async function connectFlowRoutes(app: FastifyInstance, ctx: EmulatorContext): Promise<void> {
   await app.register(formbody);
-  const connect: Connect = { store: ctx.store, sessions: new ConnectSessions(ctx.store.now) };
+  const connect: Connect = {
+    store: ctx.store,
+    sessions: new ConnectSessions(ctx.store.now),
+    webhooks: ctx.webhooks,
+  };
   app.get('/oauth/authorize', async (request, reply) => authorize(connect, request.query as Query, reply));
   await app.register(flowPages(connect), { prefix: '/connect/:flow' });
 }
@@ -73,6 +78,8 @@ export async function connectFlowRoutes(app: FastifyInstance, ctx: EmulatorConte
 interface Connect {
   store: Store;
   sessions: ConnectSessions;
+  /** Auto-enrolling webhooks take each new connection. */
+  webhooks: WebhookHub;
 }
 
 /** Ends the flow: back to the application's redirect URI with `params` and the flow's `state`. */
@@ -102,6 +109,7 @@ function grantAccess(
     flow.scope.permissions,
   );
   connect.store.rememberApproval(grant, flow.scope.permissions);
+  connect.webhooks.enroll(flow.client.clientId);
   // API v3 reads the user from `user_id` (docs `/connect/handle-the-response`); v2 keeps its `code`.
   return redirectBack(connect, reply, flow, {
     code: connect.store.issueCode(grant, flow.redirectUri),

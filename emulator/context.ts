@@ -4,6 +4,7 @@ import type { FaultRegistry } from './faults';
 import type { Latency } from './latency';
 import type { RateLimits } from './limits';
 import type { Store } from './store';
+import type { WebhookHub } from './webhooks';
 
 export interface EmulatorContext {
   store: Store;
@@ -11,4 +12,5 @@ export interface EmulatorContext {
   faults: FaultRegistry;
   limits: RateLimits;
   latency: Latency;
+  webhooks: WebhookHub;
 }

@@ -8,6 +8,8 @@ import type { Fault, FaultSpec } from './faults';
 import { LATENCY_PROFILES, type LatencySettings } from './latency';
 import type { BillingReport, Limits } from './limits';
 import type { IssuedToken, TokenLifetimes } from './store';
+import type { Delivery } from './webhook-delivery';
+import type { EmulatorWebhook } from './webhooks';
 
 export const CONTROL_PREFIX = '/__emulator';
 
@@ -31,6 +33,25 @@ const lifetimesSchema = z
     refreshGraceSeconds: z.number().int().min(0).optional(),
   })
   .strict();
+
+const webhookSchema = z
+  .object({
+    clientId: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    url: z.url().optional(),
+    signals: z.array(z.string().min(1)).optional(),
+    triggers: z.array(z.string().min(1)).optional(),
+    autoEnroll: z.boolean().optional(),
+  })
+  .strict();
+
+const errorSchema = z.object({ type: z.string().min(1), code: z.string().min(1).nullable() }).strict();
+const vehicleStateSchema = z
+  .object({ isLocked: z.boolean().optional(), failure: errorSchema.nullable().optional() })
+  .strict();
+
+/** What a test may change of a simulated car. */
+type VehicleState = z.infer<typeof vehicleStateSchema>;
 
 const tokenSchema = z.object({ token: z.string().min(1) }).strict();
 
@@ -82,10 +103,25 @@ export interface EmulatorControls {
   latency(): LatencySettings;
   /** Changes the latency profile, scale, seed or fixed vehicle latency; returns the settings in force. */
   setLatency(settings: Partial<LatencySettings>): LatencySettings;
+  /** Creates or replaces an API v3 webhook (as the dashboard does); a new URL gets a VERIFY. */
+  setWebhook(webhook: EmulatorWebhook): void;
+  /** Every webhook delivery so far: url, eventType, eventId, attempts, their statuses, the outcome. */
+  webhookDeliveries(): Delivery[];
+  /**
+   * Changes a simulated car (a lock state, a failure like a test login's, or `null` to end it), as if it
+   * happened in the car: webhooks see it. False for an unknown vehicle.
+   */
+  setVehicleState(vehicleId: string, state: VehicleState): boolean;
 }
 
-export function createControls({ store, calls, faults, limits, latency }: EmulatorContext): EmulatorControls {
+export function createControls(ctx: EmulatorContext): EmulatorControls {
+  const { store, calls, faults, limits, latency, webhooks } = ctx;
   return {
+    setWebhook: ({ id, ...webhook }) => {
+      webhooks.configure({ ...webhookSchema.parse(webhook), id });
+    },
+    webhookDeliveries: () => webhooks.deliveries(),
+    setVehicleState: (vehicleId, state) => changeVehicle(ctx, vehicleId, vehicleStateSchema.parse(state)),
     issuedTokens: () => store.issuedTokens(),
     calls: () => calls.snapshot(),
     resetCalls: () => {
@@ -125,6 +161,24 @@ export function createControls({ store, calls, faults, limits, latency }: Emulat
       return latency.settings;
     },
   };
+}
+
+/** A change to the simulated car, told to the webhooks: VEHICLE_STATE for signals, VEHICLE_ERROR for failures. */
+function changeVehicle(
+  { store, webhooks }: EmulatorContext,
+  vehicleId: string,
+  state: VehicleState,
+): boolean {
+  const vehicle = store.vehicles.get(vehicleId);
+  if (!vehicle) return false;
+  if (state.isLocked !== undefined) vehicle.isLocked = state.isLocked;
+  const previous = vehicle.failure;
+  if (state.failure === null) delete vehicle.failure;
+  if (state.failure) vehicle.failure = state.failure;
+  if (state.failure) webhooks.vehicleError(vehicleId, state.failure, 'ERROR');
+  if (state.failure === null && previous) webhooks.vehicleError(vehicleId, previous, 'RESOLVED');
+  webhooks.vehicleChanged(vehicleId);
+  return true;
 }
 
 export function controlRoutes(app: FastifyInstance, controls: EmulatorControls, done: () => void): void {
@@ -174,6 +228,16 @@ export function controlRoutes(app: FastifyInstance, controls: EmulatorControls, 
   });
   app.get('/latency', () => controls.latency());
   app.put('/latency', (request) => controls.setLatency(latencySchema.partial().parse(request.body)));
+
+  app.put<{ Params: { id: string } }>('/webhooks/:id', (request, reply) => {
+    controls.setWebhook({ ...webhookSchema.parse(request.body), id: request.params.id });
+    return reply.code(204).send();
+  });
+  app.get('/deliveries', () => controls.webhookDeliveries());
+  app.patch<{ Params: { id: string } }>('/vehicles/:id', (request, reply) => {
+    const found = controls.setVehicleState(request.params.id, vehicleStateSchema.parse(request.body));
+    return reply.code(found ? 204 : 404).send();
+  });
 
   app.get('/lifetimes', () => controls.tokenLifetimes());
   app.put('/lifetimes', (request) => controls.setTokenLifetimes(lifetimesSchema.parse(request.body)));

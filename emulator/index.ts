@@ -31,6 +31,7 @@ import { StateWriter, loadState } from './state-file';
 import { Store, type EmulatorClient } from './store';
 import { v3Routes } from './v3-api';
 import { vehicleApiRoutes } from './vehicle-api';
+import { WebhookHub, type EmulatorWebhook } from './webhooks';
 
 export type { EmulatorClient, IssuedToken } from './store';
 export type { CallCounts } from './calls';
@@ -74,6 +75,11 @@ export interface EmulatorOptions {
    * bench passes the clock it moves, shared with the server it runs.
    */
   now?: () => number;
+  /**
+   * API v3 webhooks, as configured in Smartcar's dashboard: callback URL, signals, triggers,
+   * auto-enrollment. A webhook with a URL is verified (VERIFY) once the emulator listens.
+   */
+  webhooks?: EmulatorWebhook[];
 }
 
 /** A running emulator. The control helpers work in-process whether or not the HTTP control API is on. */
@@ -124,10 +130,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const controls = await registerRoutes(app, ctx, options.control === true);
 
   const origin = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
+  for (const webhook of options.webhooks ?? []) ctx.webhooks.configure(webhook);
   return {
     ...controls,
     origin,
     close: async () => {
+      ctx.webhooks.close();
       await app.close();
       // Last, so that what the in-process controls changed is kept too.
       await stateWriter?.flush();
@@ -146,19 +154,21 @@ function createContext(options: EmulatorOptions): EmulatorContext {
     },
     options.now,
   );
+  const latency = new Latency(
+    latencySchema.parse({
+      profile: options.latency ?? DEFAULT_LATENCY.profile,
+      scale: options.latencyScale ?? DEFAULT_LATENCY.scale,
+      seed: options.latencySeed ?? DEFAULT_LATENCY.seed,
+      vehicleLatencyMs: options.vehicleLatencyMs ?? DEFAULT_LATENCY.vehicleLatencyMs,
+    }),
+  );
   return {
     store,
     calls: new CallLog(),
     faults: new FaultRegistry(),
     limits: new RateLimits(limitsSchema.parse({ ...DEFAULT_LIMITS, ...options.limits }), store.now),
-    latency: new Latency(
-      latencySchema.parse({
-        profile: options.latency ?? DEFAULT_LATENCY.profile,
-        scale: options.latencyScale ?? DEFAULT_LATENCY.scale,
-        seed: options.latencySeed ?? DEFAULT_LATENCY.seed,
-        vehicleLatencyMs: options.vehicleLatencyMs ?? DEFAULT_LATENCY.vehicleLatencyMs,
-      }),
-    ),
+    latency,
+    webhooks: new WebhookHub(store, latency),
   };
 }
 

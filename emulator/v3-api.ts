@@ -8,6 +8,7 @@ import { commandRoutes } from './v3-commands';
 import { connectionResource, connectionsOf, vehicleAttributes } from './v3-connections';
 import { answerErrorsAsV3 } from './v3-errors';
 import { badRequest, clientOf, enter, notFound, userConnection, type V3 } from './v3-gate';
+import { subscriptionRoutes } from './v3-subscriptions';
 import { SIGNALS, readableSignals, signalResource } from './v3-signals';
 import type { Query } from './vehicle-endpoints';
 import { createVehicleGate } from './vehicle-gate';
@@ -20,6 +21,7 @@ export function v3Routes(app: FastifyInstance, ctx: EmulatorContext, done: () =>
   connectionRoutes(app, v3);
   vehicleRoutes(app, v3);
   commandRoutes(app, v3);
+  subscriptionRoutes(app, v3);
   done();
 }
 

@@ -98,7 +98,7 @@ function newExecution(
 
 /** The car carries the command out, billed like a v2 command; a failing car (a test login) fails it. */
 function actOn(
-  { store, limits }: V3,
+  { store, limits, webhooks }: V3,
   execution: CommandExecution,
   vehicle: EmulatedVehicle,
   locked: boolean,
@@ -111,6 +111,7 @@ function actOn(
   vehicle.isLocked = locked;
   limits.bill(vehicle.id);
   execution.status = 'SUCCESS';
+  webhooks.vehicleChanged(vehicle.id);
 }
 
 /** The recorded result of a command, for the user who can reach its vehicle (free, platform latency). */

@@ -90,7 +90,7 @@ function readRoutes(app: FastifyInstance, gate: VehicleGate): void {
 }
 
 /** The commands (lock, unlock, charge...), one route per action endpoint. */
-function commandRoutes(app: FastifyInstance, { limits }: EmulatorContext, gate: VehicleGate): void {
+function commandRoutes(app: FastifyInstance, { limits, webhooks }: EmulatorContext, gate: VehicleGate): void {
   const { enterVehicle, accessOf, admit } = gate;
   for (const endpoint of ACTION_ENDPOINTS) {
     // A command is counted under what its body asks for (`lock`, `unlock`...), a malformed one under the endpoint.
@@ -105,6 +105,7 @@ function commandRoutes(app: FastifyInstance, { limits }: EmulatorContext, gate: 
       command.apply(vehicle);
       // A command acts on the vehicle, so it is billed like a read.
       limits.bill(vehicle.id);
+      webhooks.vehicleChanged(vehicle.id);
       return ACTION_SUCCESS;
     });
   }

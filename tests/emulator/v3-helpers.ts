@@ -11,7 +11,7 @@ export interface Driver {
   token: string;
 }
 
-export async function applicationToken(emulator: Emulator): Promise<string> {
+async function applicationToken(emulator: Emulator): Promise<string> {
   const response = await fetch(`${emulator.origin}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VehiclesResponse } from '../../protocol/server-api';
 import { TokenCipher, loadOrCreateDevelopmentKey, parseKey } from '../../server/vault/cipher';
+import { apiClient, freshAccounts, type ApiClient } from '../support/api-client';
+import { startStack, type Stack } from '../support/stack';
 
 describe('TokenCipher', () => {
   const key = randomBytes(32);
@@ -81,4 +85,63 @@ describe('development key', () => {
       await rm(parent, { recursive: true, force: true });
     }
   });
+});
+
+// The labels above are made up; the vault binds its own ciphertexts to their row and column. Here
+// through the server: a stored connection's two ciphertexts swapped in the database, as one moved by
+// hand or by a faulty migration, must not open as the other token.
+describe("the vault's own rows", () => {
+  let stack: Stack;
+  let api: ApiClient;
+  let connect: ReturnType<typeof freshAccounts>;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    stack = await startStack({ database: 'postgresql', env: { MAINTENANCE_INTERVAL_SECONDS: '0' } });
+    api = apiClient(stack.serverUrl);
+    connect = freshAccounts(api, stack.emulator);
+    client = new pg.Client({ connectionString: stack.databaseUrl });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client.end();
+    await stack.close();
+  });
+
+  const latest = (kind: 'access' | 'refresh') => {
+    const token = stack.emulator
+      .issuedTokens()
+      .filter((issued) => issued.kind === kind)
+      .at(-1)?.token;
+    if (!token) throw new Error(`no ${kind} token issued`);
+    return token;
+  };
+
+  it.each([
+    ['a fresh access token (the access column is opened)', false],
+    ['an expiring access token (the refresh column is opened first)', true],
+  ])(
+    'refuses to open a connection whose access and refresh ciphertexts were swapped, and sends neither token, with %s',
+    async (_case, expiring) => {
+      const { session, vehicles } = await connect({ expiring });
+      const [access, refresh] = [latest('access'), latest('refresh')];
+      const swapped = await client.query(
+        `update connections set access_token = refresh_token, refresh_token = access_token
+         where id = (select connection_id from vehicles where id = $1)`,
+        [vehicles[0]?.id],
+      );
+      expect(swapped.rowCount).toBe(1);
+      stack.emulator.resetCalls();
+
+      expect((await api.call('POST', '/api/vehicles/refresh', { session })).status).toBe(202);
+      const list: VehiclesResponse = await api.settled(session);
+
+      expect(list.vehicles.length).toBe(vehicles.length);
+      for (const vehicle of list.vehicles) expect(vehicle.lastFailure).not.toBeNull();
+      // Neither token went anywhere: no read and no refresh reached Smartcar.
+      const calls = stack.emulator.calls();
+      expect([calls.byToken[access], calls.byToken[refresh]]).toEqual([undefined, undefined]);
+      expect(calls.requests).toEqual({});
+    },
+  );
 });

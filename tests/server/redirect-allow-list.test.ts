@@ -16,14 +16,21 @@ const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret'
 const sha1Url = (hex: string) => `https://${hex}.extensions.allizom.org/`;
 
 describe('the redirect allow-list', () => {
-  it('derives the development extension ID from the public key in the manifest', () => {
+  it("derives the development extension ID from its public key by Chrome's rule", () => {
     expect(chromeExtensionId(EXTENSION_PUBLIC_KEY)).toBe('nndbmeanannkdoblbjpcejkfagdlibni');
     expect(DEV_EXTENSION_ID).toBe('nndbmeanannkdoblbjpcejkfagdlibni');
   });
 
-  it('allows the development builds of both browsers by default', () => {
-    expect(GECKO_ID).toBe('car-connect@smartcar-extension.dev');
-    expect(DEFAULT_EXTENSION_IDS).toEqual([DEV_EXTENSION_ID, GECKO_ID]);
+  it('lets Connect redirect to the development builds of both browsers when EXTENSION_IDS is not set', () => {
+    const config = loadConfig(credentials);
+    expect(config.extensionIds).toEqual([
+      'nndbmeanannkdoblbjpcejkfagdlibni',
+      'car-connect@smartcar-extension.dev',
+    ]);
+    expect([...config.allowedRedirectUris]).toEqual([
+      'https://nndbmeanannkdoblbjpcejkfagdlibni.chromiumapp.org/',
+      sha1Url('718b27bad8685b3ba9c16c26bd830ba3903e34c6'),
+    ]);
   });
 
   it("uses Chrome's redirect URL for an ID of exactly 32 letters a to p", () => {

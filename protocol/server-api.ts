@@ -29,6 +29,11 @@ export interface ConnectResponse {
 export const ExchangeRequest = z.strictObject({
   code: z.string().min(1).max(MAX_TOKEN_LENGTH),
   state: z.string().min(1).max(MAX_TOKEN_LENGTH),
+  /**
+   * The redirect's `user_id` (API v3 applications get one): a claim anyone can type, which the
+   * server only compares with the Smartcar user Smartcar itself proves for the code's grant.
+   */
+  smartcarUserId: z.string().min(1).max(100).optional(),
   /** Unit system to answer the vehicles in (the server reads in metric and converts); metric when absent. */
   units: z.enum(UNIT_SYSTEMS).optional(),
 });

@@ -8,6 +8,11 @@ import { SMARTCAR_ORIGINS } from './smartcar/sdk';
 
 /** What the popup shows, locking included. */
 const DEFAULT_SCOPE: string[] = [...SHOWN_PERMISSIONS];
+/**
+ * API v3 names the user on every call; `GET /v2.0/user` with the grant's own token is how Smartcar
+ * proves whose grant it is (the redirect's `user_id` is only a claim), and it needs this permission.
+ */
+const PROOF_OF_USER = 'read_user_profile';
 
 const list = (value: string | undefined, separator: RegExp) =>
   (value ?? '')
@@ -24,10 +29,14 @@ const Env = z.object({
   SMARTCAR_CLIENT_SECRET: z.string().min(1),
   SMARTCAR_MODE: z.enum(['test', 'live', 'simulated']).default('test'),
   SMARTCAR_SCOPE: z.string().optional(),
+  // 2.0: a token pair per connection, batch reads; 3: one application token, reads by signal.
+  SMARTCAR_API_VERSION: z.enum(['2.0', '3']).default('2.0'),
   SMARTCAR_ORIGIN: z.url().optional(),
   SMARTCAR_CONNECT_ORIGIN: z.url().optional(),
   SMARTCAR_AUTH_ORIGIN: z.url().optional(),
+  SMARTCAR_IAM_ORIGIN: z.url().optional(),
   SMARTCAR_API_ORIGIN: z.url().optional(),
+  SMARTCAR_API_V3_ORIGIN: z.url().optional(),
   // Smartcar answers a vehicle request in 3-45 s on average and up to 300 s; its SDK waits 310 s.
   SMARTCAR_TIMEOUT_MS: z.coerce.number().int().min(100).default(310_000),
   SMARTCAR_REQUEST_BUDGET: z.coerce.number().int().min(1).default(500),
@@ -171,13 +180,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientId: e.SMARTCAR_CLIENT_ID,
       clientSecret: e.SMARTCAR_CLIENT_SECRET,
       mode: e.SMARTCAR_MODE,
-      scope: e.SMARTCAR_SCOPE ? list(e.SMARTCAR_SCOPE, /\s+/) : DEFAULT_SCOPE,
+      apiVersion: e.SMARTCAR_API_VERSION,
+      scope: e.SMARTCAR_SCOPE
+        ? list(e.SMARTCAR_SCOPE, /\s+/)
+        : e.SMARTCAR_API_VERSION === '3'
+          ? [...DEFAULT_SCOPE, PROOF_OF_USER]
+          : DEFAULT_SCOPE,
       // Each service where its own variable says, else where SMARTCAR_ORIGIN says (an emulator
       // serving them all), else Smartcar's.
       origins: {
         connect: e.SMARTCAR_CONNECT_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.connect,
         auth: e.SMARTCAR_AUTH_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.auth,
+        iam: e.SMARTCAR_IAM_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.iam,
         api: e.SMARTCAR_API_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.api,
+        apiV3: e.SMARTCAR_API_V3_ORIGIN ?? e.SMARTCAR_ORIGIN ?? SMARTCAR_ORIGINS.apiV3,
       },
       timeoutMs: e.SMARTCAR_TIMEOUT_MS,
     },

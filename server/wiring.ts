@@ -14,6 +14,9 @@ import { RequestBudget } from './vehicles/request-budget';
 import { VehicleAnswers } from './vehicles/vehicle-answers';
 import { VehicleReader } from './vehicles/vehicle-reader';
 import { VehicleStore } from './vehicles/vehicle-store';
+import { readsV2, readsV3, type SmartcarReads } from './vehicles/smartcar-reads';
+import { ApplicationToken } from './smartcar/application-token';
+import { SmartcarV3 } from './smartcar/v3-gateway';
 
 export interface ServerParts {
   clock: Clock;
@@ -57,7 +60,14 @@ export async function openServerParts(
   const { reads } = config;
   const budget = new RequestBudget(database.db, reads.budget, reads.minIntervalMs);
   const store = new VehicleStore(database.db, budget);
-  const reader = new VehicleReader(store, vault, smartcar, budget, clock, log, reads.concurrency);
+  const reader = new VehicleReader(
+    store,
+    smartcarReads(config, { vault, smartcar, clock, log }),
+    budget,
+    clock,
+    log,
+    reads.concurrency,
+  );
   return {
     clock,
     database,
@@ -68,4 +78,24 @@ export async function openServerParts(
     locks: new LockCommands(store, reader, vault, smartcar, budget, clock, log, reads.waitMs),
     disconnects: new Disconnects(store, vault, smartcar, log),
   };
+}
+
+/** API v2.0 through the connections' tokens, or API v3 through one application token per process. */
+function smartcarReads(
+  config: Config,
+  {
+    vault,
+    smartcar,
+    clock,
+    log,
+  }: { vault: TokenVault; smartcar: SmartcarGateway; clock: Clock; log: FastifyBaseLogger },
+): SmartcarReads {
+  if (config.smartcar.apiVersion === '2.0') return readsV2(vault, smartcar);
+  const { origins, clientId, clientSecret, timeoutMs } = config.smartcar;
+  const token = new ApplicationToken(
+    { iamOrigin: origins.iam, clientId, clientSecret, timeoutMs },
+    clock,
+    log,
+  );
+  return readsV3(vault, new SmartcarV3(origins.apiV3, token, timeoutMs, log));
 }

@@ -1,12 +1,13 @@
 import type { ConnectResponse } from '@/protocol/server-api';
 import type { Failure, IncompatibleVehicle } from './failure';
 
-export type ConnectRedirect = { ok: true; code: string } | { ok: false; failure: Failure };
+export type ConnectRedirect =
+  { ok: true; code: string; smartcarUserId?: string } | { ok: false; failure: Failure };
 
 const VEHICLE_FIELDS = ['vin', 'make', 'model', 'year'] as const;
 
 /**
- * Reads the URL Smartcar Connect redirected the auth window to: `code` + `state` on success,
+ * Reads the URL Smartcar Connect redirected the auth window to: `code` + `state` (+ `user_id`) on success,
  * `error` (+ `error_description`, and vehicle details for `vehicle_incompatible`) otherwise.
  */
 export function parseConnectRedirect(
@@ -40,7 +41,9 @@ export function parseConnectRedirect(
 
   const code = params.get('code');
   if (!code) return { ok: false, failure: { code: 'connect_error', detail: 'Connect returned no code.' } };
-  return { ok: true, code };
+  // API v3 applications also get the Smartcar user's id; the server checks it, never trusts it.
+  const smartcarUserId = params.get('user_id');
+  return smartcarUserId ? { ok: true, code, smartcarUserId } : { ok: true, code };
 }
 
 /** The permissions the Connect URL marked `required:`; an incompatible vehicle lacks one of them. */

@@ -63,7 +63,12 @@ async function connectAndExchange(make: string | undefined): Promise<ExchangeRes
   const redirect = parseConnectRedirect(await launchAuthWindow(connect.url), connect);
   if (!redirect.ok) throw new FailureError(redirect.failure);
   return serverClient.exchange(
-    { code: redirect.code, state: connect.state, units: await unitsItem.getValue() },
+    {
+      code: redirect.code,
+      state: connect.state,
+      units: await unitsItem.getValue(),
+      ...(redirect.smartcarUserId ? { smartcarUserId: redirect.smartcarUserId } : {}),
+    },
     session,
   );
 }

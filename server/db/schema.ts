@@ -91,6 +91,12 @@ export const connections = pgTable(
     /** The process refreshing this connection, and until when it may; see token-vault.ts. */
     refreshLeaseOwner: text('refresh_lease_owner'),
     refreshLeaseUntil: timestamp('refresh_lease_until', { withTimezone: true }),
+    /**
+     * The Smartcar user the grant belongs to, as Smartcar answered it for the grant's own token
+     * (never as the Connect redirect claims it), sealed like the tokens: API v3 names the user
+     * with it on every call. Null until Smartcar has answered it.
+     */
+    smartcarUserId: bytes('smartcar_user_id'),
     /** When its vehicle list was stored; null while Smartcar has not answered it yet. */
     vehiclesListedAt: timestamp('vehicles_listed_at', { withTimezone: true }),
     /** A process listing its vehicles holds this lease (renewed while it works), so only one does. */

@@ -34,7 +34,7 @@ export interface ReadRequest {
   figures: PopupFigure[];
 }
 
-interface Attributes {
+export interface Attributes {
   make: string;
   model: string;
   year: number;
@@ -127,6 +127,12 @@ export class SmartcarGateway {
       const page = await this.sdk.vehicles(accessToken, offset > 0 ? { offset } : {});
       return { items: page.vehicles, count: page.paging.count };
     });
+  }
+
+  /** The Smartcar user a grant belongs to: proof, as only the grant's own token can ask it. */
+  async userId(accessToken: string): Promise<string> {
+    const user = await this.vehicleCall({ call: 'user' }, () => this.sdk.user(accessToken));
+    return user.id;
   }
 
   /** The permissions a grant gave for a vehicle (free); fixed until the vehicle is connected again. */

@@ -9,16 +9,22 @@ import smartcar, { type AuthClient, type Vehicle } from 'smartcar';
 export interface SmartcarOrigins {
   /** Smartcar Connect, where the person signs in (`connect.smartcar.com`). */
   connect: string;
-  /** The OAuth token endpoint (`auth.smartcar.com`). */
+  /** The token endpoint of API v2.0's per-connection tokens (`auth.smartcar.com`). */
   auth: string;
+  /** The token endpoint of API v3's application token (`iam.smartcar.com`). */
+  iam: string;
   /** The vehicle API, v2.0 (`api.smartcar.com`). */
   api: string;
+  /** The vehicle API, v3 (`vehicle.api.smartcar.com`). */
+  apiV3: string;
 }
 
 export const SMARTCAR_ORIGINS: SmartcarOrigins = {
   connect: 'https://connect.smartcar.com',
   auth: 'https://auth.smartcar.com',
+  iam: 'https://iam.smartcar.com',
   api: 'https://api.smartcar.com',
+  apiV3: 'https://vehicle.api.smartcar.com',
 };
 
 const API_VERSION = '2.0';
@@ -66,9 +72,19 @@ export class BoundSdk {
 
   /** `GET /vehicles`, as the SDK's `getVehicles` asks it (that function has no object to bind). */
   async vehicles(accessToken: string, paging: { offset?: number }): Promise<VehicleList> {
-    const list = new smartcar.Vehicle('', accessToken) as Vehicle & SdkService;
-    this.bind(list, `${this.origins.api}/v${API_VERSION}/vehicles`);
-    return (await list.service.request('get', '', null, { qs: paging })) as VehicleList;
+    return (await this.get(accessToken, 'vehicles', paging)) as VehicleList;
+  }
+
+  /** `GET /user`, as the SDK's `getUser` asks it: the Smartcar user the token belongs to. */
+  async user(accessToken: string): Promise<{ id: string }> {
+    return (await this.get(accessToken, 'user', {})) as { id: string };
+  }
+
+  /** A GET on the vehicle API with the token, through an SDK service bound to this server's origin. */
+  private get(accessToken: string, path: string, query: object): Promise<unknown> {
+    const request = new smartcar.Vehicle('', accessToken) as Vehicle & SdkService;
+    this.bind(request, `${this.origins.api}/v${API_VERSION}/${path}`);
+    return request.service.request('get', '', null, { qs: query });
   }
 
   private bind(object: object, baseUrl: string): void {

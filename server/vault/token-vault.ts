@@ -125,11 +125,19 @@ export class TokenVault {
     this.log = options.log;
   }
 
-  /** Stores a new connection's tokens, inside the caller's transaction; returns its id. */
-  async saveConnection(tx: Database, userId: string, tokens: TokenSet): Promise<string> {
+  /**
+   * Stores a new connection's tokens, and the Smartcar user id Smartcar proved for them when it
+   * did, inside the caller's transaction; returns its id.
+   */
+  async saveConnection(
+    tx: Database,
+    userId: string,
+    tokens: TokenSet,
+    smartcarUserId: string | null,
+  ): Promise<string> {
     const id = crypto.randomUUID();
     try {
-      await tx.insert(connections).values({ id, userId, ...this.seal(id, tokens) });
+      await tx.insert(connections).values({ id, userId, ...this.seal(id, tokens, smartcarUserId) });
     } catch (error) {
       // The user signed out on another process while Smartcar answered.
       if (isForeignKeyViolation(error)) throw unauthorized();
@@ -221,13 +229,7 @@ export class TokenVault {
       await this.db.transaction(async (tx) => {
         const [row] = await tx.select().from(connections).where(eq(connections.id, id)).for('update');
         if (!row || row.keyId === this.cipher.currentKeyId) return;
-        const tokens = {
-          accessToken: this.open(row, 'access'),
-          refreshToken: this.open(row, 'refresh'),
-          accessExpiresAt: row.accessExpiresAt,
-          refreshExpiresAt: row.refreshExpiresAt,
-        };
-        await tx.update(connections).set(this.seal(id, tokens)).where(eq(connections.id, id));
+        await tx.update(connections).set(this.resealed(row)).where(eq(connections.id, id));
       });
     }
     return stale.length;
@@ -384,7 +386,7 @@ export class TokenVault {
 
   /** Stores the new pair unless another process stored a newer one meanwhile; answers the pair in use. */
   private async save(row: ConnectionRow, tokens: TokenSet): Promise<Attempt> {
-    const sealed = this.seal(row.id, tokens);
+    const sealed = this.seal(row.id, tokens, this.openUserId(row));
     const [saved] = await this.db
       .update(connections)
       .set({
@@ -406,19 +408,58 @@ export class TokenVault {
     return this.clock.now().getTime();
   }
 
-  private seal(connectionId: string, tokens: TokenSet) {
+  /**
+   * The Smartcar user the connection's grant belongs to. Asked of Smartcar with the grant's own
+   * token the first time (connections made before API v3, or whose proof failed at connect) and
+   * stored sealed from then on.
+   */
+  async smartcarUserId(connectionId: string): Promise<string> {
+    const row = await this.read(connectionId);
+    const stored = this.openUserId(row);
+    if (stored !== null) return stored;
+    const proven = await this.withAccessToken(connectionId, (token) => this.smartcar.userId(token));
+    // Every sealed field of a row is under one key: seal them all again with the current one.
+    await this.db
+      .update(connections)
+      .set(this.seal(row.id, this.openTokens(row), proven))
+      .where(and(sentTokenUnchanged(row), isNull(connections.smartcarUserId)));
+    return proven;
+  }
+
+  /** Every sealed field of the row, sealed again with the current key. */
+  private resealed(row: ConnectionRow) {
+    return this.seal(row.id, this.openTokens(row), this.openUserId(row));
+  }
+
+  private seal(connectionId: string, tokens: TokenSet, smartcarUserId: string | null) {
+    const seal = (value: string, field: SealedField) => this.cipher.encrypt(value, aad(connectionId, field));
     return {
       keyId: this.cipher.currentKeyId,
-      accessToken: this.cipher.encrypt(tokens.accessToken, aad(connectionId, 'access')),
-      refreshToken: this.cipher.encrypt(tokens.refreshToken, aad(connectionId, 'refresh')),
+      accessToken: seal(tokens.accessToken, 'access_token'),
+      refreshToken: seal(tokens.refreshToken, 'refresh_token'),
       accessExpiresAt: tokens.accessExpiresAt,
       refreshExpiresAt: tokens.refreshExpiresAt,
+      smartcarUserId: smartcarUserId === null ? null : seal(smartcarUserId, 'smartcar_user_id'),
     };
+  }
+
+  private openTokens(row: ConnectionRow): TokenSet {
+    return {
+      accessToken: this.open(row, 'access'),
+      refreshToken: this.open(row, 'refresh'),
+      accessExpiresAt: row.accessExpiresAt,
+      refreshExpiresAt: row.refreshExpiresAt,
+    };
+  }
+
+  private openUserId(row: ConnectionRow): string | null {
+    if (row.smartcarUserId === null) return null;
+    return this.cipher.decrypt(row.smartcarUserId, row.keyId, aad(row.id, 'smartcar_user_id'));
   }
 
   private open(row: ConnectionRow, which: 'access' | 'refresh'): string {
     const sealed = which === 'access' ? row.accessToken : row.refreshToken;
-    return this.cipher.decrypt(sealed, row.keyId, aad(row.id, which));
+    return this.cipher.decrypt(sealed, row.keyId, aad(row.id, `${which}_token`));
   }
 }
 
@@ -432,8 +473,8 @@ const sentTokenUnchanged = (row: ConnectionRow) =>
   and(eq(connections.id, row.id), eq(connections.refreshToken, row.refreshToken));
 
 /** Binds a ciphertext to its row and field: moved anywhere else, it no longer decrypts. */
-const aad = (connectionId: string, which: 'access' | 'refresh') =>
-  `connections/${connectionId}/${which}_token`;
+type SealedField = 'access_token' | 'refresh_token' | 'smartcar_user_id';
+const aad = (connectionId: string, field: SealedField) => `connections/${connectionId}/${field}`;
 
 /**
  * How long to wait before the next try. A 429 says how long itself. While a token Smartcar may

@@ -14,10 +14,10 @@ import { ApiError, budgetSpent, holdError, internalError, UpstreamError } from '
 import { later, type Clock } from '../lib/clock';
 import { Lease } from '../lib/lease';
 import { SingleFlight } from '../../utils/single-flight';
-import type { BatchReading, PopupFigure, ReadRequest, SmartcarGateway } from '../smartcar/gateway';
-import type { TokenVault } from '../vault/token-vault';
+import type { BatchReading, PopupFigure, ReadRequest } from '../smartcar/gateway';
 import { COMMAND_SETTLED_MS, READ_LEASE_MS, figuresToRead, readCost } from './read-schedule';
 import type { RequestBudget } from './request-budget';
+import type { SmartcarReads } from './smartcar-reads';
 import { deleteEmptyConnections, type VehicleStore } from './vehicle-store';
 
 /** A connection whose vehicle list failed is tried again after this long. */
@@ -34,8 +34,8 @@ export class VehicleReader {
 
   constructor(
     private readonly store: VehicleStore,
-    private readonly vault: TokenVault,
-    private readonly smartcar: SmartcarGateway,
+    /** How reads reach Smartcar: API v2.0 or v3 (smartcar-reads.ts). */
+    private readonly reads: SmartcarReads,
     private readonly budget: RequestBudget,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
@@ -82,10 +82,7 @@ export class VehicleReader {
     const ids = await this.limited(() =>
       this.listLease.hold(
         (until) => this.db.update(connections).set({ listLeaseUntil: until }).where(thisConnection),
-        () =>
-          retryTransient(() =>
-            this.vault.withAccessToken(connectionId, (token) => this.smartcar.vehicleIds(token)),
-          ),
+        () => retryTransient(() => this.reads.vehicleIds(connectionId)),
         this.renewalFailed,
       ),
     ).catch(async (error: unknown) => {
@@ -145,7 +142,7 @@ export class VehicleReader {
     await this.store.changed(userId);
   }
 
-  /** Reads permissions if unknown, then one batch of what the popup shows; answers the row's changes. */
+  /** Reads what the grant allows if unknown, then one read of what the popup shows; answers the row's changes. */
   private async readVehicle(
     vehicle: StoredVehicle,
     scope: ReadScope,
@@ -153,29 +150,36 @@ export class VehicleReader {
   ): Promise<Partial<StoredVehicle>> {
     const hold = await this.budget.holdFor(vehicle.id, startedAt);
     if (hold) throw holdError(hold, startedAt);
-    const call = <T>(request: (token: string) => Promise<T>) =>
-      retryTransient(() => this.vault.withAccessToken(vehicle.connectionId, request));
-
-    const permissions =
-      vehicle.permissions ?? (await call((token) => this.smartcar.permissions(vehicle.id, token)));
-    const known = { ...vehicle, permissions };
+    const grant =
+      vehicle.permissions === null ? await retryTransient(() => this.reads.grant(vehicle)) : undefined;
+    const known = {
+      ...vehicle,
+      ...(grant?.attributes ?? {}),
+      permissions: vehicle.permissions ?? grant?.permissions ?? [],
+      incapable: [...new Set([...vehicle.incapable, ...(grant?.incapable ?? [])])],
+    };
     const request: ReadRequest = {
-      attributes: scope === 'all' && vehicle.make === null && permissions.includes('read_vehicle_info'),
+      attributes: scope === 'all' && known.make === null && known.permissions.includes('read_vehicle_info'),
       figures: figuresToRead(known, scope),
     };
-    const changes: Partial<StoredVehicle> = { permissions, lastFailure: null };
+    const changes: Partial<StoredVehicle> = {
+      ...(grant?.attributes ?? {}),
+      permissions: known.permissions,
+      incapable: known.incapable,
+      lastFailure: null,
+    };
     if (!request.attributes && request.figures.length === 0) return changes;
 
     const [billed] = (await this.budget.billed([vehicle.id], startedAt)).values();
     if (!this.budget.allows(billed ?? 0, readCost(known, scope))) throw budgetSpent(startedAt);
 
-    const reading = await call((token) => this.smartcar.readVehicle(vehicle.id, token, request));
+    const reading = await retryTransient(() => this.reads.read(vehicle, request));
     await this.budget.record(vehicle.id, reading.billed, startedAt);
     await this.budget.clearApplicationBackoff(startedAt);
     return {
       ...changes,
       ...(reading.attributes ?? {}),
-      ...(await this.figuresRead(vehicle, reading, startedAt)),
+      ...(await this.figuresRead(known, reading, startedAt)),
       ...(reading.billed > 0 ? { fetchedAt: startedAt } : {}),
       ...(confirmsCommand(vehicle, reading.data, startedAt) ? { pendingCommand: null } : {}),
     };

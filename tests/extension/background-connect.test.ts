@@ -202,7 +202,13 @@ describe('connect', () => {
 
     expect(bg.sent.map(({ body }) => body)).toEqual([
       { redirectUri: REDIRECT_URI, make: 'FORD', singleVehicle: true },
-      { code: expect.any(String) as string, state: expect.any(String) as string, units: 'imperial' },
+      {
+        code: expect.any(String) as string,
+        state: expect.any(String) as string,
+        units: 'imperial',
+        // Connect's user_id, passed on for the server to check against what Smartcar proves.
+        smartcarUserId: expect.any(String) as string,
+      },
     ]);
     const connectUrl = openedUrl();
     expect(connectUrl.searchParams.get('make')).toBe('FORD');

@@ -14,6 +14,15 @@ describe('parseConnectRedirect', () => {
     });
   });
 
+  it("passes on an API v3 redirect's user_id with the code, for the server to check", () => {
+    const userId = '0b6d4e3c-5f8a-4a1e-9d2b-7c3e1f0a9b8d';
+    expect(parseConnectRedirect(`${REDIRECT}?code=abc-123&state=s1&user_id=${userId}`, connect)).toEqual({
+      ok: true,
+      code: 'abc-123',
+      smartcarUserId: userId,
+    });
+  });
+
   it('rejects a code that comes back with another state', () => {
     expect(parseConnectRedirect(`${REDIRECT}?code=abc&state=forged`, connect)).toEqual({
       ok: false,

@@ -40,7 +40,9 @@ describe('loadConfig', () => {
     expect(loadConfig(credentials).smartcar.origins).toEqual({
       connect: 'https://connect.smartcar.com',
       auth: 'https://auth.smartcar.com',
+      iam: 'https://iam.smartcar.com',
       api: 'https://api.smartcar.com',
+      apiV3: 'https://vehicle.api.smartcar.com',
     });
   });
 
@@ -53,13 +55,24 @@ describe('loadConfig', () => {
       SMARTCAR_ORIGIN: emulator,
       SMARTCAR_CONNECT_ORIGIN: 'http://connect.test',
       SMARTCAR_AUTH_ORIGIN: 'http://auth.test',
+      SMARTCAR_IAM_ORIGIN: 'http://iam.test',
       SMARTCAR_API_ORIGIN: 'http://api.test',
+      SMARTCAR_API_V3_ORIGIN: 'http://vehicle.test',
     }).smartcar.origins;
     expect(own).toEqual({
       connect: 'http://connect.test',
       auth: 'http://auth.test',
+      iam: 'http://iam.test',
       api: 'http://api.test',
+      apiV3: 'http://vehicle.test',
     });
+  });
+
+  it('asks for the user profile with API v3, which proves whose grant a connection is', () => {
+    expect(loadConfig(credentials).smartcar.scope).not.toContain('read_user_profile');
+    expect(loadConfig({ ...credentials, SMARTCAR_API_VERSION: '3' }).smartcar.scope).toContain(
+      'read_user_profile',
+    );
   });
 
   it("builds Connect's address on SMARTCAR_CONNECT_ORIGIN, whatever the API's origin", () => {

@@ -100,16 +100,26 @@ async function grant(): Promise<TokenSet> {
 
 /** A stored connection of a new user; its access token expires in `accessExpiresInMs`. */
 async function connect(
-  options: { accessExpiresInMs?: number; refreshExpiresInMs?: number; by?: TokenVault } = {},
+  options: {
+    accessExpiresInMs?: number;
+    refreshExpiresInMs?: number;
+    by?: TokenVault;
+    smartcarUserId?: string;
+  } = {},
 ) {
   const tokens = await grant();
   const [user] = await database.db.insert(users).values({}).returning();
   if (!user) throw new Error('no user row');
-  const id = await (options.by ?? vault).saveConnection(database.db, user.id, {
-    ...tokens,
-    accessExpiresAt: new Date(clock.now().getTime() + (options.accessExpiresInMs ?? 2 * 60 * MINUTE)),
-    refreshExpiresAt: new Date(clock.now().getTime() + (options.refreshExpiresInMs ?? 60 * DAY)),
-  });
+  const id = await (options.by ?? vault).saveConnection(
+    database.db,
+    user.id,
+    {
+      ...tokens,
+      accessExpiresAt: new Date(clock.now().getTime() + (options.accessExpiresInMs ?? 2 * 60 * MINUTE)),
+      refreshExpiresAt: new Date(clock.now().getTime() + (options.refreshExpiresInMs ?? 60 * DAY)),
+    },
+    options.smartcarUserId ?? null,
+  );
   return { id, tokens };
 }
 
@@ -245,7 +255,7 @@ describe('reading a connection', () => {
 describe('storing a connection', () => {
   it('answers unauthorized when the user was deleted meanwhile', async () => {
     const tokens = await grant();
-    const error = await apiErrorOf(vault.saveConnection(database.db, randomUUID(), tokens));
+    const error = await apiErrorOf(vault.saveConnection(database.db, randomUUID(), tokens, null));
     expect(error.code).toBe('unauthorized');
   });
 
@@ -254,7 +264,7 @@ describe('storing a connection', () => {
     const [user] = await database.db.insert(users).values({}).returning();
     const broken = { ...tokens, accessExpiresAt: new Date(Number.NaN) };
     const failure = await vault
-      .saveConnection(database.db, user?.id ?? '', broken)
+      .saveConnection(database.db, user?.id ?? '', broken, null)
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RangeError);
   });
@@ -587,6 +597,16 @@ describe('encryption keys', () => {
     });
     expect(await vaultWith(next).reencryptAll()).toBe(2);
     expect((await row(kept.id)).keyId).toBe(next.currentKeyId);
+  });
+
+  it('keeps the Smartcar user id sealed through a refresh and a re-encryption under a new key', async () => {
+    const { id } = await connect({ accessExpiresInMs: 0, smartcarUserId: 'smartcar-user-1' });
+    await tokenFrom(vault, id);
+    expect((await row(id)).refreshFailures).toBe(0);
+    const nextKey = randomBytes(32);
+    expect(await vaultWith(new TokenCipher(nextKey, [key])).reencryptAll()).toBe(1);
+    const onlyTheNewKey = vaultWith(new TokenCipher(nextKey));
+    expect(await onlyTheNewKey.smartcarUserId(id)).toBe('smartcar-user-1');
   });
 
   it('re-encrypts every connection under the current key, once', async () => {

@@ -9,6 +9,7 @@ import {
   type ExchangeResponse,
 } from '../../../protocol/server-api';
 import { consumeConnectState, createConnectState } from '../../accounts/connect-states';
+import { proveSmartcarUser } from '../../accounts/smartcar-user';
 import type { Config } from '../../config';
 import type { ServerParts } from '../../wiring';
 import { redirectUriNotAllowed, signInExpired } from '../api-errors';
@@ -39,7 +40,7 @@ export const connectRoutes: FastifyPluginCallback<ConnectRouteOptions> = (app, o
   });
 
   app.post('/api/exchange', limited, async (request): Promise<ExchangeResponse> => {
-    const { code, state, units = 'metric' } = parse(ExchangeRequest, request.body);
+    const { code, state, units = 'metric', smartcarUserId } = parse(ExchangeRequest, request.body);
     const caller = await sessions.findCaller(request);
     const binding = await consumeConnectState(
       database.db,
@@ -52,8 +53,11 @@ export const connectRoutes: FastifyPluginCallback<ConnectRouteOptions> = (app, o
     // Stored before anything else can fail: the code is spent, so these tokens are the grant.
     const { owner, connectionId } = await database.db.transaction(async (tx) => {
       const user = caller ?? (await sessions.createUserWithSession(tx));
-      return { owner: user, connectionId: await vault.saveConnection(tx, user.userId, tokens) };
+      return { owner: user, connectionId: await vault.saveConnection(tx, user.userId, tokens, null) };
     });
+    if (config.smartcar.apiVersion === '3') {
+      await proveSmartcarUser(vault, connectionId, smartcarUserId, request.log);
+    }
     await vehicles.addConnection(owner.userId, connectionId);
     return { session: owner.sessionToken, ...(await vehicles.list(owner.userId, units)) };
   });

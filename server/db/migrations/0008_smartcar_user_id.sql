@@ -1,0 +1,1 @@
+ALTER TABLE "connections" ADD COLUMN "smartcar_user_id" "bytea";

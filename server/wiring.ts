@@ -14,7 +14,7 @@ import { RequestBudget } from './vehicles/request-budget';
 import { VehicleAnswers } from './vehicles/vehicle-answers';
 import { VehicleReader } from './vehicles/vehicle-reader';
 import { VehicleStore } from './vehicles/vehicle-store';
-import { readsV2, readsV3, type SmartcarReads } from './vehicles/smartcar-reads';
+import { callsV2, callsV3, type SmartcarCalls } from './vehicles/smartcar-calls';
 import { ApplicationToken } from './smartcar/application-token';
 import { SmartcarV3 } from './smartcar/v3-gateway';
 
@@ -60,14 +60,8 @@ export async function openServerParts(
   const { reads } = config;
   const budget = new RequestBudget(database.db, reads.budget, reads.minIntervalMs);
   const store = new VehicleStore(database.db, budget);
-  const reader = new VehicleReader(
-    store,
-    smartcarReads(config, { vault, smartcar, clock, log }),
-    budget,
-    clock,
-    log,
-    reads.concurrency,
-  );
+  const calls = smartcarCalls(config, { vault, smartcar, clock, log });
+  const reader = new VehicleReader(store, calls, budget, clock, log, reads.concurrency);
   return {
     clock,
     database,
@@ -76,12 +70,12 @@ export async function openServerParts(
     sessions: new Sessions(database.db, config.session, clock),
     vehicles: new VehicleAnswers(store, reader, budget, clock, reads.waitMs),
     locks: new LockCommands(store, reader, vault, smartcar, budget, clock, log, reads.waitMs),
-    disconnects: new Disconnects(store, vault, smartcar, log),
+    disconnects: new Disconnects(store, calls, log),
   };
 }
 
 /** API v2.0 through the connections' tokens, or API v3 through one application token per process. */
-function smartcarReads(
+function smartcarCalls(
   config: Config,
   {
     vault,
@@ -89,13 +83,13 @@ function smartcarReads(
     clock,
     log,
   }: { vault: TokenVault; smartcar: SmartcarGateway; clock: Clock; log: FastifyBaseLogger },
-): SmartcarReads {
-  if (config.smartcar.apiVersion === '2.0') return readsV2(vault, smartcar);
+): SmartcarCalls {
+  if (config.smartcar.apiVersion === '2.0') return callsV2(vault, smartcar);
   const { origins, clientId, clientSecret, timeoutMs } = config.smartcar;
   const token = new ApplicationToken(
     { iamOrigin: origins.iam, clientId, clientSecret, timeoutMs },
     clock,
     log,
   );
-  return readsV3(vault, new SmartcarV3(origins.apiV3, token, timeoutMs, log));
+  return callsV3(vault, new SmartcarV3(origins.apiV3, token, timeoutMs, log));
 }

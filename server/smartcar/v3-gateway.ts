@@ -84,6 +84,23 @@ export class SmartcarV3 {
     return attributes ? { permissions, attributes, incapable } : { permissions, incapable };
   }
 
+  /**
+   * Removes the Smartcar user's connection to the vehicle (docs /api-reference/vehicles-api-intro,
+   * "Remove Connection"); one already gone counts as removed, as a v2 disconnect answers.
+   */
+  async disconnect(smartcarUserId: string, vehicleId: string): Promise<void> {
+    const answer = (await this.request('GET', 'connections', '/v3/connections', {
+      query: { 'filter[userId]': smartcarUserId, 'filter[vehicleId]': vehicleId },
+      vehicleId,
+    })) as { data: { id: string }[] };
+    for (const { id } of answer.data) {
+      await this.request('DELETE', 'disconnect', `/v3/connections/${encodeURIComponent(id)}`, {
+        vehicleId,
+        gone: 404,
+      });
+    }
+  }
+
   /** Reads the figures asked for, each from its signals; one failed signal fails only its figure. */
   async readSignals(vehicleId: string, smartcarUserId: string, request: ReadRequest): Promise<BatchReading> {
     const reading: BatchReading = { data: {}, failures: [], billed: 0 };
@@ -114,11 +131,23 @@ export class SmartcarV3 {
     return reading;
   }
 
-  /** A GET with the application token (renewed once if refused), answering the parsed body. */
   private get(
     call: string,
     path: string,
     options: { query?: Record<string, string>; userId?: string; vehicleId?: string },
+  ): Promise<unknown> {
+    return this.request('GET', call, path, options);
+  }
+
+  /**
+   * A call with the application token (asked for again once if refused), answering the parsed
+   * body; `gone` is a status that means the thing is already gone, answered as done.
+   */
+  private request(
+    method: 'GET' | 'DELETE',
+    call: string,
+    path: string,
+    options: { query?: Record<string, string>; userId?: string; vehicleId?: string; gone?: number },
   ): Promise<unknown> {
     const url = new URL(path, this.origin);
     for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
@@ -126,6 +155,7 @@ export class SmartcarV3 {
       let response: Response;
       try {
         response = await fetch(url, {
+          method,
           headers: {
             authorization: `Bearer ${token}`,
             ...(options.userId ? { 'sc-user-id': options.userId } : {}),
@@ -141,6 +171,7 @@ export class SmartcarV3 {
         throw upstreamError({});
       }
       if (response.status === 401) throw new ApplicationTokenRejected();
+      if (response.status === options.gone) return undefined;
       const body: unknown = await response.json().catch(() => undefined);
       if (!response.ok)
         throw this.failed({ call, vehicleId: options.vehicleId }, response.status, body, response);

@@ -3,15 +3,13 @@ import { and, eq, ne } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { connections, users, vehicles, type StoredVehicle } from '../db/schema';
 import { ApiError } from '../http/api-errors';
-import type { SmartcarGateway } from '../smartcar/gateway';
-import type { TokenVault } from '../vault/token-vault';
+import type { SmartcarCalls } from './smartcar-calls';
 import { deleteEmptyConnections, type VehicleStore } from './vehicle-store';
 
 export class Disconnects {
   constructor(
     private readonly store: VehicleStore,
-    private readonly vault: TokenVault,
-    private readonly smartcar: SmartcarGateway,
+    private readonly smartcar: SmartcarCalls,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -86,9 +84,7 @@ export class Disconnects {
       .limit(1);
     if (sharedWith) return;
     try {
-      await this.vault.withAccessToken(vehicle.connectionId, (token) =>
-        this.smartcar.disconnect(vehicle.id, token),
-      );
+      await this.smartcar.disconnect(vehicle);
     } catch (error) {
       // A connection that can no longer refresh has no access left to revoke.
       if (!(error instanceof ApiError && error.code === 'reconnect_required')) throw error;

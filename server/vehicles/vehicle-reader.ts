@@ -17,7 +17,7 @@ import { SingleFlight } from '../../utils/single-flight';
 import type { BatchReading, PopupFigure, ReadRequest } from '../smartcar/gateway';
 import { COMMAND_SETTLED_MS, READ_LEASE_MS, figuresToRead, readCost } from './read-schedule';
 import type { RequestBudget } from './request-budget';
-import type { SmartcarReads } from './smartcar-reads';
+import type { SmartcarCalls } from './smartcar-calls';
 import { deleteEmptyConnections, type VehicleStore } from './vehicle-store';
 
 /** A connection whose vehicle list failed is tried again after this long. */
@@ -34,8 +34,8 @@ export class VehicleReader {
 
   constructor(
     private readonly store: VehicleStore,
-    /** How reads reach Smartcar: API v2.0 or v3 (smartcar-reads.ts). */
-    private readonly reads: SmartcarReads,
+    /** How reads reach Smartcar: API v2.0 or v3 (smartcar-calls.ts). */
+    private readonly calls: SmartcarCalls,
     private readonly budget: RequestBudget,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
@@ -82,7 +82,7 @@ export class VehicleReader {
     const ids = await this.limited(() =>
       this.listLease.hold(
         (until) => this.db.update(connections).set({ listLeaseUntil: until }).where(thisConnection),
-        () => retryTransient(() => this.reads.vehicleIds(connectionId)),
+        () => retryTransient(() => this.calls.vehicleIds(connectionId)),
         this.renewalFailed,
       ),
     ).catch(async (error: unknown) => {
@@ -151,7 +151,7 @@ export class VehicleReader {
     const hold = await this.budget.holdFor(vehicle.id, startedAt);
     if (hold) throw holdError(hold, startedAt);
     const grant =
-      vehicle.permissions === null ? await retryTransient(() => this.reads.grant(vehicle)) : undefined;
+      vehicle.permissions === null ? await retryTransient(() => this.calls.grant(vehicle)) : undefined;
     const known = {
       ...vehicle,
       ...(grant?.attributes ?? {}),
@@ -173,7 +173,7 @@ export class VehicleReader {
     const [billed] = (await this.budget.billed([vehicle.id], startedAt)).values();
     if (!this.budget.allows(billed ?? 0, readCost(known, scope))) throw budgetSpent(startedAt);
 
-    const reading = await retryTransient(() => this.reads.read(vehicle, request));
+    const reading = await retryTransient(() => this.calls.read(vehicle, request));
     await this.budget.record(vehicle.id, reading.billed, startedAt);
     await this.budget.clearApplicationBackoff(startedAt);
     return {

@@ -1,6 +1,7 @@
-// How a read reaches Smartcar: with API v2.0, through the connection's own tokens and batch reads;
-// with API v3, through the application token, naming the Smartcar user the connection's grant
-// belongs to, and by signal. The reader (vehicle-reader.ts) decides what and when; this says how.
+// What the vehicles' rooms ask of Smartcar, in the configured API generation: with API v2.0,
+// through the connection's own tokens and batch reads; with API v3, through the application token,
+// naming the Smartcar user the connection's grant belongs to, and by signal. The reader and the
+// disconnects decide what and when; this says how.
 import type { StoredVehicle } from '../db/schema';
 import type {
   Attributes,
@@ -20,14 +21,16 @@ interface Grant {
   incapable?: PopupFigure[];
 }
 
-export interface SmartcarReads {
+export interface SmartcarCalls {
   /** The vehicles a connection covers (free). */
   vehicleIds(connectionId: string): Promise<string[]>;
   grant(vehicle: StoredVehicle): Promise<Grant>;
   read(vehicle: StoredVehicle, request: ReadRequest): Promise<BatchReading>;
+  /** Ends this application's access to the vehicle (free); done already counts as done. */
+  disconnect(vehicle: StoredVehicle): Promise<void>;
 }
 
-export function readsV2(vault: TokenVault, smartcar: SmartcarGateway): SmartcarReads {
+export function callsV2(vault: TokenVault, smartcar: SmartcarGateway): SmartcarCalls {
   return {
     vehicleIds: (connectionId) => vault.withAccessToken(connectionId, (token) => smartcar.vehicleIds(token)),
     grant: async (vehicle) => ({
@@ -39,14 +42,18 @@ export function readsV2(vault: TokenVault, smartcar: SmartcarGateway): SmartcarR
       vault.withAccessToken(vehicle.connectionId, (token) =>
         smartcar.readVehicle(vehicle.id, token, request),
       ),
+    disconnect: (vehicle) =>
+      vault.withAccessToken(vehicle.connectionId, (token) => smartcar.disconnect(vehicle.id, token)),
   };
 }
 
-export function readsV3(vault: TokenVault, v3: SmartcarV3): SmartcarReads {
+export function callsV3(vault: TokenVault, v3: SmartcarV3): SmartcarCalls {
   return {
     vehicleIds: async (connectionId) => v3.vehicleIds(await vault.smartcarUserId(connectionId)),
     grant: async (vehicle) => v3.connection(await vault.smartcarUserId(vehicle.connectionId), vehicle.id),
     read: async (vehicle, request) =>
       v3.readSignals(vehicle.id, await vault.smartcarUserId(vehicle.connectionId), request),
+    disconnect: async (vehicle) =>
+      v3.disconnect(await vault.smartcarUserId(vehicle.connectionId), vehicle.id),
   };
 }

@@ -1,7 +1,8 @@
 // SMARTCAR_API_VERSION=3 through the real server and the emulator: a connect proves whose grant it
 // is with Smartcar and keeps that Smartcar user sealed; vehicles are listed from the v3
-// Connections API and read by signal with the application token, never with a batch; and a
-// forged `user_id` on the redirect never shows the person who sent it another person's car.
+// Connections API, read by signal with the application token (never with a batch) and
+// disconnected by removing their connection; and a forged `user_id` on the redirect never shows
+// the person who sent it another person's car.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeResponse } from '../../protocol/server-api';
@@ -55,6 +56,20 @@ describe('Smartcar API v3', () => {
     expect(calls.getSignal).toBeGreaterThanOrEqual(vehicles.length * 5);
     expect(calls['token.client_credentials']).toBe(1);
     expect(calls.getConnections).toBeGreaterThan(0);
+  });
+
+  it('disconnects a vehicle by removing its v3 connection, and lists it no more', async () => {
+    const { session, vehicles } = await api.connectVehicles({
+      choices: { email: 'v3-disconnect@example.com' },
+    });
+    const [gone, ...kept] = vehicles.map((vehicle) => vehicle.id);
+    stack.emulator.resetCalls();
+    const answer = await api.call('DELETE', `/api/vehicles/${gone ?? ''}`, { session });
+    expect(answer.status).toBe(204);
+    expect(requests().deleteConnection).toBe(1);
+    expect(requests().disconnect).toBeUndefined();
+    const after = await api.readNow(session);
+    expect(after.vehicles.map((vehicle) => vehicle.id)).toEqual(kept);
   });
 
   it('keeps the Smartcar user sealed: not in the database in the clear, the logs or the answers', async () => {

@@ -45,7 +45,7 @@ export async function openServerParts(
     ? parseKey(config.encryption.key)
     : loadOrCreateDevelopmentKey(config.dataDir);
   const cipher = new TokenCipher(key, config.encryption.oldKeys.map(parseKey));
-  const smartcar = new SmartcarGateway(config.smartcar, log);
+  const smartcar = new SmartcarGateway(config.smartcar, log, clock);
   const vault = new TokenVault(database.db, cipher, smartcar, {
     tokenCallTimeoutMs: config.smartcar.timeoutMs,
     clock,

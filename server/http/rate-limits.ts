@@ -96,7 +96,8 @@ function databaseRateLimitStore(db: Database, clock: Clock) {
         })
         .returning({
           current: rateLimits.count,
-          ttl: sql<number>`greatest(0, ceil(extract(epoch from (${rateLimits.resetAt} - ${now})) * 1000))::int`,
+          // Capped to an int: a window that seems months away (the clock stepped back) must not overflow it.
+          ttl: sql<number>`least(greatest(0, ceil(extract(epoch from (${rateLimits.resetAt} - ${now})) * 1000)), 2147483647)::int`,
         })
         .then(
           ([row]) => {

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { VehicleData } from '../../protocol/server-api';
 import type { Config } from '../config';
 import { signInExpired, upstreamError, UpstreamError } from '../http/api-errors';
+import type { Clock } from '../lib/clock';
 import { BoundSdk } from './sdk';
 
 export interface TokenSet {
@@ -57,6 +58,7 @@ export class SmartcarGateway {
   constructor(
     private readonly settings: Config['smartcar'],
     private readonly log: FastifyBaseLogger,
+    private readonly clock: Clock,
   ) {
     this.sdk = new BoundSdk(settings.origins, settings.timeoutMs);
   }
@@ -81,7 +83,7 @@ export class SmartcarGateway {
   /** Not retried: a code is single-use, so a second try after an unclear failure cannot succeed. */
   async exchangeCode(redirectUri: string, code: string): Promise<TokenSet> {
     try {
-      return toTokenSet(await this.authClient(redirectUri).exchangeCode(code));
+      return this.tokenSet(await this.authClient(redirectUri).exchangeCode(code));
     } catch (error) {
       this.logFailure(error, { call: 'exchangeCode' });
       // Smartcar answers a code it cannot redeem (unknown, used, expired) with `invalid_request`
@@ -102,7 +104,7 @@ export class SmartcarGateway {
     // Any allowed redirect URI works: the refresh grant does not send one.
     const [redirectUri] = this.authClients.keys();
     try {
-      return toTokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
+      return this.tokenSet(await this.authClient(redirectUri ?? '').exchangeRefreshToken(refreshToken));
     } catch (error) {
       this.logFailure(error, { call: 'refresh' });
       if (isOAuthError(error, 'invalid_grant')) throw new RefreshTokenRejected();
@@ -259,6 +261,20 @@ export class SmartcarGateway {
     }
   }
 
+  /**
+   * The SDK dates a new pair by the machine's clock (`Date.now()` plus the lifetimes Smartcar
+   * gave); the server keeps every time on its own clock, so the lifetimes are carried over to it.
+   */
+  private tokenSet(access: Access): TokenSet {
+    const shift = this.clock.now().getTime() - Date.now();
+    return {
+      accessToken: access.accessToken,
+      refreshToken: access.refreshToken,
+      accessExpiresAt: new Date(access.expiration.getTime() + shift),
+      refreshExpiresAt: new Date(access.refreshExpiration.getTime() + shift),
+    };
+  }
+
   private authClient(redirectUri: string): AuthClient {
     // The SDK sends the redirect URI its client was made with, so keep one client per URI.
     let client = this.authClients.get(redirectUri);
@@ -324,15 +340,6 @@ function retryAfterSeconds(error: unknown): number | undefined {
   if (!isSmartcarError(error) || error.retryAfter === undefined) return undefined;
   const seconds = Number(error.retryAfter);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
-}
-
-function toTokenSet(access: Access): TokenSet {
-  return {
-    accessToken: access.accessToken,
-    refreshToken: access.refreshToken,
-    accessExpiresAt: access.expiration,
-    refreshExpiresAt: access.refreshExpiration,
-  };
 }
 
 function isSmartcarError(error: unknown): error is SmartcarError {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEV_EXTENSION_ID } from '../../protocol/extension-identity';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../server/config';
+import { systemClock } from '../../server/lib/clock';
 import { SmartcarGateway } from '../../server/smartcar/gateway';
 
 const credentials = { SMARTCAR_CLIENT_ID: 'id', SMARTCAR_CLIENT_SECRET: 'secret' };
@@ -82,7 +83,7 @@ describe('loadConfig', () => {
       SMARTCAR_CONNECT_ORIGIN: 'http://connect.test:8080',
     });
     const url = new URL(
-      new SmartcarGateway(smartcar, pino({ level: 'silent' })).connectUrl(REDIRECT, 'state'),
+      new SmartcarGateway(smartcar, pino({ level: 'silent' }), systemClock).connectUrl(REDIRECT, 'state'),
     );
     expect(url.origin + url.pathname).toBe('http://connect.test:8080/oauth/authorize');
     expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT);

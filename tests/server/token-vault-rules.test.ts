@@ -60,7 +60,7 @@ beforeAll(async () => {
     SMARTCAR_ORIGIN: emulator.origin,
     SMARTCAR_TIMEOUT_MS: String(TOKEN_CALL_TIMEOUT_MS),
   });
-  gateway = new SmartcarGateway(config.smartcar, log);
+  gateway = new SmartcarGateway(config.smartcar, log, clock);
   database = await openDatabase({ embeddedDir: 'memory://' });
   vault = vaultWith(cipher);
 });

@@ -83,34 +83,7 @@ export function subscriptionRoutes(app: FastifyInstance, v3: V3): void {
     },
   );
 
-  app.get<Params>(
-    '/subscriptions/:id',
-    { preHandler: managementToken(v3, 'getSubscription') },
-    async (request, reply) => {
-      const client = clientOf(v3, request);
-      const subscription = webhooks
-        .listSubscriptions(client.clientId)
-        .find(({ id }) => id === request.params.id);
-      if (!subscription) throw notFound();
-      if (!(await gate.admit(client, request, reply))) return reply;
-      return { data: subscriptionResource(v3, subscription) };
-    },
-  );
-
-  app.delete<Params>(
-    '/subscriptions/:id',
-    { preHandler: managementToken(v3, 'deleteSubscription') },
-    async (request, reply) => {
-      const client = clientOf(v3, request);
-      const subscription = webhooks
-        .listSubscriptions(client.clientId)
-        .find(({ id }) => id === request.params.id);
-      if (!subscription) throw notFound();
-      if (!(await gate.admit(client, request, reply))) return reply;
-      webhooks.unsubscribe(subscription);
-      return reply.code(204).send();
-    },
-  );
+  subscriptionByIdRoutes(app, v3);
 }
 
 /** A subscription as get-subscription shows it (the reference's example types every relationship `webhook`). */
@@ -132,4 +105,35 @@ function subscriptionResource({ store }: V3, subscription: Subscription) {
     },
     links: { self: `/subscriptions/${subscription.id}` },
   };
+}
+
+/** One subscription, by the id the list answers: read it, or delete it. */
+function subscriptionByIdRoutes(app: FastifyInstance, v3: V3): void {
+  const { webhooks, gate } = v3;
+  const subscriptionOf = (clientId: string, id: string) => {
+    const subscription = webhooks.listSubscriptions(clientId).find((candidate) => candidate.id === id);
+    if (!subscription) throw notFound();
+    return subscription;
+  };
+  app.get<Params>(
+    '/subscriptions/:id',
+    { preHandler: managementToken(v3, 'getSubscription') },
+    async (request, reply) => {
+      const client = clientOf(v3, request);
+      const subscription = subscriptionOf(client.clientId, request.params.id);
+      if (!(await gate.admit(client, request, reply))) return reply;
+      return { data: subscriptionResource(v3, subscription) };
+    },
+  );
+  app.delete<Params>(
+    '/subscriptions/:id',
+    { preHandler: managementToken(v3, 'deleteSubscription') },
+    async (request, reply) => {
+      const client = clientOf(v3, request);
+      const subscription = subscriptionOf(client.clientId, request.params.id);
+      if (!(await gate.admit(client, request, reply))) return reply;
+      webhooks.unsubscribe(subscription);
+      return reply.code(204).send();
+    },
+  );
 }

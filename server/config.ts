@@ -101,7 +101,10 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
   }
   const wide = entries.filter((entry) => {
     const [address = '', prefix] = entry.split('/');
-    return prefix !== undefined && Number(prefix) < WIDEST_PROXY_PREFIX[isIP(address) === 4 ? 4 : 6];
+    if (prefix === undefined) return false;
+    // An IPv4-mapped IPv6 range (`::ffff:0.0.0.0/96`) matches IPv4 clients: its width is IPv4's.
+    if (/^::ffff:/i.test(address)) return Number(prefix) - 96 < WIDEST_PROXY_PREFIX[4];
+    return Number(prefix) < WIDEST_PROXY_PREFIX[isIP(address) === 4 ? 4 : 6];
   });
   if (wide.length > 0) {
     throw new ConfigError(
@@ -115,7 +118,7 @@ function parseTrustProxy(value: string | undefined): false | number | string[] {
 const WIDEST_PROXY_PREFIX = { 4: 8, 6: 32 };
 
 /** Chrome's extension IDs (32 letters a to p) and Firefox's add-on IDs (`name@domain` or a `{GUID}`). */
-const EXTENSION_ID = /^(?:[a-p]{32}|[\w.+-]*@[\w.-]+|\{[0-9a-f-]{36}\})$/i;
+const EXTENSION_ID = /^(?:[a-p]{32}|[\w.+-]*@[\w.-]+|\{[0-9a-fA-F-]{36}\})$/;
 
 /**
  * The extension IDs allowed to connect: the development ones when unset. A list with no ID or a

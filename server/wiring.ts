@@ -84,12 +84,13 @@ function smartcarCalls(
     log,
   }: { vault: TokenVault; smartcar: SmartcarGateway; clock: Clock; log: FastifyBaseLogger },
 ): SmartcarCalls {
-  if (config.smartcar.apiVersion === '2.0') return callsV2(vault, smartcar);
+  const v2 = callsV2(vault, smartcar);
+  if (config.smartcar.apiVersion === '2.0') return v2;
   const { origins, clientId, clientSecret, timeoutMs } = config.smartcar;
   const token = new ApplicationToken(
     { iamOrigin: origins.iam, clientId, clientSecret, timeoutMs },
     clock,
     log,
   );
-  return callsV3(vault, new SmartcarV3(origins.apiV3, token, timeoutMs, log));
+  return callsV3(vault, new SmartcarV3(origins.apiV3, token, timeoutMs, log), v2);
 }

@@ -19,7 +19,8 @@ export async function proveSmartcarUser(
 ): Promise<void> {
   try {
     const proven = await vault.smartcarUserId(connectionId);
-    if (claimed !== undefined && claimed !== proven) {
+    // Null: the grant lacks `read_user_profile`, and the connection is served through API v2.0.
+    if (proven !== null && claimed !== undefined && claimed !== proven) {
       log.warn(
         { connectionId },
         "the Connect redirect named another Smartcar user than the grant's own; the grant's own is kept",

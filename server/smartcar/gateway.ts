@@ -131,10 +131,18 @@ export class SmartcarGateway {
     });
   }
 
-  /** The Smartcar user a grant belongs to: proof, as only the grant's own token can ask it. */
-  async userId(accessToken: string): Promise<string> {
-    const user = await this.vehicleCall({ call: 'user' }, () => this.sdk.user(accessToken));
-    return user.id;
+  /**
+   * The Smartcar user a grant belongs to: proof, as only the grant's own token can ask it. Null
+   * for a grant made without `read_user_profile` (Smartcar answers 403 PERMISSION).
+   */
+  async userId(accessToken: string): Promise<string | null> {
+    try {
+      const user = await this.vehicleCall({ call: 'user' }, () => this.sdk.user(accessToken));
+      return user.id;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.upstream.type === 'PERMISSION') return null;
+      throw error;
+    }
   }
 
   /** The permissions a grant gave for a vehicle (free); fixed until the vehicle is connected again. */

@@ -104,6 +104,8 @@ type Attempt =
   | { kind: 'failed'; error: unknown; retryAt: Date; row: ConnectionRow };
 
 export class TokenVault {
+  /** One proof of a connection's Smartcar user at a time in this process. */
+  private readonly proofs = new SingleFlight<string | null>();
   /** One refresh per connection at a time in this process; the lease covers other processes. */
   private readonly refreshes = new SingleFlight<AccessToken>();
   private readonly tokenCalls = pLimit(CONCURRENT_TOKEN_CALLS);
@@ -298,7 +300,10 @@ export class TokenVault {
     if (!leased) return undefined;
     const { row, attemptedBefore } = leased;
     let tokens: TokenSet;
+    let smartcarUserId: string | null;
     try {
+      // Opened before the call: once Smartcar has rotated the pair, nothing may keep it from being saved.
+      smartcarUserId = this.openUserId(row);
       tokens = await this.smartcar.refresh(this.open(row, 'refresh'));
     } catch (error) {
       if (error instanceof RefreshTokenRejected) {
@@ -307,7 +312,7 @@ export class TokenVault {
       }
       return this.recordFailure(row, attemptedBefore, error);
     }
-    return this.save(row, tokens);
+    return this.save(row, tokens, smartcarUserId);
   }
 
   /**
@@ -385,8 +390,8 @@ export class TokenVault {
   }
 
   /** Stores the new pair unless another process stored a newer one meanwhile; answers the pair in use. */
-  private async save(row: ConnectionRow, tokens: TokenSet): Promise<Attempt> {
-    const sealed = this.seal(row.id, tokens, this.openUserId(row));
+  private async save(row: ConnectionRow, tokens: TokenSet, smartcarUserId: string | null): Promise<Attempt> {
+    const sealed = this.seal(row.id, tokens, smartcarUserId);
     const [saved] = await this.db
       .update(connections)
       .set({
@@ -413,16 +418,34 @@ export class TokenVault {
    * token the first time (connections made before API v3, or whose proof failed at connect) and
    * stored sealed from then on.
    */
-  async smartcarUserId(connectionId: string): Promise<string> {
+  smartcarUserId(connectionId: string): Promise<string | null> {
+    return this.proofs.run(connectionId, () => this.proveUserId(connectionId));
+  }
+
+  /**
+   * Null when Smartcar will not tell (a grant made without `read_user_profile`, before API v3):
+   * such a connection keeps being served through its own tokens.
+   */
+  private async proveUserId(connectionId: string): Promise<string | null> {
     const row = await this.read(connectionId);
     const stored = this.openUserId(row);
     if (stored !== null) return stored;
     const proven = await this.withAccessToken(connectionId, (token) => this.smartcar.userId(token));
-    // Every sealed field of a row is under one key: seal them all again with the current one.
-    await this.db
-      .update(connections)
-      .set(this.seal(row.id, this.openTokens(row), proven))
-      .where(and(sentTokenUnchanged(row), isNull(connections.smartcarUserId)));
+    // Only beside tokens already under the current key, and without touching them: a refresh in
+    // flight saves its new pair only while the stored refresh token is the one it sent. A row
+    // still under an older key is proven again after `npm run reencrypt` moves it.
+    if (proven !== null && row.keyId === this.cipher.currentKeyId) {
+      await this.db
+        .update(connections)
+        .set({ smartcarUserId: this.cipher.encrypt(proven, aad(row.id, 'smartcar_user_id')) })
+        .where(
+          and(
+            eq(connections.id, row.id),
+            eq(connections.keyId, row.keyId),
+            isNull(connections.smartcarUserId),
+          ),
+        );
+    }
     return proven;
   }
 
@@ -439,7 +462,8 @@ export class TokenVault {
       refreshToken: seal(tokens.refreshToken, 'refresh_token'),
       accessExpiresAt: tokens.accessExpiresAt,
       refreshExpiresAt: tokens.refreshExpiresAt,
-      smartcarUserId: smartcarUserId === null ? null : seal(smartcarUserId, 'smartcar_user_id'),
+      // Left as it is when unknown: a proof stored meanwhile is not cleared.
+      ...(smartcarUserId === null ? {} : { smartcarUserId: seal(smartcarUserId, 'smartcar_user_id') }),
     };
   }
 

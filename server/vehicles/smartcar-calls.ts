@@ -47,13 +47,28 @@ export function callsV2(vault: TokenVault, smartcar: SmartcarGateway): SmartcarC
   };
 }
 
-export function callsV3(vault: TokenVault, v3: SmartcarV3): SmartcarCalls {
+/**
+ * API v3 for every connection whose Smartcar user Smartcar has proven; a connection it will not
+ * tell (granted before v3, without `read_user_profile`) keeps being served through API v2.0.
+ */
+export function callsV3(vault: TokenVault, v3: SmartcarV3, v2: SmartcarCalls): SmartcarCalls {
+  const user = (connectionId: string) => vault.smartcarUserId(connectionId);
   return {
-    vehicleIds: async (connectionId) => v3.vehicleIds(await vault.smartcarUserId(connectionId)),
-    grant: async (vehicle) => v3.connection(await vault.smartcarUserId(vehicle.connectionId), vehicle.id),
-    read: async (vehicle, request) =>
-      v3.readSignals(vehicle.id, await vault.smartcarUserId(vehicle.connectionId), request),
-    disconnect: async (vehicle) =>
-      v3.disconnect(await vault.smartcarUserId(vehicle.connectionId), vehicle.id),
+    vehicleIds: async (connectionId) => {
+      const userId = await user(connectionId);
+      return userId === null ? v2.vehicleIds(connectionId) : v3.vehicleIds(userId);
+    },
+    grant: async (vehicle) => {
+      const userId = await user(vehicle.connectionId);
+      return userId === null ? v2.grant(vehicle) : v3.connection(userId, vehicle.id);
+    },
+    read: async (vehicle, request) => {
+      const userId = await user(vehicle.connectionId);
+      return userId === null ? v2.read(vehicle, request) : v3.readSignals(vehicle.id, userId, request);
+    },
+    disconnect: async (vehicle) => {
+      const userId = await user(vehicle.connectionId);
+      return userId === null ? v2.disconnect(vehicle) : v3.disconnect(userId, vehicle.id);
+    },
   };
 }

@@ -101,6 +101,12 @@ describe('loadConfig', () => {
       /TRUST_PROXY: 0\.0\.0\.0\/0 would trust clients/,
     ],
     ['an IPv6 range wider than /32', { TRUST_PROXY: '2001:db8::/31' }, /would trust clients/],
+    ['every IPv4 address, written as IPv6', { TRUST_PROXY: '::ffff:0.0.0.0/96' }, /would trust clients/],
+    [
+      'a Chrome extension ID in capitals, which no browser sends',
+      { EXTENSION_IDS: 'ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP' },
+      /not an extension ID: ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP/,
+    ],
     ['NODE_ENV spelt another way', { NODE_ENV: 'Production' }, /NODE_ENV/],
     [
       'an all-zero encryption key',

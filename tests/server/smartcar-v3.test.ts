@@ -115,3 +115,35 @@ describe('Smartcar API v3', () => {
     expect(stack.logs()).not.toContain(victimUserId);
   });
 });
+
+describe('Smartcar API v3 beside grants made before it', () => {
+  let before: Stack;
+
+  beforeAll(async () => {
+    // A grant without read_user_profile, as every grant made under API v2.0 is.
+    before = await startStack({
+      env: {
+        SMARTCAR_API_VERSION: '3',
+        SMARTCAR_SCOPE: 'read_vehicle_info read_odometer read_battery read_fuel read_location read_security',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await before.close();
+  });
+
+  it('keeps reading a connection whose Smartcar user Smartcar will not tell through its own tokens', async () => {
+    const { vehicles } = await apiClient(before.serverUrl).connectVehicles({
+      choices: { email: 'v3-before@example.com' },
+    });
+    expect(vehicles.length).toBeGreaterThan(0);
+    for (const vehicle of vehicles) {
+      expect(vehicle.data.odometer?.distance).toBeGreaterThan(0);
+      expect(vehicle.lastFailure).toBeNull();
+    }
+    const calls = before.emulator.calls().byEndpoint;
+    expect(calls.batch).toBeGreaterThan(0);
+    expect(calls.getSignal).toBeUndefined();
+  });
+});

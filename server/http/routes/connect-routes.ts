@@ -1,6 +1,7 @@
 // Connecting a vehicle: start Smartcar Connect, then trade its code for tokens. Open to callers
 // without a session (the first connection creates the user); a session, when sent, adds the
 // vehicles to its user. See protocol/server-api.ts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyPluginCallback } from 'fastify';
 import {
   ConnectRequest,
@@ -56,7 +57,11 @@ export const connectRoutes: FastifyPluginCallback<ConnectRouteOptions> = (app, o
       return { owner: user, connectionId: await vault.saveConnection(tx, user.userId, tokens, null) };
     });
     if (config.smartcar.apiVersion === '3') {
-      await proveSmartcarUser(vault, connectionId, smartcarUserId, request.log);
+      // Bounded like the listing below: a slow answer finishes in the background (it never fails).
+      await Promise.race([
+        proveSmartcarUser(vault, connectionId, smartcarUserId, request.log),
+        sleep(config.reads.waitMs),
+      ]);
     }
     await vehicles.addConnection(owner.userId, connectionId);
     return { session: owner.sessionToken, ...(await vehicles.list(owner.userId, units)) };

@@ -1,5 +1,6 @@
-// Everything the server asks of Smartcar goes through here, via the official SDK (bound to this
-// server's origins in sdk.ts), so the same code talks to the emulator or to the real platform.
+// What the server asks of Smartcar's API v2.0 and its token endpoint, via the official SDK (bound
+// to this server's origins in sdk.ts), so the same code talks to the emulator or to the real
+// platform. API v3 has its own client beside it (v3-gateway.ts).
 import pRetry from 'p-retry';
 import smartcar, { type Access, type AuthClient, type SmartcarError } from 'smartcar';
 import type { FastifyBaseLogger } from 'fastify';

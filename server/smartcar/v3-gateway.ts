@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { VehicleData } from '../../protocol/server-api';
 import { upstreamError, type UpstreamError } from '../http/api-errors';
+import { KM_PER_MILE, LITRES_PER_GALLON } from '../vehicles/units';
 import { ApplicationTokenRejected, type ApplicationToken } from './application-token';
 import type { Attributes, BatchReading, PopupFigure, ReadRequest } from './gateway';
 
@@ -201,9 +202,6 @@ export class SmartcarV3 {
     return upstreamError(detail);
   }
 }
-
-const KM_PER_MILE = 1.609344;
-const LITRES_PER_GALLON = 3.785411784;
 
 /** A signal's number in the metric units the server stores, whatever unit Smartcar named. */
 function metric(body: Record<string, unknown>): number {

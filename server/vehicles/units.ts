@@ -2,8 +2,8 @@
 // system the person chose, so a change of units needs no read.
 import type { UnitSystem, VehicleData } from '../../protocol/server-api';
 
-const KM_PER_MILE = 1.609344;
-const LITRES_PER_GALLON = 3.785411784;
+export const KM_PER_MILE = 1.609344;
+export const LITRES_PER_GALLON = 3.785411784;
 
 /** Stored data in another unit system: distances in miles, fuel in US gallons, as Smartcar's imperial. */
 export function convert(data: VehicleData, from: UnitSystem, to: UnitSystem): VehicleData {

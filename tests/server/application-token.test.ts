@@ -6,8 +6,8 @@ import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator';
-import { ApiError } from '../../server/http/api-errors';
 import { ApplicationToken, ApplicationTokenRejected } from '../../server/smartcar/application-token';
+import { apiErrorOf } from '../support/api-error-of';
 import { NO_LIMITS, TEST_CLIENT } from '../support/stack';
 import { TestClock } from '../support/test-clock';
 
@@ -57,16 +57,6 @@ const v3Call = (token: string) => {
     ? Promise.resolve(token)
     : Promise.reject(new ApplicationTokenRejected());
 };
-
-/** The API error a promise rejects with. */
-async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error: unknown = await promise.then(
-    () => new Error('resolved'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('the application token (API v3)', () => {
   it('is asked for once however many calls need it at the same time', async () => {

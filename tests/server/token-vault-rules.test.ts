@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startEmulator, type Emulator } from '../../emulator';
 import { completeConnect } from '../../emulator/connect-driver';
 import { DEV_EXTENSION_ID, chromeRedirectUrl } from '../../protocol/extension-identity';
-import { ApiError } from '../../server/http/api-errors';
 import { loadConfig } from '../../server/config';
 import { openDatabase, type DatabaseHandle } from '../../server/db';
 import { connections, users } from '../../server/db/schema';
@@ -18,6 +17,7 @@ import { AccessTokenRejected, SmartcarGateway, type TokenSet } from '../../serve
 import { TokenCipher } from '../../server/vault/cipher';
 import { TokenVault } from '../../server/vault/token-vault';
 import { tokenRefreshes } from '../support/api-client';
+import { apiErrorOf } from '../support/api-error-of';
 import { NO_LIMITS, TEST_CLIENT } from '../support/stack';
 import { TestClock } from '../support/test-clock';
 
@@ -136,16 +136,6 @@ async function seed(id: string, values: Partial<Row>): Promise<void> {
 /** The access token the vault hands to a Smartcar call. */
 const tokenFrom = (from: TokenVault, id: string) =>
   from.withAccessToken(id, (token) => Promise.resolve(token));
-
-/** The API error a promise rejects with (fails the test if it resolves or rejects otherwise). */
-async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error: unknown = await promise.then(
-    () => new Error('resolved'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 /** Holds the vaults' clock still, so a delay the vault stores is exact to the millisecond. */
 const holdClock = () => clock.hold();
